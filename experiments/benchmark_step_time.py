@@ -1,0 +1,100 @@
+"""Benchmark: masked train step / dense train step, same architecture, one run.
+
+The masked model is FreePruning (frozen kernel, trained score, ``mask``); the
+reference is the same architecture from plain bias-free ``keras.layers.Dense``
+/ ``Conv2D`` with trainable kernels. Both train with Adam through
+``model.fit`` on a repeated in-memory batch, so the ratio isolates the cost of
+the mask (compare, multiply, straight-through backward). Repeats are
+interleaved and the median step time is reported.
+
+    python experiments/benchmark_step_time.py            # LeNet + Conv6, XLA on and off
+    python experiments/benchmark_step_time.py --nets LeNet --steps 500 --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from masktrainer.methods import DenseReferenceLayers, SelfPruningLayers  # noqa: E402
+from masktrainer.networks import build_network  # noqa: E402
+
+SHAPES = {"LeNet": (28, 28, 1), "Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
+TARGETS = {"LeNet": 1.10, "Conv6": 1.05}
+
+
+def _model(net: str, masked: bool, jit: bool) -> keras.Model:
+    factory = SelfPruningLayers() if masked else DenseReferenceLayers()
+    model = build_network(net, SHAPES[net], 10, factory)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
+                  jit_compile=jit)
+    return model
+
+
+def _time_steps(model: keras.Model, dataset, steps: int) -> float:
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return (time.perf_counter() - start) / steps
+
+
+def measure(net: str, jit: bool, batch: int, steps: int, repeats: int) -> dict:
+    rng = np.random.RandomState(0)
+    x = rng.randn(batch, *SHAPES[net]).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, batch)]
+    dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
+    models = {"masked": _model(net, True, jit), "dense": _model(net, False, jit)}
+    for model in models.values():  # compile + warm up
+        _time_steps(model, dataset, max(5, steps // 10))
+    times: dict[str, list[float]] = {"masked": [], "dense": []}
+    for _ in range(repeats):
+        for name, model in models.items():
+            times[name].append(_time_steps(model, dataset, steps))
+    masked, dense = statistics.median(times["masked"]), statistics.median(times["dense"])
+    return {"net": net, "jit": jit, "batch": batch, "steps": steps, "repeats": repeats,
+            "masked_ms": 1e3 * masked, "dense_ms": 1e3 * dense, "ratio": masked / dense}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nets", default="LeNet,Conv6")
+    parser.add_argument("--batch", type=int, default=25, help="the original's batch size")
+    parser.add_argument("--steps", type=int, default=0, help="steps per repeat (0: per net)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices "
+          f"{[d.device_type for d in tf.config.list_logical_devices()]}, "
+          f"{os.cpu_count()} CPU cores")
+    rows = []
+    for net in args.nets.split(","):
+        if net not in SHAPES:
+            parser.error(f"unknown net {net!r}; choose from {', '.join(SHAPES)}")
+        steps = args.steps or (400 if net == "LeNet" else 40)
+        for jit in (False, True):
+            row = measure(net, jit, args.batch, steps, args.repeats)
+            rows.append(row)
+            target = TARGETS.get(net)
+            verdict = "" if target is None else (
+                f"  (target <= {target:.2f}: {'met' if row['ratio'] <= target else 'NOT met'})")
+            print(f"{net:6s} XLA {'on ' if jit else 'off'} batch {row['batch']}: masked "
+                  f"{row['masked_ms']:.3f} ms/step, dense {row['dense_ms']:.3f} ms/step, "
+                  f"ratio {row['ratio']:.3f}{verdict}", flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(rows, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

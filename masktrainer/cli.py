@@ -1,0 +1,151 @@
+"""``python -m masktrainer``: absl flags -> RunConfig -> data -> trainer.
+
+Every flag of the original ``MaskTrainer.py`` keeps its name, choices and
+default (``--masktype`` now follows ``--traintype`` unless given). Any invalid
+value or combination is reported as one line on stderr with exit status 2,
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from absl import flags
+
+from masktrainer import config as C
+
+USAGE_EXIT = 2
+
+
+def define_flags(fv: flags.FlagValues) -> None:
+    """Declare all flags on ``fv`` (a private FlagValues: no global state)."""
+    d = C.RunConfig()  # defaults live in one place
+    flags.DEFINE_enum("nettype", d.nettype, C.NET_TYPES, "Architecture.", flag_values=fv)
+    flags.DEFINE_enum("traintype", d.traintype, list(C.TRAIN_TYPES),
+                      "What trains: Baseline trains the kernels, the others the scores; "
+                      "Min* add the penalty -mean(M(score)) per layer.", flag_values=fv)
+    flags.DEFINE_enum("initializer", d.initializer, C.INITIALIZERS,
+                      "Frozen-weight init (normal is the original's unexposed N(0.1|0, 0.05)).",
+                      flag_values=fv)
+    flags.DEFINE_enum("activation", d.activation, C.ACTIVATIONS, "Hidden activation.",
+                      flag_values=fv)
+    flags.DEFINE_enum("masktype", None, C.MASK_TYPES,
+                      "Score->mask function. Default: flip for *Flipping, else mask.",
+                      flag_values=fv)
+    flags.DEFINE_integer("batchsize", d.batchsize, "Training mini-batch size.", flag_values=fv)
+    flags.DEFINE_integer("maxepochs", d.maxepochs, "Training epochs (0: evaluate only).",
+                         flag_values=fv)
+    flags.DEFINE_integer("seed", d.seed, "Run seed; 0 draws one (recorded in config.json).",
+                         flag_values=fv)
+    flags.DEFINE_float("p1", d.p1, "P(+) for heconstant/binary weights.", flag_values=fv)
+    flags.DEFINE_float("lr", d.lr, "Adam learning rate.", flag_values=fv)
+    flags.DEFINE_string("outputpath", d.outputpath, "Root of the run directories.",
+                        flag_values=fv)
+    flags.DEFINE_enum("dataset", None, C.DATASETS,
+                      "Data set. Default: mnist for LeNet, cifar10 for ConvN.", flag_values=fv)
+    flags.DEFINE_enum("data_source", d.data_source, C.DATA_SOURCES,
+                      "auto: tfds if --manual_dir, files if --data_dir, else embedded MNIST.",
+                      flag_values=fv)
+    flags.DEFINE_string("data_dir", None,
+                        "Folder with the publisher's files (IDX .gz / CIFAR-10 .bin).",
+                        flag_values=fv)
+    flags.DEFINE_string("manual_dir", None,
+                        "tensorflow-datasets manual_dir holding the original downloads.",
+                        flag_values=fv)
+    flags.DEFINE_string("tfds_data_dir", None, "Where tensorflow-datasets writes prepared data.",
+                        flag_values=fv)
+    flags.DEFINE_enum("jit_compile", d.jit_compile, C.JIT_MODES, "XLA compilation.",
+                      flag_values=fv)
+    flags.DEFINE_enum("normalization", d.normalization, C.NORMALIZATIONS,
+                      "train_stats: all splits use training-split stats; per_set: the "
+                      "original (test set normalised with its own stats).", flag_values=fv)
+    flags.DEFINE_bool("selu_is_elu", d.selu_is_elu,
+                      "Reproduce the original bug where --activation selu computes ELU.",
+                      flag_values=fv)
+    flags.DEFINE_enum("binary_input_scale", d.binary_input_scale, C.BINARY_SCALES,
+                      "Input multiplier for binary weights: the original literals or the "
+                      "product of sqrt(2/fan_in).", flag_values=fv)
+    flags.DEFINE_enum("seeding", d.seeding, C.SEEDINGS,
+                      "independent: own seeds per layer, kernel and score; original: the "
+                      "original's shared-seed structure.", flag_values=fv)
+    flags.DEFINE_integer("validation_size", d.validation_size,
+                         "Validation = the first N training images.", flag_values=fv)
+    flags.DEFINE_enum("progress", d.progress, C.PROGRESS_MODES,
+                      "Keras progress bar (auto: only on a terminal); a line per epoch always.",
+                      flag_values=fv)
+
+
+class UsageError(Exception):
+    """Bad command line: printed as one line, exit status 2."""
+
+
+def _writable_target(path: str) -> bool:
+    """True if ``path`` exists as a writable dir or could be created."""
+    probe = Path(path).expanduser().absolute()
+    while not probe.exists():
+        if probe.parent == probe:
+            return False
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def parse_args(argv: Sequence[str]) -> C.RunConfig:
+    """argv (argv[0] = program) -> validated RunConfig, or UsageError."""
+    fv = flags.FlagValues()
+    define_flags(fv)
+    try:
+        rest = fv(list(argv))
+    except flags.Error as err:
+        raise UsageError(str(err).splitlines()[0]) from None
+    if len(rest) > 1:
+        raise UsageError(f"unexpected argument(s): {' '.join(rest[1:])}")
+    values = {name: fv[name].value for name in fv}
+    values = {k: v for k, v in values.items() if k in C.RunConfig.__dataclass_fields__}
+    try:
+        cfg = C.RunConfig(**values)
+    except C.ConfigError as err:
+        raise UsageError(str(err)) from None
+    if not _writable_target(cfg.outputpath):
+        raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written")
+    for name in ("data_dir", "manual_dir"):
+        value = getattr(cfg, name)
+        if value and not Path(value).expanduser().is_dir():
+            raise UsageError(f"--{name} {value} is not a directory")
+    return cfg
+
+
+def help_text() -> str:
+    fv = flags.FlagValues()
+    define_flags(fv)
+    return (
+        "usage: python -m masktrainer [--flag=value ...]\n\n"
+        "Train masks (or signs) over fixed random weights; see README.md.\n\n"
+        + fv.get_help(include_special_flags=False)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
+        print(help_text())
+        return 0
+    try:
+        cfg = parse_args(argv)
+    except UsageError as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return USAGE_EXIT
+
+    # Heavy imports only after the command line is known to be good.
+    from masktrainer.data import DataError
+    from masktrainer.trainer import Trainer
+
+    try:
+        trainer = Trainer(cfg)  # loads and checks the data before anything is written
+    except DataError as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return USAGE_EXIT
+    trainer.run()
+    return 0

@@ -1,0 +1,189 @@
+"""Masked layers: a fixed random kernel gated by a trainable score.
+
+The effective kernel is ``kernel * M(score)`` where ``M`` is one of the mask
+functions in :mod:`masktrainer.masks` (straight-through gradient). The kernel
+is frozen and the score trained (``FreePruning`` etc.), or the other way round
+for ``Baseline``. There is no bias, as in the original. The Min* penalty
+``alpha * mean(M(score))`` is added in ``call`` (a loss added in ``build`` is
+silently dropped by Keras 3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from masktrainer.activations import ACTIVATION_NAMES, apply_activation
+from masktrainer.initializers import ScoreUniform, TruncatedVarianceScaling
+from masktrainer.masks import get_mask_function
+
+_PACKAGE = "masktrainer"
+
+
+class MaskedKernelLayer(keras.layers.Layer):
+    """Shared machinery of :class:`MaskedDense` and :class:`MaskedConv2D`.
+
+    Subclasses define ``_kernel_shape(input_shape)`` and ``_apply(x, kernel)``.
+    """
+
+    def __init__(
+        self,
+        activation: str | None = "relu",
+        masktype: str = "mask",
+        train_weights: bool = False,
+        train_scores: bool = True,
+        alpha: float = 0.0,
+        kernel_initializer: Any = None,
+        score_initializer: Any = None,
+        selu_is_elu: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._mask_fn = get_mask_function(masktype)  # validates masktype
+        if activation is not None and activation not in ACTIVATION_NAMES:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATION_NAMES}")
+        self.activation = activation
+        self.masktype = masktype
+        self.train_weights = bool(train_weights)
+        self.train_scores = bool(train_scores)
+        self.alpha = float(alpha)
+        self.selu_is_elu = bool(selu_is_elu)
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or TruncatedVarianceScaling(2.0, "fan_in")
+        )
+        self.score_initializer = keras.initializers.get(score_initializer or ScoreUniform())
+
+    def _kernel_shape(self, input_shape) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def _apply(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
+
+    def build(self, input_shape) -> None:
+        shape = self._kernel_shape(input_shape)
+        # autocast=False keeps both in float32 under mixed precision; only the
+        # effective kernel is cast to the compute dtype.
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=shape,
+            initializer=self.kernel_initializer,
+            trainable=self.train_weights,
+            autocast=False,
+        )
+        self.score = self.add_weight(
+            name="score",
+            shape=shape,
+            initializer=self.score_initializer,
+            trainable=self.train_scores,
+            autocast=False,
+        )
+
+    def get_mask(self) -> tf.Tensor:
+        """M(score) as a float32 tensor."""
+        return self._mask_fn(tf.convert_to_tensor(self.score))
+
+    def get_effective_kernel(self) -> tf.Tensor:
+        """kernel * M(score): the weights the layer actually applies."""
+        return tf.convert_to_tensor(self.kernel) * self.get_mask()
+
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
+        mask = self._mask_fn(tf.convert_to_tensor(self.score))
+        if self.alpha != 0.0:
+            self.add_loss(self.alpha * tf.reduce_mean(mask))
+        kernel = tf.cast(tf.convert_to_tensor(self.kernel) * mask, self.compute_dtype)
+        outputs = self._apply(tf.cast(inputs, self.compute_dtype), kernel)
+        return apply_activation(outputs, self.activation, self.selu_is_elu)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "activation": self.activation,
+            "masktype": self.masktype,
+            "train_weights": self.train_weights,
+            "train_scores": self.train_scores,
+            "alpha": self.alpha,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "score_initializer": keras.initializers.serialize(self.score_initializer),
+            "selu_is_elu": self.selu_is_elu,
+        }
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedDense(MaskedKernelLayer):
+    """Bias-free dense layer ``act(x @ (kernel * M(score)))``."""
+
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"units must be >= 1, got {units!r}")
+        self.units = int(units)
+
+    def _kernel_shape(self, input_shape) -> tuple[int, ...]:
+        return (int(input_shape[-1]), self.units)
+
+    def _apply(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+        return keras.ops.matmul(inputs, kernel)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedConv2D(MaskedKernelLayer):
+    """Bias-free NHWC convolution ``act(conv2d(x, kernel * M(score)))``."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int] = 3,
+        strides: int = 1,
+        padding: str = "same",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(kernel_size, int):
+            kernel_size = (kernel_size, kernel_size)
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+        if int(filters) < 1 or int(strides) < 1 or min(kernel_size) < 1:
+            raise ValueError("filters, strides and kernel_size must be >= 1")
+        self.filters = int(filters)
+        self.kernel_size = tuple(int(k) for k in kernel_size)
+        self.strides = int(strides)
+        self.padding = padding
+
+    def _kernel_shape(self, input_shape) -> tuple[int, ...]:
+        return (*self.kernel_size, int(input_shape[-1]), self.filters)
+
+    def _apply(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+        return tf.nn.conv2d(inputs, kernel, strides=self.strides, padding=self.padding.upper())
+
+    def compute_output_shape(self, input_shape):
+        def out(size, k):
+            if size is None:
+                return None
+            if self.padding == "same":
+                return -(-size // self.strides)
+            return (size - k) // self.strides + 1
+
+        batch, height, width, _ = input_shape
+        return (
+            batch,
+            out(height, self.kernel_size[0]),
+            out(width, self.kernel_size[1]),
+            self.filters,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": self.strides,
+            "padding": self.padding,
+        }

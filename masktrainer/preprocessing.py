@@ -1,0 +1,94 @@
+"""The original's preprocessing: /255, per-pixel mean, scalar std, 5k validation head.
+
+``normalization="train_stats"`` (default) computes the per-pixel mean and the
+scalar std on the training split (the images trained on, validation excluded)
+and applies them to train, validation and test.
+
+``normalization="per_set"`` reproduces the original: the 60k/50k training file
+is normalised with its own statistics (validation included) and the test set
+with *its own* statistics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from masktrainer.data import RawData
+
+
+@dataclasses.dataclass
+class Splits:
+    """Float32 NHWC inputs and one-hot float32 labels, ready for Keras."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    source: str
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
+
+
+def _stats(images: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-pixel mean over the set and the global std of the centred set."""
+    mean = images.mean(axis=0, dtype=np.float64).astype(np.float32)
+    std = float(np.sqrt(np.mean(np.square(images - mean, dtype=np.float64))))
+    return mean, std
+
+
+def _normalise(images: np.ndarray, mean: np.ndarray, std: float) -> np.ndarray:
+    return (images - mean) / np.float32(std)
+
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    out = np.zeros((len(labels), num_classes), np.float32)
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
+
+
+def prepare(
+    raw: RawData,
+    validation_size: int = 5000,
+    normalization: str = "train_stats",
+    input_scale: float = 1.0,
+) -> Splits:
+    """Split off the first ``validation_size`` training images and normalise."""
+    if not 0 < validation_size < len(raw.x_train):
+        raise ValueError(
+            f"validation_size must be in [1, {len(raw.x_train) - 1}], got {validation_size}"
+        )
+    x_train_all = raw.x_train.astype(np.float32) / np.float32(255.0)
+    x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
+    if normalization == "per_set":
+        x_train_all = _normalise(x_train_all, *_stats(x_train_all))
+        x_test = _normalise(x_test, *_stats(x_test))
+    elif normalization == "train_stats":
+        mean, std = _stats(x_train_all[validation_size:])
+        x_train_all = _normalise(x_train_all, mean, std)
+        x_test = _normalise(x_test, mean, std)
+    else:
+        raise ValueError(f"normalization must be train_stats or per_set, got {normalization!r}")
+    if input_scale != 1.0:
+        x_train_all *= np.float32(input_scale)
+        x_test *= np.float32(input_scale)
+    y_train_all = one_hot(raw.y_train, raw.num_classes)
+    return Splits(
+        x_train=x_train_all[validation_size:],
+        y_train=y_train_all[validation_size:],
+        x_val=x_train_all[:validation_size],
+        y_val=y_train_all[:validation_size],
+        x_test=x_test,
+        y_test=one_hot(raw.y_test, raw.num_classes),
+        num_classes=raw.num_classes,
+        source=raw.source,
+    )

@@ -1,0 +1,91 @@
+"""Command line: draw figures and a summary table from run directories.
+
+Examples::
+
+    python -m plotting.plotter --runs Outputs/FreePruning/LeNet
+    python -m plotting.plotter --runs Outputs --compare traintype
+    python -m plotting.plotter --runs Outputs --out figures --formats png,pdf,svg
+
+Exit status: 0 on success, 2 on bad arguments or when no run is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless; must precede any pyplot import
+
+from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
+
+PROG = "plotter"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose errors are a single line on stderr (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    try:
+        return check_formats(text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"python -m plotting.{PROG}",
+        description="Plot mean and min-max over seeds for a folder of runs.",
+    )
+    parser.add_argument(
+        "--runs",
+        required=True,
+        help="folder searched recursively for run directories"
+        " (folders with config.json and metrics.json)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="FIELD",
+        help="config field to compare side by side (e.g. traintype, initializer)",
+    )
+    parser.add_argument("--out", help="output folder (default: the --runs folder)")
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=("png",),
+        help=f"comma-separated output formats among {','.join(FORMATS)}"
+        " (default: png)",
+    )
+    parser.add_argument(
+        "--dpi", type=int, default=DEFAULT_DPI, help="resolution of raster output"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the plotter; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    if args.dpi <= 0:
+        print(f"{PROG}: error: --dpi must be positive", file=sys.stderr)
+        return 2
+    logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
+    try:
+        _, written = render(args.runs, args.compare, args.out, args.formats, args.dpi)
+    except (NoRunsError, NotADirectoryError, ValueError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

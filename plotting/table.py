@@ -1,0 +1,194 @@
+"""Summary table per configuration: final and best-validation accuracy, sparsity.
+
+Definitions (all accuracies in percent, aggregated over seeds):
+
+* final: the value at the group's last epoch, over the runs that reached it
+  (the last point of the plotted mean curve);
+* best validation: per run, the epoch with the highest validation accuracy
+  (first one on ties) and the test accuracy at that epoch;
+* remaining / flipped: remaining weights (or flipped signs) at the last epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plotting import quantities as q
+from plotting.groups import RunGroup, order_fields
+from plotting.runs import Run
+
+MARKDOWN_NAME = "summary.md"
+CSV_NAME = "summary.csv"
+
+
+def _best_val(run: Run) -> tuple[int, float, float] | None:
+    """(epoch, validation accuracy, test accuracy) at the best validation epoch."""
+    val = run.series.get("valAccuracy")
+    if val is None or np.all(np.isnan(val)):
+        return None
+    epoch = int(np.nanargmax(val))
+    test = run.series.get("testAccuracy")
+    test_value = math.nan if test is None else float(test[epoch]) * 100.0
+    return epoch, float(val[epoch]) * 100.0, test_value
+
+
+def _stats(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+    array = np.asarray([v for v in values if not math.isnan(v)], float)
+    if not array.size:
+        return None, None, None
+    return float(array.mean()), float(array.min()), float(array.max())
+
+
+def _final(group: RunGroup, quantity: q.Quantity) -> tuple[list[float], int | None]:
+    found = group.final(quantity)
+    if found is None:
+        return [], None
+    values, _ = found
+    return [float(v) for v in values], len(values)
+
+
+def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
+    """One table row: the group's config fields followed by its statistics."""
+    config = group.config
+    row: dict[str, Any] = {"group": group.name}
+    row.update({name: config.get(name) for name in fields})
+    test, n_final = _final(group, q.series("testAccuracy"))
+    val, _ = _final(group, q.series("valAccuracy"))
+    best = [found for found in map(_best_val, group.runs) if found is not None]
+    kind = q.sparsity_kind(config)
+    sparsity, _ = _final(group, q.sparsity_pct)
+    row["n_seeds"] = group.n
+    row["n_complete"] = sum(run.complete for run in group.runs)
+    row["epochs"] = group.n_points - 1
+    row["n_final"] = n_final
+    (
+        row["final_test_acc_mean"],
+        row["final_test_acc_min"],
+        row["final_test_acc_max"],
+    ) = _stats(test)
+    row["final_val_acc_mean"] = _stats(val)[0]
+    row["best_val_acc_mean"] = _stats([b[1] for b in best])[0]
+    row["best_val_epoch_mean"] = _stats([float(b[0]) for b in best])[0]
+    row["best_val_epochs"] = " ".join(str(b[0]) for b in best) or None
+    (
+        row["test_at_best_val_mean"],
+        row["test_at_best_val_min"],
+        row["test_at_best_val_max"],
+    ) = _stats([b[2] for b in best])
+    row["final_remaining_pct_mean"] = (
+        _stats(sparsity)[0] if kind == q.REMAINING else None
+    )
+    row["final_flipped_pct_mean"] = _stats(sparsity)[0] if kind == q.FLIPPED else None
+    return row
+
+
+def summary_table(groups: Sequence[RunGroup]) -> list[dict[str, Any]]:
+    """Rows (dicts with the same keys, in column order), one per group."""
+    fields = order_fields({name for group in groups for name, _ in group.key})
+    return [summary_row(group, fields) for group in groups]
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _range(row: dict[str, Any], prefix: str) -> str:
+    mean = row[f"{prefix}_mean"]
+    if mean is None:
+        return "–"
+    low, high = row[f"{prefix}_min"], row[f"{prefix}_max"]
+    if low == high:
+        return _number(mean)
+    return f"{_number(mean)} [{_number(low)}–{_number(high)}]"
+
+
+def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> str:
+    """A readable Markdown table with explanatory notes."""
+    header = (
+        "Configuration",
+        "Seeds",
+        "Epochs",
+        "Final test acc. (%)",
+        "Final val. acc. (%)",
+        "Best val. acc. (%)",
+        "Best-val. epoch",
+        "Test acc. at best val. (%)",
+        "Remaining weights / flipped signs (%)",
+    )
+    lines = ["# Summary of runs" + (f" in `{source}`" if source else ""), ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+    for row in rows:
+        seeds = str(row["n_seeds"])
+        incomplete = row["n_seeds"] - row["n_complete"]
+        if incomplete:
+            seeds += f" ({incomplete} incomplete)"
+        if row["final_flipped_pct_mean"] is not None:
+            sparsity = f"{_number(row['final_flipped_pct_mean'])} flipped"
+        elif row["final_remaining_pct_mean"] is not None:
+            sparsity = f"{_number(row['final_remaining_pct_mean'])} remaining"
+        else:
+            sparsity = "–"
+        cells = (
+            row["group"].replace("|", "\\|"),
+            seeds,
+            str(row["epochs"]),
+            _range(row, "final_test_acc"),
+            _number(row["final_val_acc_mean"]),
+            _number(row["best_val_acc_mean"]),
+            _number(row["best_val_epoch_mean"], 1),
+            _range(row, "test_at_best_val"),
+            sparsity,
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Values are the mean over seeds, with [min–max] where seeds differ.",
+        "Final: last epoch reached by the longest runs of a configuration"
+        " (averaged over the runs that reached it).",
+        "Best val.: per run, the epoch of highest validation accuracy; test"
+        " accuracy is read at that epoch.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """All columns (config fields and statistics) as CSV text."""
+    buffer = io.StringIO()
+    if not rows:
+        return ""
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def write_summary(
+    groups: Sequence[RunGroup],
+    out: str | os.PathLike[str],
+    source: str | None = None,
+) -> list[Path]:
+    """Write ``summary.md`` and ``summary.csv`` into ``out``; returns the paths."""
+    rows = summary_table(groups)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    markdown, table = out / MARKDOWN_NAME, out / CSV_NAME
+    markdown.write_text(to_markdown(rows, source), encoding="utf-8")
+    table.write_text(to_csv(rows), encoding="utf-8")
+    return [markdown, table]

@@ -1,0 +1,30 @@
+"""Install masktrainer, laperm-ready layers and the plotter: ``pip install .``."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="masktrainer",
+    version="0.1.0",
+    description=(
+        "Keras 3 / TensorFlow reference library for training the wiring of networks "
+        "whose weights stay at their random initial values"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["masktrainer", "masktrainer.*", "laperm", "laperm.*",
+                                    "plotting", "plotting.*"]),
+    package_data={"masktrainer": ["datasets/mnist/*.gz"]},
+    include_package_data=True,
+    install_requires=[
+        "tensorflow>=2.16",  # Keras 3 era
+        "keras>=3.0",
+        "tensorflow-datasets>=4.9",
+        "importlib_resources",  # needed by tensorflow-datasets but not pulled in by it
+        "numpy>=1.26",
+        "matplotlib>=3.7",
+        "absl-py>=1.0",
+        "tensorboard>=2.16",  # TF does not pull it in
+    ],
+    extras_require={"test": ["pytest>=7"]},
+)

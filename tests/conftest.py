@@ -1,0 +1,27 @@
+"""Shared fixtures. Data beyond the embedded MNIST comes from $MASKTRAINER_DATA_DIR."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder with mnist/ and cifar10/ (set by .ci/run); skip when absent."""
+    value = os.environ.get("MASKTRAINER_DATA_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("MASKTRAINER_DATA_DIR is not set to the shared data folder")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def mnist_splits():
+    """Embedded MNIST with the default preprocessing (loaded once per session)."""
+    from masktrainer.data import load_embedded_mnist
+    from masktrainer.preprocessing import prepare
+
+    return prepare(load_embedded_mnist())

@@ -1,0 +1,99 @@
+"""CLI: defaults, flag names, and one-line errors with exit status 2, nothing written."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from masktrainer.cli import UsageError, main, parse_args
+from masktrainer.config import RunConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_the_originals():
+    cfg = parse_args(["prog"])
+    assert (cfg.nettype, cfg.traintype, cfg.initializer, cfg.activation) == (
+        "LeNet", "FreePruning", "he", "relu")
+    assert (cfg.masktype, cfg.batchsize, cfg.maxepochs, cfg.seed, cfg.p1, cfg.lr) == (
+        "mask", 25, 20, 0, 0.5, 1e-3)
+    assert cfg.outputpath == "Outputs" and cfg.dataset == "mnist"
+
+
+def test_readme_example_parses():
+    cfg = parse_args(["prog", "--nettype", "Conv6", "--traintype", "MinPruning",
+                      "--initializer", "heconstant", "--activation", "relu", "--masktype",
+                      "mask", "--batchsize", "25", "--maxepochs", "100", "--seed", "1234",
+                      "--p1", "0.5", "--lr", "0.003", "--outputpath", "Outputs"])
+    assert cfg.nettype == "Conv6" and cfg.dataset == "cifar10" and cfg.alpha == -1.0
+    assert cfg.lr == 0.003 and cfg.seed == 1234
+
+
+@pytest.mark.parametrize("traintype,expected", [
+    ("FreeFlipping", "flip"), ("MinFlipping", "flip"), ("Baseline", "mask"),
+    ("MinPruning", "mask")])
+def test_masktype_follows_traintype(traintype, expected):
+    assert parse_args(["prog", f"--traintype={traintype}"]).masktype == expected
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--nettype=ResNet50"], "nettype"),
+    (["--traintype=MaxPruning"], "traintype"),
+    (["--traintype=FreeFlipping", "--masktype=mask"], "needs --masktype=flip"),
+    (["--traintype=MinPruning", "--masktype=flip"], "needs --masktype=mask"),
+    (["--p1=1.5"], "p1"),
+    (["--batchsize=0"], "batchsize"),
+    (["--maxepochs=-1"], "maxepochs"),
+    (["--lr=0"], "lr"),
+    (["--seed=-3"], "seed"),
+    (["--lr=abc"], "lr"),
+    (["--jit_compile=maybe"], "jit_compile"),
+    (["--no_such_flag=1"], "no_such_flag"),
+    (["positional"], "unexpected argument"),
+    (["--dataset=cifar10", "--data_source=embedded"], "embedded"),
+    (["--data_dir=/nonexistent/folder"], "not a directory"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["prog", f"--outputpath={out}", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("masktrainer: error:") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_cifar_data_is_a_clear_error_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["prog", "--nettype=Conv2", f"--outputpath={out}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cifar10 is not shipped" in err and "--data_dir" in err
+    assert not out.exists()
+
+
+def test_config_round_trips_through_json():
+    cfg = parse_args(["prog", "--traintype=MinFlipping", "--initializer=binary"])
+    import json
+
+    assert RunConfig.from_dict(json.loads(cfg.to_json())) == cfg
+    with pytest.raises(Exception, match="unknown config field"):
+        RunConfig.from_dict({"prune_rate": 0.5})
+
+
+def test_usage_error_type():
+    with pytest.raises(UsageError):
+        parse_args(["prog", "--masktype=bogus"])
+
+
+def test_module_entry_point_exit_status_and_help(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    bad = subprocess.run([sys.executable, "-m", "masktrainer", "--p1=2",
+                          f"--outputpath={tmp_path / 'o'}"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert bad.returncode == 2
+    assert "masktrainer: error: --p1" in bad.stderr and not (tmp_path / "o").exists()
+    ok = subprocess.run([sys.executable, "-m", "masktrainer", "--help"], capture_output=True,
+                        text=True, env=env, cwd=tmp_path, timeout=300)
+    assert ok.returncode == 0 and "--traintype" in ok.stdout and "--masktype" in ok.stdout

@@ -1,0 +1,109 @@
+"""Initializer statistics, seeding, serialization and the binary input scale."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from masktrainer.initializers import (
+    ORIGINAL_BINARY_SCALES,
+    ScoreUniform,
+    ShiftedNormal,
+    SignedConstant,
+    TruncatedVarianceScaling,
+    binary_input_scale,
+    binary_scale_formula,
+    compute_fans,
+    kernel_initializer,
+)
+from masktrainer.networks import kernel_fan_ins
+
+
+@pytest.mark.parametrize("p1", [0.5, 0.8, 0.2])
+def test_signed_he_constant_magnitude_exact_and_sign_balance(p1):
+    shape = (784, 300)
+    w = SignedConstant(p1, "he", seed=7)(shape).numpy()
+    expected = np.float32(math.sqrt(2.0 / 784))
+    np.testing.assert_array_equal(np.abs(w), np.full(shape, expected))
+    assert abs(np.mean(w > 0) - p1) < 0.005  # 235,200 draws: 4+ sigma margin
+
+
+def test_signed_constant_conv_uses_kh_kw_cin_fan_in():
+    w = kernel_initializer("heconstant", seed=1, p1=0.5, dense=False)((3, 3, 64, 128)).numpy()
+    np.testing.assert_array_equal(np.unique(np.abs(w)), [np.float32(math.sqrt(2 / 576))])
+
+
+def test_binary_is_plus_minus_one():
+    w = kernel_initializer("binary", seed=3, p1=0.3)((300, 100)).numpy()
+    assert set(np.unique(w)) == {-1.0, 1.0}
+    assert abs(np.mean(w > 0) - 0.3) < 0.01
+
+
+@pytest.mark.parametrize("p1,value", [(1.0, 1.0), (0.0, -1.0)])
+def test_signed_constant_extreme_p1(p1, value):
+    w = SignedConstant(p1, "unit", seed=0)((50, 50)).numpy()
+    assert np.all(w == value)
+
+
+def test_he_truncated_normal_statistics():
+    shape = (1000, 500)
+    w = kernel_initializer("he", seed=11)(shape).numpy()
+    target = math.sqrt(2.0 / 1000)
+    assert abs(w.std() / target - 1) < 0.01
+    assert abs(w.mean()) < 0.01 * target
+    assert np.abs(w).max() <= 2 * target / 0.87962566103423978 + 1e-7  # truncated at 2 sigma
+
+
+def test_glorot_truncated_normal_statistics():
+    shape = (3, 3, 64, 128)
+    fan_in, fan_out = compute_fans(shape)
+    assert (fan_in, fan_out) == (576, 1152)
+    w = kernel_initializer("glorot", seed=5, dense=False)(shape).numpy()
+    assert abs(w.std() / math.sqrt(2.0 / (fan_in + fan_out)) - 1) < 0.01
+
+
+def test_normal_is_asymmetric_for_dense_only():
+    dense = kernel_initializer("normal", seed=2, dense=True)((500, 400)).numpy()
+    conv = kernel_initializer("normal", seed=2, dense=False)((3, 3, 100, 200)).numpy()
+    assert abs(dense.mean() - 0.1) < 0.001 and abs(dense.std() - 0.05) < 0.001
+    assert abs(conv.mean()) < 0.001 and abs(conv.std() - 0.05) < 0.001
+
+
+def test_score_uniform_range():
+    s = ScoreUniform(seed=4)((300, 100)).numpy()
+    assert s.min() >= 0.01 and s.max() < 0.1
+    assert abs(s.mean() - 0.055) < 0.001
+
+
+@pytest.mark.parametrize(
+    "init",
+    [TruncatedVarianceScaling(2.0, "fan_in", seed=9), ShiftedNormal(0.1, 0.05, seed=9),
+     SignedConstant(0.6, "he", seed=9), ScoreUniform(seed=9)],
+)
+def test_seeded_initializers_are_deterministic_and_serializable(init):
+    a = init((20, 30)).numpy()
+    np.testing.assert_array_equal(a, init((20, 30)).numpy())
+    clone = keras.initializers.deserialize(keras.initializers.serialize(init))
+    assert type(clone) is type(init) and clone.get_config() == init.get_config()
+    np.testing.assert_array_equal(a, clone((20, 30)).numpy())
+    other = type(init).from_config({**init.get_config(), "seed": 10})
+    assert not np.array_equal(a, other((20, 30)).numpy())
+
+
+def test_binary_scale_formula_reproduces_conv_literals():
+    shapes = {"Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
+    for net, shape in shapes.items():
+        formula = binary_scale_formula(kernel_fan_ins(net, shape, 10))
+        assert formula == pytest.approx(ORIGINAL_BINARY_SCALES[net], rel=1e-7)
+
+
+def test_binary_scale_lenet_literal_deviation_is_fan_in_289():
+    fans = kernel_fan_ins("LeNet", (28, 28, 1), 10)
+    assert fans == [784, 300, 100]
+    formula = binary_scale_formula(fans)
+    literal = ORIGINAL_BINARY_SCALES["LeNet"]
+    assert literal / formula == pytest.approx(1.01885, abs=1e-5)  # 1.9 % larger
+    assert binary_scale_formula([784, 289, 100]) == pytest.approx(literal, rel=1e-15)
+    assert binary_input_scale("LeNet", fans, "original") == literal
+    assert binary_input_scale("LeNet", fans, "formula") == formula
