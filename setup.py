@@ -1,4 +1,4 @@
-"""Install masktrainer, laperm-ready layers and the plotter: ``pip install .``."""
+"""Install masktrainer and the plotter: ``pip install .``."""
 
 from setuptools import find_packages, setup
 
@@ -12,7 +12,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["masktrainer", "masktrainer.*", "laperm", "laperm.*",
+    packages=find_packages(include=["masktrainer", "masktrainer.*",
                                     "plotting", "plotting.*"]),
     package_data={"masktrainer": ["datasets/mnist/*.gz"]},
     include_package_data=True,

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for net in args.nets.split(","):
         if net not in SHAPES:
             parser.error(f"unknown net {net!r}; choose from {', '.join(SHAPES)}")
-        steps = args.steps or (400 if net == "LeNet" else 40)
+        steps = args.steps or (1000 if net == "LeNet" else 100)
         for jit in (False, True):
             row = measure(net, jit, args.batch, steps, args.repeats)
             rows.append(row)

@@ -162,6 +162,16 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(
             f"--data_source=embedded only ships mnist; give --data_dir for {cfg.dataset}"
         )
+    if cfg.data_source == "embedded" and (cfg.data_dir or cfg.manual_dir):
+        raise ConfigError("--data_source=embedded uses the packaged MNIST; drop --data_dir/--manual_dir")
+    if cfg.data_source == "files" and cfg.manual_dir:
+        raise ConfigError("--manual_dir is for --data_source=tfds; --data_source=files reads --data_dir")
+    if cfg.data_source == "tfds" and cfg.data_dir:
+        raise ConfigError(
+            "--data_dir is for --data_source=files; tfds reads --manual_dir (and --tfds_data_dir)"
+        )
+    if cfg.data_source == "auto" and cfg.data_dir and cfg.manual_dir:
+        raise ConfigError("give either --data_dir (raw files) or --manual_dir (tfds), not both")
     if cfg.data_source == "files" and not cfg.data_dir and cfg.dataset != "mnist":
         raise ConfigError(f"--data_source=files needs --data_dir for {cfg.dataset}")
 

@@ -106,6 +106,9 @@ def _read_idx(path: Path) -> np.ndarray:
 
 def _load_idx_dir(folder: Path, dataset: str, source: str) -> RawData:
     paths = {key: folder / name for key, name in IDX_FILES.items()}
+    missing = [path.name for path in paths.values() if not path.is_file()]
+    if missing:
+        raise DataError(f"{', '.join(missing)} missing in {folder}; {OFFLINE_HELP}")
     for path in paths.values():
         _verify(path, dataset)
     arrays = {key: _read_idx(path) for key, path in paths.items()}

@@ -1,6 +1,6 @@
 """Frozen-weight and score initializers (Keras initializer classes).
 
-All draws use TensorFlow's stateless RNG keyed by ``(seed, 0)``: the same seed
+All draws use TensorFlow's stateless RNG keyed by ``(seed, stream)``: the same seed
 and shape always give the same tensor, on any device, which is what makes
 per-layer seeds meaningful. ``seed=None`` draws a fresh seed per call.
 
@@ -33,7 +33,14 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
 
 
 class SeededInitializer(keras.initializers.Initializer):
-    """Base class: stores ``seed`` and turns it into a stateless seed pair."""
+    """Base class: stores ``seed`` and turns it into a stateless seed pair.
+
+    The pair is ``(seed, stream)``: kernels use stream 0 and scores stream 1,
+    so a kernel and a score drawn from the same seed are still independent
+    (as the original's numpy kernel and TF score draws were).
+    """
+
+    stream = 0
 
     def __init__(self, seed: int | None = None) -> None:
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
@@ -42,7 +49,7 @@ class SeededInitializer(keras.initializers.Initializer):
 
     def _stateless_seed(self) -> tf.Tensor:
         seed = secrets.randbelow(2**31 - 1) if self.seed is None else self.seed
-        return tf.constant([seed, 0], dtype=tf.int64)
+        return tf.constant([seed, self.stream], dtype=tf.int64)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}
@@ -133,6 +140,8 @@ class SignedConstant(SeededInitializer):
 class ScoreUniform(SeededInitializer):
     """U(minval, maxval); the original score init is U(0.01, 0.1), all positive."""
 
+    stream = 1
+
     def __init__(self, minval: float = 0.01, maxval: float = 0.1, seed: int | None = None):
         super().__init__(seed)
         if not minval < maxval:
@@ -172,6 +181,13 @@ def kernel_initializer(
     )
 
 
+# The original's fan-ins (MNIST 28x28x1 for LeNet, CIFAR 32x32x3 for ConvN).
+ORIGINAL_FAN_INS = {
+    "LeNet": (784, 300, 100),
+    "Conv2": (27, 576, 16384, 256, 256),
+    "Conv4": (27, 576, 576, 1152, 8192, 256, 256),
+    "Conv6": (27, 576, 576, 1152, 1152, 2304, 4096, 256, 256),
+}
 # The input-scaling literals of the original for --initializer binary.
 ORIGINAL_BINARY_SCALES = {
     "LeNet": 0.0005942073791483592,
@@ -194,12 +210,14 @@ def binary_scale_formula(fan_ins: Sequence[int]) -> float:
 def binary_input_scale(nettype: str, fan_ins: Sequence[int], mode: str = "original") -> float:
     """The input multiplier used with ``binary`` weights.
 
-    ``mode="original"`` returns the original's literal where it has one (the
-    LeNet literal equals the formula with a fan-in of 289 instead of 300 for
-    the second layer, i.e. 1.9 % larger); ``"formula"`` always uses the formula.
+    ``mode="original"`` returns the original's literal where it has one, i.e.
+    for the original architecture on its original input shape (the LeNet
+    literal equals the formula with a fan-in of 289 instead of 300 for the
+    second layer, i.e. 1.9 % larger); ``"formula"`` always uses the formula,
+    and so does any other architecture/input combination.
     """
-    if mode == "original" and nettype in ORIGINAL_BINARY_SCALES:
-        return ORIGINAL_BINARY_SCALES[nettype]
     if mode not in ("original", "formula"):
         raise ValueError(f"mode must be 'original' or 'formula', got {mode!r}")
+    if mode == "original" and tuple(fan_ins) == ORIGINAL_FAN_INS.get(nettype):
+        return ORIGINAL_BINARY_SCALES[nettype]
     return binary_scale_formula(fan_ins)

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from masktrainer.config import RunConfig
-from masktrainer.data import load_raw
+from masktrainer.data import DataError, load_raw
 from masktrainer.initializers import binary_input_scale
 from masktrainer.methods import build_model
 from masktrainer.networks import get_architecture, kernel_fan_ins
@@ -46,6 +46,11 @@ def load_data(cfg: RunConfig) -> Splits:
     if cfg.initializer == "binary":
         fans = kernel_fan_ins(get_architecture(cfg.nettype), raw.x_train.shape[1:], raw.num_classes)
         scale = binary_input_scale(cfg.nettype, fans, cfg.binary_input_scale)
+    if not cfg.validation_size < len(raw.x_train):
+        raise DataError(
+            f"--validation_size={cfg.validation_size} leaves no training images "
+            f"({cfg.dataset} has {len(raw.x_train)})"
+        )
     return prepare(raw, cfg.validation_size, cfg.normalization, scale)
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+import masktrainer
 from masktrainer.cli import UsageError, main, parse_args
 from masktrainer.config import RunConfig
 
-REPO = Path(__file__).resolve().parents[1]
+# Subprocesses import the same masktrainer as this test process (installed or checkout).
+PACKAGE_ROOT = str(Path(masktrainer.__file__).resolve().parents[1])
 
 
 def test_defaults_are_the_originals():
@@ -54,6 +56,11 @@ def test_masktype_follows_traintype(traintype, expected):
     (["positional"], "unexpected argument"),
     (["--dataset=cifar10", "--data_source=embedded"], "embedded"),
     (["--data_dir=/nonexistent/folder"], "not a directory"),
+    (["--data_source=embedded", "--data_dir=."], "drop --data_dir"),
+    (["--data_source=tfds", "--data_dir=."], "--data_dir is for"),
+    (["--data_source=files", "--manual_dir=."], "--manual_dir is for"),
+    (["--data_dir=.", "--manual_dir=."], "not both"),
+    (["--validation_size=60000"], "leaves no training images"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_path, capsys):
     out = tmp_path / "out"
@@ -63,6 +70,13 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_p
     assert err.startswith("masktrainer: error:") and message in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_incomplete_data_dir_is_exit_2(tmp_path, capsys):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    code = main(["prog", f"--data_dir={tmp_path}", f"--outputpath={tmp_path / 'out'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "t10k-labels-idx1-ubyte.gz" in err and "missing in" in err and not (tmp_path / "out").exists()
 
 
 def test_missing_cifar_data_is_a_clear_error_before_anything_is_written(tmp_path, capsys):
@@ -88,7 +102,7 @@ def test_usage_error_type():
 
 
 def test_module_entry_point_exit_status_and_help(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
     bad = subprocess.run([sys.executable, "-m", "masktrainer", "--p1=2",
                           f"--outputpath={tmp_path / 'o'}"],
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)

@@ -36,9 +36,13 @@ def test_default_preprocessing_uses_training_split_statistics(mnist_raw):
     # validation = the first 5000 training images
     np.testing.assert_array_equal(s.y_val.argmax(1), mnist_raw.y_train[:5000])
     assert s.y_train.shape == (55000, 10) and set(np.unique(s.y_train)) == {0.0, 1.0}
+    train = mnist_raw.x_train[5000:].astype(np.float64) / 255
+    mean = train.mean(axis=0)
+    std = np.sqrt(np.mean((train - mean) ** 2))
+    expected_test = (mnist_raw.x_test.astype(np.float64) / 255 - mean) / std
+    np.testing.assert_allclose(s.x_test, expected_test, atol=1e-5)  # training statistics
     np.testing.assert_allclose(s.x_train.mean(axis=0), 0.0, atol=1e-4)
     assert s.x_train.std() == pytest.approx(1.0, rel=1e-4)
-    assert abs(s.x_test.mean()) > 1e-3  # test set uses *training* statistics
 
 
 def test_per_set_normalisation_reproduces_the_original_quirk(mnist_raw):
@@ -46,6 +50,7 @@ def test_per_set_normalisation_reproduces_the_original_quirk(mnist_raw):
     np.testing.assert_allclose(s.x_test.mean(axis=0), 0.0, atol=1e-4)  # own stats
     assert s.x_test.std() == pytest.approx(1.0, rel=1e-4)
     full = np.concatenate([s.x_val, s.x_train])  # stats over all 60k incl. validation
+    np.testing.assert_allclose(full.mean(axis=0), 0.0, atol=1e-4)
     assert full.std() == pytest.approx(1.0, rel=1e-4)
 
 
@@ -126,3 +131,10 @@ def test_embedded_files_match_published_checksums():
     for name, digest in SHA256["mnist"].items():
         with importlib.resources.as_file(folder / name) as path:
             assert sha256_of(path) == digest
+
+
+def test_partial_data_folder_names_the_missing_file(tmp_path):
+    folder = _copy_embedded(tmp_path)
+    (folder / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz missing in"):
+        load_from_files("mnist", folder)

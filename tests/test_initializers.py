@@ -107,3 +107,17 @@ def test_binary_scale_lenet_literal_deviation_is_fan_in_289():
     assert binary_scale_formula([784, 289, 100]) == pytest.approx(literal, rel=1e-15)
     assert binary_input_scale("LeNet", fans, "original") == literal
     assert binary_input_scale("LeNet", fans, "formula") == formula
+
+
+def test_binary_literal_only_for_the_original_input_shape():
+    mnist_fans = kernel_fan_ins("Conv2", (28, 28, 1), 10)
+    assert binary_input_scale("Conv2", mnist_fans, "original") == binary_scale_formula(mnist_fans)
+    cifar_fans = kernel_fan_ins("LeNet", (32, 32, 3), 10)
+    assert binary_input_scale("LeNet", cifar_fans, "original") == binary_scale_formula(cifar_fans)
+
+
+def test_kernel_and_score_from_one_seed_are_independent():
+    """--seeding original shares a seed between kernel and score; draws must not correlate."""
+    kernel = SignedConstant(0.5, "he", seed=1234)((300, 100)).numpy()
+    score = ScoreUniform(seed=1234)((300, 100)).numpy()
+    assert abs(np.corrcoef(kernel.ravel(), score.ravel())[0, 1]) < 0.02

@@ -73,3 +73,37 @@ def test_same_seed_same_model_different_seed_different_model():
         np.testing.assert_array_equal(la.kernel.numpy(), lb.kernel.numpy())
         np.testing.assert_array_equal(la.score.numpy(), lb.score.numpy())
         assert not np.array_equal(la.kernel.numpy(), lc.kernel.numpy())
+
+
+@pytest.mark.parametrize("net,shape", [("LeNet", (28, 28, 1)), ("Conv2", (32, 32, 3))])
+def test_binary_with_scaled_input_equals_signed_he_constant(net, shape):
+    """The input scale makes +-1 weights compute the heconstant network's logits."""
+    from masktrainer.initializers import binary_scale_formula
+
+    he = build_model(RunConfig(nettype=net, initializer="heconstant"), shape, 10, run_seed=8)
+    unit = build_model(RunConfig(nettype=net, initializer="binary"), shape, 10, run_seed=8)
+    scale = binary_scale_formula(kernel_fan_ins(net, shape, 10))
+    x = np.random.RandomState(0).randn(4, *shape).astype(np.float32)
+    np.testing.assert_allclose(unit.predict(x * scale, verbose=0), he.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_original_seeding_model_has_uncorrelated_kernel_and_score():
+    cfg = RunConfig(initializer="heconstant", seeding="original")
+    model = build_model(cfg, (28, 28, 1), 10, run_seed=1234)
+    for layer in masked_layers(model):
+        corr = np.corrcoef(layer.kernel.numpy().ravel(), layer.score.numpy().ravel())[0, 1]
+        assert abs(corr) < 0.1, layer.name
+
+
+@pytest.mark.parametrize("net", ["Conv2", "Conv4", "Conv6"])
+def test_conv_nets_take_a_training_step(net):
+    model = build_model(RunConfig(nettype=net, traintype="MinPruning"), (32, 32, 3), 10, 3)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", jit_compile=False)
+    before = [l.score.numpy().copy() for l in masked_layers(model)]
+    x = np.random.RandomState(1).randn(8, 32, 32, 3).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[np.arange(8)]
+    loss = model.train_on_batch(x, y)
+    assert np.isfinite(loss)
+    after = [l.score.numpy() for l in masked_layers(model)]
+    assert all(not np.array_equal(a, b) for a, b in zip(after, before))

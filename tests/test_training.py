@@ -11,11 +11,13 @@ import keras
 import numpy as np
 import pytest
 
+import masktrainer
 from masktrainer.config import RunConfig
+from masktrainer.preprocessing import Splits
 from masktrainer.rundir import load_arrays
 from masktrainer.trainer import train
 
-REPO = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = str(Path(masktrainer.__file__).resolve().parents[1])
 KEYS = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy",
         "remainingWeights", "remainingWeightsPerLayer")
 
@@ -113,7 +115,7 @@ def test_baseline_trains_kernels_and_saves_them(tmp_path, mnist_splits):
 
 
 def test_cli_run_end_to_end_never_overwrites(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
     command = [sys.executable, "-m", "masktrainer", "--maxepochs=1", "--batchsize=500",
                "--seed=7", f"--outputpath={tmp_path}", "--progress=none"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -125,3 +127,19 @@ def test_cli_run_end_to_end_never_overwrites(tmp_path):
     assert len(runs) == 2
     assert runs[0].parent != runs[1].parent
     assert all(json.loads(p.read_text())["status"] == "complete" for p in runs)
+
+
+def _subset(splits: Splits, n_train: int) -> Splits:
+    return Splits(splits.x_train[:n_train], splits.y_train[:n_train], splits.x_val[:1000],
+                  splits.y_val[:1000], splits.x_test[:2000], splits.y_test[:2000],
+                  splits.num_classes, splits.source)
+
+
+def test_rescaled_mask_run_under_xla_saves_scale(tmp_path, mnist_splits):
+    cfg = RunConfig(traintype="FreePruning", masktype="mask_rs", jit_compile="on", maxepochs=1,
+                    batchsize=50, seed=6, outputpath=str(tmp_path), progress="none")
+    result = train(cfg, data=_subset(mnist_splits, 10000), echo=None)
+    assert result.metrics["testAccuracy"][-1] >= 0.85  # 10k images, 1 epoch
+    masks = load_arrays(result.run_dir / "masks.npz")
+    kept = int(np.count_nonzero(masks["dense_1"]))
+    assert float(masks["dense_1_scale"]) == pytest.approx(235200 / (1 + kept), rel=1e-5)
