@@ -1,4 +1,4 @@
-"""Install masktrainer and the plotter: ``pip install .``."""
+"""Install masktrainer, the LaPerm optimizer wrapper and the plotter: ``pip install .``."""
 
 from setuptools import find_packages, setup
 
@@ -12,9 +12,9 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["masktrainer", "masktrainer.*",
+    packages=find_packages(include=["masktrainer", "masktrainer.*", "laperm", "laperm.*",
                                     "plotting", "plotting.*"]),
-    package_data={"masktrainer": ["datasets/mnist/*.gz"]},
+    package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",  # Keras 3 era

@@ -16,6 +16,7 @@ from typing import Sequence
 from absl import flags
 
 from masktrainer import config as C
+from masktrainer.method_flags import define_method_flags
 
 USAGE_EXIT = 2
 
@@ -26,22 +27,32 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("nettype", d.nettype, C.NET_TYPES, "Architecture.", flag_values=fv)
     flags.DEFINE_enum("traintype", d.traintype, list(C.TRAIN_TYPES),
                       "What trains: Baseline trains the kernels, the others the scores; "
-                      "Min* add the penalty -mean(M(score)) per layer.", flag_values=fv)
-    flags.DEFINE_enum("initializer", d.initializer, C.INITIALIZERS,
-                      "Frozen-weight init (normal is the original's unexposed N(0.1|0, 0.05)).",
+                      "Min* add the penalty -mean(M(score)) per layer; EdgePopup keeps the "
+                      "top --keep_ratio of |score|; SlotMachine picks one of --slots values.",
+                      flag_values=fv)
+    flags.DEFINE_enum("initializer", None, C.INITIALIZERS,
+                      "Frozen-weight init. Self-pruning (default he): he, glorot, heconstant, "
+                      "binary, normal (the original's unexposed N(0.1|0, 0.05)). EdgePopup "
+                      "(default kaiming_normal): kaiming_normal, kaiming_uniform, "
+                      "signed_constant, unsigned_constant. SlotMachine: slot_uniform.",
                       flag_values=fv)
     flags.DEFINE_enum("activation", d.activation, C.ACTIVATIONS, "Hidden activation.",
                       flag_values=fv)
     flags.DEFINE_enum("masktype", None, C.MASK_TYPES,
                       "Score->mask function. Default: flip for *Flipping, else mask.",
                       flag_values=fv)
-    flags.DEFINE_integer("batchsize", d.batchsize, "Training mini-batch size.", flag_values=fv)
-    flags.DEFINE_integer("maxepochs", d.maxepochs, "Training epochs (0: evaluate only).",
+    flags.DEFINE_integer("batchsize", None,
+                         "Training mini-batch size (default 25; 128 EdgePopup/SlotMachine).",
                          flag_values=fv)
+    flags.DEFINE_integer("maxepochs", None,
+                         "Training epochs, 0: evaluate only (default 20; EdgePopup 100; "
+                         "SlotMachine the original schedule).", flag_values=fv)
     flags.DEFINE_integer("seed", d.seed, "Run seed; 0 draws one (recorded in config.json).",
                          flag_values=fv)
     flags.DEFINE_float("p1", d.p1, "P(+) for heconstant/binary weights.", flag_values=fv)
-    flags.DEFINE_float("lr", d.lr, "Adam learning rate.", flag_values=fv)
+    flags.DEFINE_float("lr", None,
+                       "Learning rate (default 0.001; EdgePopup 0.1; SlotMachine the original's "
+                       "per-selection value).", flag_values=fv)
     flags.DEFINE_string("outputpath", d.outputpath, "Root of the run directories.",
                         flag_values=fv)
     flags.DEFINE_enum("dataset", None, C.DATASETS,
@@ -76,6 +87,7 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("progress", d.progress, C.PROGRESS_MODES,
                       "Keras progress bar (auto: only on a terminal); a line per epoch always.",
                       flag_values=fv)
+    define_method_flags(fv)
 
 
 class UsageError(Exception):
@@ -110,7 +122,7 @@ def parse_args(argv: Sequence[str]) -> C.RunConfig:
         raise UsageError(str(err)) from None
     if not _writable_target(cfg.outputpath):
         raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written")
-    for name in ("data_dir", "manual_dir"):
+    for name in ("data_dir", "manual_dir", "split_dir", "finetune_from"):
         value = getattr(cfg, name)
         if value and not Path(value).expanduser().is_dir():
             raise UsageError(f"--{name} {value} is not a directory")
@@ -140,11 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Heavy imports only after the command line is known to be good.
     from masktrainer.data import DataError
+    from masktrainer.finetune import SourceRunError
     from masktrainer.trainer import Trainer
 
     try:
         trainer = Trainer(cfg)  # loads and checks the data before anything is written
-    except DataError as err:
+    except (DataError, SourceRunError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     trainer.run()

@@ -11,6 +11,9 @@ import json
 import math
 from typing import Any
 
+from masktrainer import method_config as M
+from masktrainer.errors import ConfigError
+
 # Train type -> (kernel trainable, score trainable, alpha of the Min* penalty).
 TRAIN_TYPES: dict[str, tuple[bool, bool, float]] = {
     "Baseline": (True, False, 0.0),
@@ -18,9 +21,11 @@ TRAIN_TYPES: dict[str, tuple[bool, bool, float]] = {
     "MinPruning": (False, True, -1.0),
     "FreeFlipping": (False, True, 0.0),
     "MinFlipping": (False, True, -1.0),
+    "EdgePopup": (False, True, 0.0),
+    "SlotMachine": (False, True, 0.0),  # --finetune_from trains the weights instead
 }
-NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6")
-INITIALIZERS = ("he", "glorot", "heconstant", "binary", "normal")
+NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19")
+INITIALIZERS = M.ALL_INITIALIZERS
 ACTIVATIONS = ("relu", "swish", "sigmoid", "elu", "selu")
 MASK_TYPES = ("mask", "mask_rs", "flip")
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
@@ -32,11 +37,9 @@ JIT_MODES = ("auto", "on", "off")
 PROGRESS_MODES = ("auto", "bar", "none")
 
 # The dataset each architecture was used with in the original code.
-DEFAULT_DATASET = {"LeNet": "mnist", "Conv2": "cifar10", "Conv4": "cifar10", "Conv6": "cifar10"}
+DEFAULT_DATASET = {"LeNet": "mnist"}  # every other architecture: cifar10
 
-
-class ConfigError(ValueError):
-    """An invalid flag value or combination (reported as a one-line error)."""
+__all__ = ["ConfigError", "RunConfig", "validate", "default_masktype"]
 
 
 def default_masktype(traintype: str) -> str:
@@ -46,21 +49,23 @@ def default_masktype(traintype: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a self-pruning / sign-flipping run.
+    """Everything that defines a run (self-pruning / sign flipping, edge-popup, slot machines).
 
     Field names follow the original ``MaskTrainer.py`` flags where one exists.
+    ``None`` means "the chosen train type's default" and is resolved on creation
+    (see :mod:`masktrainer.method_config`).
     """
 
     nettype: str = "LeNet"
     traintype: str = "FreePruning"
-    initializer: str = "he"
+    initializer: str | None = None  # he (self-pruning), kaiming_normal, slot_uniform
     activation: str = "relu"
     masktype: str | None = None  # None: follow the train type (see default_masktype)
-    batchsize: int = 25
-    maxepochs: int = 20
+    batchsize: int | None = None  # 25 (self-pruning), 128 (edge-popup, slot machines)
+    maxepochs: int | None = None
     seed: int = 0  # 0 = "no seed" as in the original; a seed is then drawn and recorded
     p1: float = 0.5
-    lr: float = 1e-3
+    lr: float | None = None
     outputpath: str = "Outputs"
     dataset: str | None = None  # None: the architecture's original dataset
     data_source: str = "auto"
@@ -75,22 +80,56 @@ class RunConfig:
     validation_size: int = 5000
     eval_batchsize: int = 200
     progress: str = "auto"
+    # Optimisation (all train types; None = the method's recipe).
+    optimizer: str | None = None  # adam | sgd (PyTorch-style momentum, L2 in the gradient)
+    momentum: float | None = None
+    weight_decay: float | None = None  # L2 coefficient on the trained variables
+    lr_schedule: str | None = None  # constant | cosine (per epoch) | multistep (x0.1)
+    lr_milestones: str | None = None  # "80" or "60,120" for multistep
+    split: str | None = None  # head (first --validation_size images) | slot_machines
+    split_dir: str | None = None  # folder with the slot-machines permutation .npy files
+    width_mult: float = 1.0  # Conv4Wide / Conv6Wide
+    # Edge-popup.
+    keep_ratio: float | None = None  # fraction of weights KEPT per layer (original prune_rate)
+    scale_fan: bool = False
+    scale_fan_rule: str = "original"  # original: fan * (1 - keep_ratio); kept: fan * keep_ratio
+    # Slot machines.
+    slots: int | None = None  # K values per connection
+    selection: str | None = None  # greedy | probabilistic
+    eval_selection: str | None = None  # argmax | sample (the original samples at evaluation)
+    finetune_from: str | None = None  # a finished SlotMachine run directory
 
     def __post_init__(self) -> None:
         # Resolve the "follow the train type / architecture" defaults once.
-        if self.masktype is None:
+        if self.masktype is None and self.traintype in M.SELF_PRUNING_TYPES:
             object.__setattr__(self, "masktype", default_masktype(self.traintype))
         if self.dataset is None:
-            object.__setattr__(self, "dataset", DEFAULT_DATASET.get(self.nettype, "mnist"))
+            object.__setattr__(self, "dataset", DEFAULT_DATASET.get(self.nettype, "cifar10"))
+        if self.traintype in TRAIN_TYPES:
+            M.method_defaults(self)
         validate(self)
 
     # Derived values -----------------------------------------------------------
     @property
+    def method(self) -> str:
+        """self_pruning, edge_popup, slot_machines or slot_finetune."""
+        return M.method_of(self.traintype, self.finetune_from)
+
+    @property
+    def architecture(self) -> str:
+        """The registry name of the network (Slot Machines' ConvN use valid padding)."""
+        return M.architecture_of(self.nettype, self.traintype)
+
+    @property
     def train_weights(self) -> bool:
+        if self.method == "slot_finetune":
+            return True
         return TRAIN_TYPES[self.traintype][0]
 
     @property
     def train_scores(self) -> bool:
+        if self.method == "slot_finetune":
+            return False
         return TRAIN_TYPES[self.traintype][1]
 
     @property
@@ -123,7 +162,8 @@ def validate(cfg: RunConfig) -> None:
     _choice("traintype", cfg.traintype, tuple(TRAIN_TYPES))
     _choice("initializer", cfg.initializer, INITIALIZERS)
     _choice("activation", cfg.activation, ACTIVATIONS)
-    _choice("masktype", cfg.masktype, MASK_TYPES)
+    if cfg.traintype in M.SELF_PRUNING_TYPES:
+        _choice("masktype", cfg.masktype, MASK_TYPES)
     _choice("dataset", cfg.dataset, DATASETS)
     _choice("data_source", cfg.data_source, DATA_SOURCES)
     _choice("jit_compile", cfg.jit_compile, JIT_MODES)
@@ -131,6 +171,7 @@ def validate(cfg: RunConfig) -> None:
     _choice("binary_input_scale", cfg.binary_input_scale, BINARY_SCALES)
     _choice("seeding", cfg.seeding, SEEDINGS)
     _choice("progress", cfg.progress, PROGRESS_MODES)
+    M.validate_method(cfg)
 
     if cfg.traintype.endswith("Flipping") and cfg.masktype != "flip":
         raise ConfigError(

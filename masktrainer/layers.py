@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from masktrainer.activations import ACTIVATION_NAMES, apply_activation
+from masktrainer.geometry import ConvGeometry, DenseGeometry
 from masktrainer.initializers import ScoreUniform, TruncatedVarianceScaling
 from masktrainer.masks import get_mask_function
 
@@ -25,7 +26,8 @@ _PACKAGE = "masktrainer"
 class MaskedKernelLayer(keras.layers.Layer):
     """Shared machinery of :class:`MaskedDense` and :class:`MaskedConv2D`.
 
-    Subclasses define ``_kernel_shape(input_shape)`` and ``_apply(x, kernel)``.
+    Subclasses mix in a geometry (:mod:`masktrainer.geometry`) that defines
+    ``_kernel_shape(input_shape)`` and ``_apply(x, kernel)``.
     """
 
     def __init__(
@@ -111,30 +113,19 @@ class MaskedKernelLayer(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class MaskedDense(MaskedKernelLayer):
+class MaskedDense(DenseGeometry, MaskedKernelLayer):
     """Bias-free dense layer ``act(x @ (kernel * M(score)))``."""
 
     def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"units must be >= 1, got {units!r}")
-        self.units = int(units)
-
-    def _kernel_shape(self, input_shape) -> tuple[int, ...]:
-        return (int(input_shape[-1]), self.units)
-
-    def _apply(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
-        return keras.ops.matmul(inputs, kernel)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
+        self._init_geometry(units)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units}
+        return {**super().get_config(), **self._geometry_config()}
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class MaskedConv2D(MaskedKernelLayer):
+class MaskedConv2D(ConvGeometry, MaskedKernelLayer):
     """Bias-free NHWC convolution ``act(conv2d(x, kernel * M(score)))``."""
 
     def __init__(
@@ -146,44 +137,7 @@ class MaskedConv2D(MaskedKernelLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if isinstance(kernel_size, int):
-            kernel_size = (kernel_size, kernel_size)
-        if padding not in ("same", "valid"):
-            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-        if int(filters) < 1 or int(strides) < 1 or min(kernel_size) < 1:
-            raise ValueError("filters, strides and kernel_size must be >= 1")
-        self.filters = int(filters)
-        self.kernel_size = tuple(int(k) for k in kernel_size)
-        self.strides = int(strides)
-        self.padding = padding
-
-    def _kernel_shape(self, input_shape) -> tuple[int, ...]:
-        return (*self.kernel_size, int(input_shape[-1]), self.filters)
-
-    def _apply(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
-        return tf.nn.conv2d(inputs, kernel, strides=self.strides, padding=self.padding.upper())
-
-    def compute_output_shape(self, input_shape):
-        def out(size, k):
-            if size is None:
-                return None
-            if self.padding == "same":
-                return -(-size // self.strides)
-            return (size - k) // self.strides + 1
-
-        batch, height, width, _ = input_shape
-        return (
-            batch,
-            out(height, self.kernel_size[0]),
-            out(width, self.kernel_size[1]),
-            self.filters,
-        )
+        self._init_geometry(filters, kernel_size, strides, padding)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": self.strides,
-            "padding": self.padding,
-        }
+        return {**super().get_config(), **self._geometry_config()}

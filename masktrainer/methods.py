@@ -1,9 +1,11 @@
 """Methods: how each training method builds the layers of an architecture.
 
 ``SelfPruningLayers`` builds :class:`MaskedDense` / :class:`MaskedConv2D`;
-``DenseReferenceLayers`` builds plain bias-free Keras layers with trainable
-kernels (the reference the benchmark compares against). ``build_model`` puts a
-:class:`RunConfig` together with an architecture.
+``EdgePopupLayers`` the top-k layers of :mod:`masktrainer.edgepopup`;
+``SlotMachineLayers`` the K-value layers of :mod:`masktrainer.slots`;
+``DenseReferenceLayers`` plain bias-free Keras layers with trainable kernels
+(the benchmark's reference and the network slot-machine fine-tuning trains).
+``build_model`` puts a :class:`RunConfig` together with an architecture.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from typing import Sequence
 import keras
 
 from masktrainer.config import RunConfig
+from masktrainer.edgepopup import EdgePopupConv2D, EdgePopupDense
 from masktrainer.initializers import ScoreUniform, kernel_initializer
 from masktrainer.layers import MaskedConv2D, MaskedDense
+from masktrainer.method_initializers import (
+    FanInUniformScores,
+    KaimingWeights,
+    SlotScores,
+    SlotValues,
+)
 from masktrainer.networks import build_network, get_architecture
 from masktrainer.seeds import LayerSeeds, layer_seeds
+from masktrainer.slots import SlotConv2D, SlotDense
 
 
 def _seed(seeds: LayerSeeds | None, which: str) -> int | None:
@@ -103,11 +113,102 @@ class DenseReferenceLayers:
         )
 
 
+def fan_scale(keep_ratio: float, scale_fan: bool, rule: str = "original") -> float:
+    """Factor on the fan of edge-popup weights.
+
+    The original multiplies the fan by ``1 - prune_rate`` although its
+    ``prune_rate`` is the *kept* fraction elsewhere (``rule="original"``);
+    ``rule="kept"`` scales by the kept fraction, i.e. the expected fan-in of the
+    kept subnetwork.
+    """
+    if not scale_fan:
+        return 1.0
+    return (1.0 - keep_ratio) if rule == "original" else keep_ratio
+
+
+@dataclasses.dataclass(frozen=True)
+class EdgePopupLayers:
+    """Edge-popup layers (Ramanujan et al. 2020): frozen weights, top-k |score| per layer."""
+
+    keep_ratio: float = 0.5
+    initializer: str = "kaiming_normal"
+    scale_fan: bool = False
+    scale_fan_rule: str = "original"
+    p1: float = 0.5
+
+    def _common(self, seeds: LayerSeeds | None) -> dict:
+        scale = fan_scale(self.keep_ratio, self.scale_fan, self.scale_fan_rule)
+        return {
+            "keep_ratio": self.keep_ratio,
+            "kernel_initializer": KaimingWeights(
+                self.initializer, scale, p1=self.p1, seed=_seed(seeds, "kernel")
+            ),
+            "score_initializer": FanInUniformScores(seed=_seed(seeds, "score")),
+        }
+
+    def dense(self, units, activation, seeds, name):
+        return EdgePopupDense(units, activation=activation, name=name, **self._common(seeds))
+
+    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+        return EdgePopupConv2D(
+            filters, kernel_size, padding=padding, activation=activation, name=name,
+            **self._common(seeds),
+        )
+
+    @classmethod
+    def from_config(cls, cfg: RunConfig) -> "EdgePopupLayers":
+        return cls(cfg.keep_ratio, cfg.initializer, cfg.scale_fan, cfg.scale_fan_rule, cfg.p1)
+
+
+@dataclasses.dataclass(frozen=True)
+class SlotMachineLayers:
+    """Slot-machine layers (Aladago & Torresani 2021): K fixed values, K scores per weight."""
+
+    slots: int = 8
+    selection: str = "greedy"
+    eval_selection: str = "argmax"
+
+    def _common(self, seeds: LayerSeeds | None) -> dict:
+        score_seed = _seed(seeds, "score")
+        return {
+            "slots": self.slots,
+            "selection": self.selection,
+            "eval_selection": self.eval_selection,
+            "values_initializer": SlotValues(seed=_seed(seeds, "kernel")),
+            "score_initializer": SlotScores(seed=score_seed),
+            "sample_seed": None if score_seed is None else score_seed + 1,
+        }
+
+    def dense(self, units, activation, seeds, name):
+        return SlotDense(units, activation=activation, name=name, **self._common(seeds))
+
+    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+        return SlotConv2D(
+            filters, kernel_size, padding=padding, activation=activation, name=name,
+            **self._common(seeds),
+        )
+
+    @classmethod
+    def from_config(cls, cfg: RunConfig) -> "SlotMachineLayers":
+        return cls(cfg.slots, cfg.selection, cfg.eval_selection)
+
+
+def layer_factory(cfg: RunConfig):
+    """The LayerFactory of the config's method."""
+    if cfg.method == "edge_popup":
+        return EdgePopupLayers.from_config(cfg)
+    if cfg.method == "slot_machines":
+        return SlotMachineLayers.from_config(cfg)
+    if cfg.method == "slot_finetune":
+        return DenseReferenceLayers()  # kernels are overwritten by the selected values
+    return SelfPruningLayers.from_config(cfg)
+
+
 def build_model(
     cfg: RunConfig, input_shape: Sequence[int], num_classes: int, run_seed: int
 ) -> keras.Model:
-    """The self-pruning model a config describes, seeded from ``run_seed``."""
-    arch = get_architecture(cfg.nettype)
+    """The model a config describes, seeded from ``run_seed``."""
+    arch = get_architecture(cfg.architecture, cfg.width_mult)
     seeds = layer_seeds(
         run_seed, len(arch.conv), arch.conv_positions, len(arch.dense) + 1, cfg.seeding
     )
@@ -115,7 +216,7 @@ def build_model(
         arch,
         input_shape,
         num_classes,
-        SelfPruningLayers.from_config(cfg),
+        layer_factory(cfg),
         activation=cfg.activation,
         seeds=seeds,
         name=f"{cfg.nettype}_{cfg.traintype}",

@@ -61,8 +61,15 @@ def prepare(
     validation_size: int = 5000,
     normalization: str = "train_stats",
     input_scale: float = 1.0,
+    split_indices: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Splits:
-    """Split off the first ``validation_size`` training images and normalise."""
+    """Split off the first ``validation_size`` training images and normalise.
+
+    ``split_indices=(train, val)`` selects both splits by index instead (the
+    Slot Machines split); ``validation_size`` is then ignored.
+    """
+    if split_indices is not None:
+        return _prepare_indexed(raw, split_indices, normalization, input_scale)
     if not 0 < validation_size < len(raw.x_train):
         raise ValueError(
             f"validation_size must be in [1, {len(raw.x_train) - 1}], got {validation_size}"
@@ -87,6 +94,40 @@ def prepare(
         y_train=y_train_all[validation_size:],
         x_val=x_train_all[:validation_size],
         y_val=y_train_all[:validation_size],
+        x_test=x_test,
+        y_test=one_hot(raw.y_test, raw.num_classes),
+        num_classes=raw.num_classes,
+        source=raw.source,
+    )
+
+
+def _prepare_indexed(
+    raw: RawData,
+    split_indices: tuple[np.ndarray, np.ndarray],
+    normalization: str,
+    input_scale: float,
+) -> Splits:
+    """Train/validation chosen by index; ``train_stats`` uses the train indices only."""
+    train_idx, val_idx = (np.asarray(i, np.int64) for i in split_indices)
+    x_train = raw.x_train[train_idx].astype(np.float32) / np.float32(255.0)
+    x_val = raw.x_train[val_idx].astype(np.float32) / np.float32(255.0)
+    x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
+    if normalization == "per_set":
+        mean, std = _stats(np.concatenate([x_train, x_val]))
+        x_train, x_val = _normalise(x_train, mean, std), _normalise(x_val, mean, std)
+        x_test = _normalise(x_test, *_stats(x_test))
+    elif normalization == "train_stats":
+        mean, std = _stats(x_train)
+        x_train, x_val, x_test = (_normalise(x, mean, std) for x in (x_train, x_val, x_test))
+    else:
+        raise ValueError(f"normalization must be train_stats or per_set, got {normalization!r}")
+    if input_scale != 1.0:
+        x_train, x_val, x_test = (x * np.float32(input_scale) for x in (x_train, x_val, x_test))
+    return Splits(
+        x_train=x_train,
+        y_train=one_hot(raw.y_train[train_idx], raw.num_classes),
+        x_val=x_val,
+        y_val=one_hot(raw.y_train[val_idx], raw.num_classes),
         x_test=x_test,
         y_test=one_hot(raw.y_test, raw.num_classes),
         num_classes=raw.num_classes,

@@ -1,9 +1,10 @@
 """Run directories: a fresh folder per run, safe formats only, never overwritten.
 
-Layout: ``<outputpath>/<traintype>/<nettype>/P1_<p1>/<masktype>_<activation>_
-<initializer>_LR<lr>/run-<7 hex>/`` (the original's folder plus one folder per
-run). Files: config.json, metrics.json, metrics.csv, initial_weights.npz,
-masks.npz, final_weights.npz (when kernels train), model.keras, train.log.
+Layout (self-pruning): ``<outputpath>/<traintype>/<nettype>/P1_<p1>/<masktype>_
+<activation>_<initializer>_LR<lr>/run-<7 hex>/`` (the original's folder plus one
+folder per run); edge-popup and slot machines use the same depth with their
+own parameters (:func:`config_group_folder`). Files: config.json, metrics.json,
+metrics.csv, the method's .npz arrays, model.keras, train.log.
 """
 
 from __future__ import annotations
@@ -37,6 +38,25 @@ def group_folder(outputpath: str, traintype: str, nettype: str, p1: float, maskt
         Path(outputpath) / traintype / nettype / f"P1_{p1}"
         / f"{masktype}_{activation}_{initializer}_LR{lr}"
     )
+
+
+def config_group_folder(cfg: Any) -> Path:
+    """The folder for runs of one configuration of any method."""
+    if cfg.method == "self_pruning":
+        return group_folder(cfg.outputpath, cfg.traintype, cfg.nettype, cfg.p1, cfg.masktype,
+                            cfg.activation, cfg.initializer, cfg.lr)
+    net = cfg.nettype if cfg.width_mult == 1.0 else f"{cfg.nettype}_x{cfg.width_mult}"
+    root = Path(cfg.outputpath) / cfg.traintype / net
+    if cfg.method == "edge_popup":
+        fan = "_scalefan" if cfg.scale_fan else ""
+        return root / f"KEEP_{cfg.keep_ratio}" / f"{cfg.initializer}{fan}_{cfg.activation}_LR{cfg.lr}"
+    slots = f"K_{cfg.slots}" if cfg.slots is not None else "K_source"
+    what = "finetune" if cfg.method == "slot_finetune" else cfg.selection
+    return root / slots / f"{what}_{cfg.activation}_LR{cfg.lr}"
+
+
+def _csv_cell(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -78,18 +98,34 @@ class RunDirectory:
         _atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
         return target
 
-    def write_metrics(self, metrics: dict[str, Any]) -> None:
-        """metrics.json (all keys) and metrics.csv (one row per epoch)."""
+    def write_metrics(
+        self,
+        metrics: dict[str, Any],
+        flat_keys: tuple[str, ...] | None = None,
+        per_layer_fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        """metrics.json (all keys) and metrics.csv (one row per epoch).
+
+        ``flat_keys``: the per-epoch number series (default: the self-pruning
+        ones); ``per_layer_fields``: per-epoch per-layer series and the names of
+        their values, written as ``<layer>:<field>`` columns (default: the
+        self-pruning counts).
+        """
         self.write_json("metrics.json", metrics)
+        flat_keys = PER_EPOCH_KEYS if flat_keys is None else flat_keys
+        if per_layer_fields is None:
+            per_layer_fields = {"remainingWeightsPerLayer": list(COUNT_FIELDS)}
         layers = metrics.get("layer_names", [])
-        header = ["epoch", *PER_EPOCH_KEYS, "epochSeconds"]
-        header += [f"{layer}:{field}" for layer in layers for field in COUNT_FIELDS]
+        header = ["epoch", *flat_keys, "epochSeconds"]
+        for fields in per_layer_fields.values():
+            header += [f"{layer}:{field}" for layer in layers for field in fields]
         rows = []
         for epoch in range(len(metrics["trainLoss"])):
-            row = [epoch] + [metrics[key][epoch] for key in PER_EPOCH_KEYS]
+            row = [epoch] + [_csv_cell(metrics[key][epoch]) for key in flat_keys]
             row.append(metrics["epochSeconds"][epoch])
-            for counts in metrics["remainingWeightsPerLayer"][epoch]:
-                row.extend(counts)
+            for key in per_layer_fields:
+                for values in metrics[key][epoch]:
+                    row.extend(_csv_cell(v) for v in values)
             rows.append(row)
         tmp = self.path / "metrics.csv.tmp"
         with open(tmp, "w", newline="", encoding="utf-8") as handle:

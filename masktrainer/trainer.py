@@ -1,9 +1,10 @@
-"""The training loop of the original ``NetworkTrainer``, on Keras 3.
+"""The training loop of the original ``NetworkTrainer``, on Keras 3, for every method.
 
-Epoch 0 is an evaluation before any training. Each epoch then trains once
-over the shuffled training split (train loss/accuracy are Keras' running
-means over the epoch, as in the original), evaluates on the validation split
-and the test set, counts the masks, and writes the run's metrics.
+Epoch 0 is an evaluation before any training. Each epoch then sets the
+epoch's learning rate, trains once over the shuffled training split (train
+loss/accuracy are Keras' running means over the epoch, as in the original),
+evaluates on the validation split and the test set, records the method's
+statistics (:mod:`masktrainer.recorders`), and writes the run's metrics.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ import tensorflow as tf
 
 from masktrainer.config import RunConfig
 from masktrainer.data import DataError, load_raw
+from masktrainer.finetune import FinetuneSource, apply_source, check_compatible, load_source
 from masktrainer.initializers import binary_input_scale
 from masktrainer.methods import build_model
 from masktrainer.networks import get_architecture, kernel_fan_ins
+from masktrainer.optim import epoch_learning_rate, make_optimizer
 from masktrainer.preprocessing import Splits, prepare
-from masktrainer.rundir import RunDirectory, group_folder
+from masktrainer.recorders import CORE_KEYS, Recorder, recorder_for
+from masktrainer.rundir import RunDirectory, config_group_folder
 from masktrainer.seeds import resolve_run_seed
-from masktrainer.stats import ConnectivityStats, connectivity_stats, kernel_arrays, mask_arrays
+from masktrainer.splits import slot_machines_split
 
 JIT = {"auto": "auto", "on": True, "off": False}
 
@@ -46,6 +50,10 @@ def load_data(cfg: RunConfig) -> Splits:
     if cfg.initializer == "binary":
         fans = kernel_fan_ins(get_architecture(cfg.nettype), raw.x_train.shape[1:], raw.num_classes)
         scale = binary_input_scale(cfg.nettype, fans, cfg.binary_input_scale)
+    if cfg.split == "slot_machines":
+        indices = slot_machines_split(cfg.dataset, len(raw.x_train), cfg.split_dir)
+        return prepare(raw, normalization=cfg.normalization, input_scale=scale,
+                       split_indices=indices)
     if not cfg.validation_size < len(raw.x_train):
         raise DataError(
             f"--validation_size={cfg.validation_size} leaves no training images "
@@ -92,6 +100,10 @@ class Trainer:
         self.cfg = cfg
         self.echo = echo
         self.run_seed = resolve_run_seed(cfg.seed)
+        self.source: FinetuneSource | None = None
+        if cfg.finetune_from:  # read and check before anything is written
+            self.source = load_source(cfg.finetune_from)
+            check_compatible(cfg, self.source)
         self.data = data if data is not None else load_data(cfg)
 
     # -- pieces ----------------------------------------------------------------
@@ -99,8 +111,10 @@ class Trainer:
         cfg = self.cfg
         keras.utils.set_random_seed(self.run_seed)
         model = build_model(cfg, self.data.input_shape, self.data.num_classes, self.run_seed)
+        if self.source is not None:
+            apply_source(model, self.source)
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=cfg.lr),
+            optimizer=make_optimizer(cfg),
             loss=keras.losses.CategoricalCrossentropy(),
             metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
             jit_compile=JIT[cfg.jit_compile],
@@ -118,40 +132,65 @@ class Trainer:
         result = model.evaluate(x, y, batch_size=self.cfg.eval_batchsize, verbose=0, return_dict=True)
         return float(result["loss"]), float(result["accuracy"])
 
-    def _epoch_line(self, epoch: int, metrics: dict[str, Any], stats: ConnectivityStats, seconds: float) -> str:
-        frac = stats.fractions()
+    def _epoch_line(self, epoch: int, metrics: dict[str, Any], extra: str, seconds: float) -> str:
         e = epoch
         return (
             f"epoch {e:>3}/{self.cfg.maxepochs}"
             f" | train loss {metrics['trainLoss'][e]:.4f} acc {_pct(metrics['trainAccuracy'][e])}"
             f" | val loss {metrics['valLoss'][e]:.4f} acc {_pct(metrics['valAccuracy'][e])}"
             f" | test loss {metrics['testLoss'][e]:.4f} acc {_pct(metrics['testAccuracy'][e])}"
-            f" | remaining {_pct(stats.remaining / stats.total)} ({stats.remaining:,}/{stats.total:,})"
-            f" | masks -/0/+ {_pct(frac['neg_masks'])}/{_pct(frac['zero_masks'])}/{_pct(frac['pos_masks'])}"
-            f" | weights -/0/+ {_pct(frac['neg_effective'])}/{_pct(frac['zero_effective'])}"
-            f"/{_pct(frac['pos_effective'])}"
-            f" | {seconds:.1f}s"
+            f"{extra} | {seconds:.1f}s"
         )
 
-    @staticmethod
-    def _record(metrics: dict[str, Any], stats: ConnectivityStats, seconds: float, **values: float) -> None:
+    def _record(self, metrics: dict[str, Any], model: keras.Model, seconds: float,
+                **values: float) -> str:
+        """Append one epoch's values and the method's statistics; returns the line's extra part."""
         for key, value in values.items():
             metrics[key].append(value)
-        metrics["remainingWeights"].append(stats.remaining)
-        metrics["remainingWeightsPerLayer"].append(stats.per_layer)
+        measured = self.recorder.measure(model)
+        for key, value in measured.items():
+            if not key.startswith("_"):
+                metrics[key].append(value)
         metrics["epochSeconds"].append(round(seconds, 3))
+        return self.recorder.describe(measured)
+
+    def _write(self, run: RunDirectory, metrics: dict[str, Any]) -> None:
+        run.write_metrics(metrics, CORE_KEYS + self.recorder.flat_keys,
+                          self.recorder.per_layer_fields())
+
+    def _describe_run(self) -> str:
+        cfg = self.cfg
+        if cfg.method == "edge_popup":
+            what = (f"keep_ratio {cfg.keep_ratio}, init {cfg.initializer}"
+                    f"{' (scale_fan ' + cfg.scale_fan_rule + ')' if cfg.scale_fan else ''}")
+        elif cfg.method == "slot_machines":
+            what = f"K {cfg.slots}, {cfg.selection} selection (eval {cfg.eval_selection})"
+        elif cfg.method == "slot_finetune":
+            what = f"fine-tuning the selection of {cfg.finetune_from}"
+        else:
+            what = f"init {cfg.initializer}, mask {cfg.masktype}"
+        optimizer = cfg.optimizer + (
+            f" (momentum {cfg.momentum}, L2 {cfg.weight_decay})" if cfg.optimizer == "sgd" else "")
+        return (f"{what}, activation {cfg.activation}, {optimizer}, lr {cfg.lr} "
+                f"{cfg.lr_schedule}")
 
     # -- the run ---------------------------------------------------------------
     def run(self) -> TrainResult:
         cfg, data = self.cfg, self.data
         model = self.build()
-        parent = group_folder(cfg.outputpath, cfg.traintype, cfg.nettype, cfg.p1, cfg.masktype,
-                              cfg.activation, cfg.initializer, cfg.lr)
-        run = RunDirectory.create(parent, self.echo)
+        self.recorder: Recorder = recorder_for(cfg.method, model, cfg.train_weights)
+        run = RunDirectory.create(config_group_folder(cfg), self.echo)
+        source = {}
+        if self.source is not None:
+            source = {"finetune_source": {
+                key: self.source.config.get(key)
+                for key in ("run_id", "resolved_seed", "slots", "selection", "maxepochs")}}
         run.write_json("config.json", {
             **cfg.to_dict(),
+            **source,
             "format_version": 1,
-            "method": "self_pruning",
+            "method": cfg.method,
+            "architecture": cfg.architecture,
             "resolved_seed": self.run_seed,
             "run_id": run.run_id,
             "run_dir": str(run.path),
@@ -159,61 +198,61 @@ class Trainer:
             "data": {"source": data.source, **data.sizes()},
             "versions": _versions(),
         })
-        run.save_arrays("initial_weights.npz", kernel_arrays(model))
+        for name, arrays in self.recorder.initial_arrays(model).items():
+            run.save_arrays(name, arrays)
         run.log(f"run directory: {run.path}")
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
-            f"init {cfg.initializer}, mask {cfg.masktype}, activation {cfg.activation}, "
-            f"lr {cfg.lr}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, seed {self.run_seed}; "
+            f"{self._describe_run()}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, "
+            f"seed {self.run_seed}; "
             f"train/val/test {len(data.x_train)}/{len(data.x_val)}/{len(data.x_test)}"
         )
 
-        metrics: dict[str, Any] = {key: [] for key in (
-            "trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy",
-            "remainingWeights", "remainingWeightsPerLayer", "epochSeconds")}
-        stats = connectivity_stats(model)
+        series = (*CORE_KEYS, *self.recorder.flat_keys, *self.recorder.per_layer_fields(),
+                  "epochSeconds")
+        metrics: dict[str, Any] = {key: [] for key in series}
         metrics.update(format_version=1, status="running", epochs_completed=0,
-                       layer_names=stats.layer_names, layer_sizes=stats.layer_sizes)
+                       layer_names=self.recorder.layer_names,
+                       layer_sizes=self.recorder.layer_sizes)
 
         start = time.perf_counter()
         train_loss, train_acc = self._evaluate(model, data.x_train, data.y_train)
         val_loss, val_acc = self._evaluate(model, data.x_val, data.y_val)
         test_loss, test_acc = self._evaluate(model, data.x_test, data.y_test)
         seconds = time.perf_counter() - start
-        self._record(metrics, stats, seconds, trainLoss=train_loss, trainAccuracy=train_acc,
-                     valLoss=val_loss, valAccuracy=val_acc, testLoss=test_loss, testAccuracy=test_acc)
-        run.write_metrics(metrics)
-        run.log(self._epoch_line(0, metrics, stats, seconds))
+        extra = self._record(metrics, model, seconds, trainLoss=train_loss,
+                             trainAccuracy=train_acc, valLoss=val_loss, valAccuracy=val_acc,
+                             testLoss=test_loss, testAccuracy=test_acc)
+        self._write(run, metrics)
+        run.log(self._epoch_line(0, metrics, extra, seconds))
 
         train_ds = make_dataset(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
         val_ds = make_dataset(data.x_val, data.y_val, cfg.eval_batchsize, None)
         for epoch in range(1, cfg.maxepochs + 1):
             start = time.perf_counter()
+            model.optimizer.learning_rate.assign(epoch_learning_rate(cfg, epoch - 1))
             history = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch - 1,
                                 epochs=epoch, shuffle=False,
                                 verbose=self._progress_verbosity())
             test_loss, test_acc = self._evaluate(model, data.x_test, data.y_test)
             seconds = time.perf_counter() - start
             logs = {k: float(v[-1]) for k, v in history.history.items()}
-            stats = connectivity_stats(model)
-            self._record(metrics, stats, seconds, trainLoss=logs["loss"],
-                         trainAccuracy=logs["accuracy"], valLoss=logs["val_loss"],
-                         valAccuracy=logs["val_accuracy"], testLoss=test_loss,
-                         testAccuracy=test_acc)
+            extra = self._record(metrics, model, seconds, trainLoss=logs["loss"],
+                                 trainAccuracy=logs["accuracy"], valLoss=logs["val_loss"],
+                                 valAccuracy=logs["val_accuracy"], testLoss=test_loss,
+                                 testAccuracy=test_acc)
             metrics["epochs_completed"] = epoch
-            run.write_metrics(metrics)
-            run.log(self._epoch_line(epoch, metrics, stats, seconds))
+            self._write(run, metrics)
+            run.log(self._epoch_line(epoch, metrics, extra, seconds))
 
-        run.save_arrays("masks.npz", mask_arrays(model))
-        if cfg.train_weights:
-            run.save_arrays("final_weights.npz", kernel_arrays(model))
+        for name, arrays in self.recorder.final_arrays(model).items():
+            run.save_arrays(name, arrays)
         model.save(run.path / "model.keras")
         metrics["status"] = "complete"
-        run.write_metrics(metrics)
+        self._write(run, metrics)
         run.log(
-            f"done: test accuracy {_pct(metrics['testAccuracy'][-1])}, remaining "
-            f"{_pct(metrics['remainingWeights'][-1] / sum(metrics['layer_sizes']))}; "
-            f"results in {run.path}"
+            f"done: test accuracy {_pct(metrics['testAccuracy'][-1])}"
+            f"{self.recorder.summary(metrics)}; results in {run.path}"
         )
         return TrainResult(run.path, json.loads(json.dumps(metrics)))
 
