@@ -16,6 +16,7 @@ from typing import Sequence
 from absl import flags
 
 from masktrainer import config as C
+from masktrainer.laperm_method import define_laperm_flags
 from masktrainer.method_flags import define_method_flags
 
 USAGE_EXIT = 2
@@ -70,9 +71,11 @@ def define_flags(fv: flags.FlagValues) -> None:
                         flag_values=fv)
     flags.DEFINE_enum("jit_compile", d.jit_compile, C.JIT_MODES, "XLA compilation.",
                       flag_values=fv)
-    flags.DEFINE_enum("normalization", d.normalization, C.NORMALIZATIONS,
-                      "train_stats: all splits use training-split stats; per_set: the "
-                      "original (test set normalised with its own stats).", flag_values=fv)
+    flags.DEFINE_enum("normalization", None, C.NORMALIZATIONS,
+                      "train_stats (default): all splits use training-split stats; per_set: "
+                      "the original (test set normalised with its own stats); LaPerm notebooks: "
+                      "scale01 (x/255), raw255 (the CIFAR notebooks' bug), mean_only "
+                      "(ResNet50).", flag_values=fv)
     flags.DEFINE_bool("selu_is_elu", d.selu_is_elu,
                       "Reproduce the original bug where --activation selu computes ELU.",
                       flag_values=fv)
@@ -88,6 +91,7 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "Keras progress bar (auto: only on a terminal); a line per epoch always.",
                       flag_values=fv)
     define_method_flags(fv)
+    define_laperm_flags(fv)
 
 
 class UsageError(Exception):

@@ -23,21 +23,24 @@ TRAIN_TYPES: dict[str, tuple[bool, bool, float]] = {
     "MinFlipping": (False, True, -1.0),
     "EdgePopup": (False, True, 0.0),
     "SlotMachine": (False, True, 0.0),  # --finetune_from trains the weights instead
+    "LaPerm": (True, False, 0.0),  # weights train (inner optimizer) and are re-permuted
 }
-NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19")
+NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
+             "F1", "F2", "Conv7", "Conv13", "ResNet50")
 INITIALIZERS = M.ALL_INITIALIZERS
 ACTIVATIONS = ("relu", "swish", "sigmoid", "elu", "selu")
 MASK_TYPES = ("mask", "mask_rs", "flip")
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 DATA_SOURCES = ("auto", "embedded", "files", "tfds")
-NORMALIZATIONS = ("train_stats", "per_set")
+NORMALIZATIONS = ("train_stats", "per_set", "scale01", "raw255", "mean_only")
 BINARY_SCALES = ("original", "formula")
 SEEDINGS = ("independent", "original")
 JIT_MODES = ("auto", "on", "off")
 PROGRESS_MODES = ("auto", "bar", "none")
 
 # The dataset each architecture was used with in the original code.
-DEFAULT_DATASET = {"LeNet": "mnist"}  # every other architecture: cifar10
+DEFAULT_DATASET = {"LeNet": "mnist", "F1": "mnist", "F2": "mnist", "Conv7": "mnist"}
+# every other architecture: cifar10
 
 __all__ = ["ConfigError", "RunConfig", "validate", "default_masktype"]
 
@@ -73,7 +76,7 @@ class RunConfig:
     manual_dir: str | None = None
     tfds_data_dir: str | None = None
     jit_compile: str = "auto"
-    normalization: str = "train_stats"
+    normalization: str | None = None  # train_stats, or the LaPerm notebook's
     selu_is_elu: bool = False
     binary_input_scale: str = "original"
     seeding: str = "independent"
@@ -98,6 +101,11 @@ class RunConfig:
     selection: str | None = None  # greedy | probabilistic
     eval_selection: str | None = None  # argmax | sample (the original samples at evaluation)
     finetune_from: str | None = None  # a finished SlotMachine run directory
+    # LaPerm.
+    sync_period: int | None = None  # k: re-permute every k steps
+    skip_bias: bool | None = None
+    skip_bn: bool | None = None
+    random_keep_ratio: float | None = None  # random pruning before training (p = 1 - this)
 
     def __post_init__(self) -> None:
         # Resolve the "follow the train type / architecture" defaults once.

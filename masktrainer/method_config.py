@@ -12,6 +12,14 @@ import math
 from typing import Any
 
 from masktrainer.errors import ConfigError
+from masktrainer.laperm_method import (
+    LAPERM,
+    LAPERM_INITIALIZERS,
+    LAPERM_LR_SCHEDULES,
+    laperm_defaults,
+    reject_laperm_flags,
+    validate_laperm,
+)
 
 SELF_PRUNING_TYPES = ("Baseline", "FreePruning", "MinPruning", "FreeFlipping", "MinFlipping")
 EDGE_POPUP = "EdgePopup"
@@ -20,10 +28,11 @@ SLOT_MACHINE = "SlotMachine"
 SELF_PRUNING_INITIALIZERS = ("he", "glorot", "heconstant", "binary", "normal")
 EDGE_POPUP_INITIALIZERS = ("kaiming_normal", "kaiming_uniform", "signed_constant", "unsigned_constant")
 SLOT_INITIALIZERS = ("slot_uniform",)
-ALL_INITIALIZERS = SELF_PRUNING_INITIALIZERS + EDGE_POPUP_INITIALIZERS + SLOT_INITIALIZERS
+ALL_INITIALIZERS = (SELF_PRUNING_INITIALIZERS + EDGE_POPUP_INITIALIZERS + SLOT_INITIALIZERS
+                    + LAPERM_INITIALIZERS)
 
 OPTIMIZERS = ("adam", "sgd")
-LR_SCHEDULES = ("constant", "cosine", "multistep")
+LR_SCHEDULES = ("constant", "cosine", "multistep") + LAPERM_LR_SCHEDULES
 SPLITS = ("head", "slot_machines")
 SELECTIONS = ("greedy", "probabilistic")
 EVAL_SELECTIONS = ("argmax", "sample")
@@ -38,7 +47,9 @@ SLOT_DEFAULT_BASE_EPOCHS = 140
 
 
 def method_of(traintype: str, finetune_from: str | None) -> str:
-    """self_pruning, edge_popup, slot_machines or slot_finetune."""
+    """self_pruning, edge_popup, slot_machines, slot_finetune or laperm."""
+    if traintype == LAPERM:
+        return "laperm"
     if traintype == EDGE_POPUP:
         return "edge_popup"
     if traintype == SLOT_MACHINE:
@@ -77,7 +88,9 @@ def method_defaults(cfg: Any) -> dict[str, Any]:
             out[name] = value
             object.__setattr__(cfg, name, value)  # later defaults may depend on it
 
-    if cfg.traintype == EDGE_POPUP:
+    if cfg.traintype == LAPERM:
+        laperm_defaults(cfg, put)
+    elif cfg.traintype == EDGE_POPUP:
         put("initializer", "kaiming_normal")
         put("keep_ratio", 0.5)
         put("lr", 0.1)
@@ -115,6 +128,7 @@ def method_defaults(cfg: Any) -> dict[str, Any]:
         put("weight_decay", 0.0)
         put("lr_schedule", "constant")
     put("split", "head")
+    put("normalization", "train_stats")
     if cfg.optimizer == "sgd":
         put("momentum", 0.9)
     return out
@@ -151,6 +165,17 @@ def validate_method(cfg: Any) -> None:
     """Raise ConfigError for invalid method settings or flags of another method."""
     edge = cfg.traintype == EDGE_POPUP
     slot = cfg.traintype == SLOT_MACHINE
+    if cfg.traintype == LAPERM:
+        validate_laperm(cfg)
+        _not_for(cfg, ("keep_ratio", "scale_fan", "scale_fan_rule", "slots", "selection",
+                       "eval_selection", "finetune_from"),
+                 {"scale_fan": False, "scale_fan_rule": "original"})
+        _validate_optimizer(cfg)
+        _validate_split(cfg)
+        return
+    reject_laperm_flags(cfg)
+    if cfg.lr_schedule in LAPERM_LR_SCHEDULES:
+        raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a LaPerm notebook schedule")
     if edge:
         _choice("initializer", cfg.initializer, EDGE_POPUP_INITIALIZERS)
         keep = cfg.keep_ratio

@@ -16,6 +16,7 @@ from typing import Sequence
 import keras
 
 from masktrainer.config import RunConfig
+from masktrainer.laperm_method import build_laperm_model
 from masktrainer.edgepopup import EdgePopupConv2D, EdgePopupDense
 from masktrainer.initializers import ScoreUniform, kernel_initializer
 from masktrainer.layers import MaskedConv2D, MaskedDense
@@ -208,6 +209,8 @@ def build_model(
     cfg: RunConfig, input_shape: Sequence[int], num_classes: int, run_seed: int
 ) -> keras.Model:
     """The model a config describes, seeded from ``run_seed``."""
+    if cfg.method == "laperm":
+        return build_laperm_model(cfg, input_shape, num_classes, run_seed)
     arch = get_architecture(cfg.architecture, cfg.width_mult)
     seeds = layer_seeds(
         run_seed, len(arch.conv), arch.conv_positions, len(arch.dense) + 1, cfg.seeding

@@ -20,6 +20,11 @@ from typing import Any
 import keras
 from keras import ops
 
+from masktrainer.laperm_method import (
+    LAPERM_LR_SCHEDULES,
+    laperm_learning_rate,
+    make_laperm_optimizer,
+)
 from masktrainer.method_config import parse_milestones
 
 _PACKAGE = "masktrainer"
@@ -72,6 +77,8 @@ class L2MomentumSGD(keras.optimizers.Optimizer):
 
 def make_optimizer(cfg: Any) -> keras.optimizers.Optimizer:
     """The optimiser a RunConfig asks for (Adam: no weight decay, Keras defaults)."""
+    if cfg.method == "laperm":
+        return make_laperm_optimizer(cfg)
     if cfg.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=cfg.lr)
     if cfg.optimizer == "sgd":
@@ -86,6 +93,8 @@ def epoch_learning_rate(cfg: Any, epoch: int) -> float:
     if cfg.lr_schedule == "cosine":
         total = max(int(cfg.maxepochs), 1)
         return 0.5 * (1.0 + math.cos(math.pi * epoch / total)) * float(cfg.lr)
+    if cfg.lr_schedule in LAPERM_LR_SCHEDULES:
+        return laperm_learning_rate(cfg.lr_schedule, float(cfg.lr), epoch)
     if cfg.lr_schedule == "multistep":
         passed = sum(1 for milestone in parse_milestones(cfg.lr_milestones) if epoch >= milestone)
         return float(cfg.lr) * 0.1**passed

@@ -56,6 +56,33 @@ def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return out
 
 
+# Modes that never look at the test set's statistics; "per_set" is handled apart.
+SIMPLE_NORMALIZATIONS = ("train_stats", "scale01", "raw255", "mean_only")
+
+
+def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Apply a mode fitted on ``fit_on`` (already /255) to every array (already /255).
+
+    train_stats: per-pixel mean and global std; scale01: /255 only (LaPerm MNIST);
+    raw255: raw 0-255 pixels (the LaPerm CIFAR notebooks' normalisation bug);
+    mean_only: /255 minus the per-pixel mean (LaPerm ResNet).
+    """
+    if normalization == "train_stats":
+        mean, std = _stats(fit_on)
+        return [_normalise(a, mean, std) for a in arrays]
+    if normalization == "scale01":
+        return arrays
+    if normalization == "raw255":
+        return [a * np.float32(255.0) for a in arrays]
+    if normalization == "mean_only":
+        mean = fit_on.mean(axis=0, dtype=np.float64).astype(np.float32)
+        return [a - mean for a in arrays]
+    raise ValueError(
+        f"normalization must be one of per_set, {', '.join(SIMPLE_NORMALIZATIONS)}; "
+        f"got {normalization!r}"
+    )
+
+
 def prepare(
     raw: RawData,
     validation_size: int = 5000,
@@ -79,12 +106,10 @@ def prepare(
     if normalization == "per_set":
         x_train_all = _normalise(x_train_all, *_stats(x_train_all))
         x_test = _normalise(x_test, *_stats(x_test))
-    elif normalization == "train_stats":
-        mean, std = _stats(x_train_all[validation_size:])
-        x_train_all = _normalise(x_train_all, mean, std)
-        x_test = _normalise(x_test, mean, std)
     else:
-        raise ValueError(f"normalization must be train_stats or per_set, got {normalization!r}")
+        x_train_all, x_test = _simple_normalise(
+            normalization, x_train_all[validation_size:], [x_train_all, x_test]
+        )
     if input_scale != 1.0:
         x_train_all *= np.float32(input_scale)
         x_test *= np.float32(input_scale)
@@ -116,11 +141,8 @@ def _prepare_indexed(
         mean, std = _stats(np.concatenate([x_train, x_val]))
         x_train, x_val = _normalise(x_train, mean, std), _normalise(x_val, mean, std)
         x_test = _normalise(x_test, *_stats(x_test))
-    elif normalization == "train_stats":
-        mean, std = _stats(x_train)
-        x_train, x_val, x_test = (_normalise(x, mean, std) for x in (x_train, x_val, x_test))
     else:
-        raise ValueError(f"normalization must be train_stats or per_set, got {normalization!r}")
+        x_train, x_val, x_test = _simple_normalise(normalization, x_train, [x_train, x_val, x_test])
     if input_scale != 1.0:
         x_train, x_val, x_test = (x * np.float32(input_scale) for x in (x_train, x_val, x_test))
     return Splits(

@@ -60,6 +60,16 @@ class Recorder:
     def summary(self, metrics: dict[str, Any]) -> str:
         return ""
 
+    # Hooks around each evaluation and before the model is saved (LaPerm).
+    def prepare_evaluation(self, model: keras.Model) -> None:
+        """Put the weights to evaluate in place."""
+
+    def finish_evaluation(self, model: keras.Model) -> None:
+        """Restore the training weights after an evaluation."""
+
+    def finalize(self, model: keras.Model) -> None:
+        """Make the model's weights the method's final result before saving."""
+
 
 class SelfPruningRecorder(Recorder):
     """The original's mask counts."""
@@ -181,6 +191,10 @@ class SlotRecorder(Recorder):
 
 def recorder_for(method: str, model: keras.Model, train_weights: bool = False) -> Recorder:
     """The recorder of a method (``RunConfig.method``)."""
+    if method == "laperm":
+        from masktrainer.laperm_recorder import LaPermRecorder
+
+        return LaPermRecorder(model)
     if method == "self_pruning":
         return SelfPruningRecorder(model, train_weights)
     if method == "edge_popup":

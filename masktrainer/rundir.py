@@ -47,6 +47,9 @@ def config_group_folder(cfg: Any) -> Path:
                             cfg.activation, cfg.initializer, cfg.lr)
     net = cfg.nettype if cfg.width_mult == 1.0 else f"{cfg.nettype}_x{cfg.width_mult}"
     root = Path(cfg.outputpath) / cfg.traintype / net
+    if cfg.method == "laperm":
+        keep = "" if cfg.random_keep_ratio is None else f"_KEEP{cfg.random_keep_ratio}"
+        return root / f"K_{cfg.sync_period}{keep}" / f"{cfg.normalization}_LR{cfg.lr}"
     if cfg.method == "edge_popup":
         fan = "_scalefan" if cfg.scale_fan else ""
         return root / f"KEEP_{cfg.keep_ratio}" / f"{cfg.initializer}{fan}_{cfg.activation}_LR{cfg.lr}"

@@ -165,6 +165,10 @@ class Trainer:
                     f"{' (scale_fan ' + cfg.scale_fan_rule + ')' if cfg.scale_fan else ''}")
         elif cfg.method == "slot_machines":
             what = f"K {cfg.slots}, {cfg.selection} selection (eval {cfg.eval_selection})"
+        elif cfg.method == "laperm":
+            keep = "" if cfg.random_keep_ratio is None else f", random keep {cfg.random_keep_ratio}"
+            what = (f"notebook model, k {cfg.sync_period}, skip bias {cfg.skip_bias}, "
+                    f"skip BN {cfg.skip_bn}{keep}, normalization {cfg.normalization}")
         elif cfg.method == "slot_finetune":
             what = f"fine-tuning the selection of {cfg.finetune_from}"
         else:
@@ -227,24 +231,27 @@ class Trainer:
         run.log(self._epoch_line(0, metrics, extra, seconds))
 
         train_ds = make_dataset(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
-        val_ds = make_dataset(data.x_val, data.y_val, cfg.eval_batchsize, None)
         for epoch in range(1, cfg.maxepochs + 1):
             start = time.perf_counter()
             model.optimizer.learning_rate.assign(epoch_learning_rate(cfg, epoch - 1))
-            history = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch - 1,
-                                epochs=epoch, shuffle=False,
+            history = model.fit(train_ds, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
                                 verbose=self._progress_verbosity())
+            logs = {k: float(v[-1]) for k, v in history.history.items()}
+            # Validation and test at the end of the epoch, on the weights the method
+            # evaluates (LaPerm: the reconnected ones).
+            self.recorder.prepare_evaluation(model)
+            val_loss, val_acc = self._evaluate(model, data.x_val, data.y_val)
             test_loss, test_acc = self._evaluate(model, data.x_test, data.y_test)
             seconds = time.perf_counter() - start
-            logs = {k: float(v[-1]) for k, v in history.history.items()}
             extra = self._record(metrics, model, seconds, trainLoss=logs["loss"],
-                                 trainAccuracy=logs["accuracy"], valLoss=logs["val_loss"],
-                                 valAccuracy=logs["val_accuracy"], testLoss=test_loss,
-                                 testAccuracy=test_acc)
+                                 trainAccuracy=logs["accuracy"], valLoss=val_loss,
+                                 valAccuracy=val_acc, testLoss=test_loss, testAccuracy=test_acc)
+            self.recorder.finish_evaluation(model)
             metrics["epochs_completed"] = epoch
             self._write(run, metrics)
             run.log(self._epoch_line(epoch, metrics, extra, seconds))
 
+        self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)
         model.save(run.path / "model.keras")

@@ -1,0 +1,90 @@
+"""Benchmark: share of LaPerm training time spent in syncs, at the published k.
+
+For each notebook model, the same training steps run twice per repeat: with
+LaPerm at the published k, and with syncing disabled (k larger than the run).
+The sync share is (T_k - T_nosync) / T_k, medians over interleaved repeats,
+measured in one run. Target: <= 5 %.
+
+    python experiments/benchmark_laperm_sync.py                 # F1 (k 250), Conv7 (k 20)
+    python experiments/benchmark_laperm_sync.py --models F2,Conv2 --steps 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from laperm import LaPerm  # noqa: E402
+from laperm.models import build_laperm_model, default_input_shape  # noqa: E402
+from masktrainer.laperm_method import RECIPES  # noqa: E402
+
+NEVER = 2**40
+
+
+def _model(name: str, k: int, jit: bool) -> keras.Model:
+    recipe = RECIPES[name]
+    model = build_laperm_model(name, default_input_shape(name), 10, seed=1)
+    model.compile(optimizer=LaPerm(keras.optimizers.Adam(1e-3), sync_period=k,
+                                   skip_bias=recipe.skip_bias),
+                  loss="categorical_crossentropy", jit_compile=jit)
+    return model
+
+
+def _seconds(model: keras.Model, dataset, steps: int) -> float:
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
+    recipe = RECIPES[name]
+    rng = np.random.RandomState(0)
+    x = rng.rand(recipe.batchsize, *default_input_shape(name)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, recipe.batchsize)]
+    dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
+    models = {"sync": _model(name, recipe.sync_period, jit), "nosync": _model(name, NEVER, jit)}
+    for model in models.values():
+        _seconds(model, dataset, 5)  # compile and warm up
+    times: dict[str, list[float]] = {"sync": [], "nosync": []}
+    for _ in range(repeats):
+        for key, model in models.items():
+            times[key].append(_seconds(model, dataset, steps))
+    with_sync, without = statistics.median(times["sync"]), statistics.median(times["nosync"])
+    syncs = int(models["sync"].optimizer.sync_count.numpy())
+    return {"model": name, "k": recipe.sync_period, "steps": steps, "syncs_total": syncs,
+            "with_sync_s": with_sync, "no_sync_s": without,
+            "sync_share": max(with_sync - without, 0.0) / with_sync}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="F1,Conv7")
+    parser.add_argument("--steps", type=int, default=0, help="steps per timing (0: 4 k)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    args = parser.parse_args(argv)
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores, "
+          f"XLA {'on' if args.jit else 'off'}")
+    for name in args.models.split(","):
+        if name not in RECIPES:
+            parser.error(f"unknown model {name!r}; choose from {', '.join(RECIPES)}")
+        steps = args.steps or 4 * RECIPES[name].sync_period
+        row = measure(name, steps, args.repeats, args.jit)
+        verdict = "met" if row["sync_share"] <= 0.05 else "NOT met"
+        print(f"{name:6s} k {row['k']:>4}: {steps} steps with syncs {row['with_sync_s']:.3f} s, "
+              f"without {row['no_sync_s']:.3f} s -> sync share {100 * row['sync_share']:.2f}% "
+              f"(target <= 5%: {verdict})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
