@@ -143,7 +143,9 @@ def config_key(config: dict[str, Any]) -> ConfigKey:
     return tuple(
         (key, value)
         for key, value in sorted(config.items())
-        if key not in IGNORED_CONFIG_KEYS and not isinstance(value, (dict, list))
+        # Unset (None) fields say nothing about a run: e.g. the slot fields of a LaPerm run.
+        if key not in IGNORED_CONFIG_KEYS and value is not None
+        and not isinstance(value, (dict, list))
     )
 
 
