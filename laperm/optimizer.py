@@ -157,6 +157,7 @@ class LaPerm(keras.optimizers.Optimizer):
                 aggregation="only_first_replica",
             )
             self._permuted.append(variable)
+        self._index = {self._var_key(v): i for i, v in enumerate(self._permuted)}
         counters = {}
         for name in ("initialized", "sync_count", "last_sync_changed"):
             counters[name] = self.add_variable(
@@ -188,6 +189,18 @@ class LaPerm(keras.optimizers.Optimizer):
     def sorted_initial(self, variable) -> tf.Tensor:
         """The sorted initial rows (rows, row length) of a permuted variable."""
         return tf.convert_to_tensor(self._sorted[self._var_key(variable)])
+
+    def _tie_seed(self, index, step) -> tf.Tensor | None:
+        if self.tie_break != "random":
+            return None
+        return tf.stack([tf.constant(self.seed, tf.int64) * 1_000_003 + index,
+                         tf.cast(step, tf.int64)])
+
+    def reconnected(self, variable) -> tf.Tensor:
+        """What a sync at the current step would assign to ``variable`` (same tie rule)."""
+        step = tf.cast(tf.convert_to_tensor(self.iterations), tf.int64)
+        return reconnect(tf.convert_to_tensor(variable), self.sorted_initial(variable),
+                         self._tie_seed(self._index[self._var_key(variable)], step))
 
     def current_sync_period(self, step) -> tf.Tensor:
         period = self.sync_period
@@ -246,15 +259,13 @@ class LaPerm(keras.optimizers.Optimizer):
         assign = _assign
         changed = []
         step = tf.cast(tf.convert_to_tensor(self.iterations), tf.int64)
-        for index, variable in enumerate(variables):
+        for variable in variables:
             key = self._var_key(variable)
             if key not in self._sorted:
                 continue
             current = tf.convert_to_tensor(variable)
-            tie_seed = None
-            if self.tie_break == "random":
-                tie_seed = tf.stack([tf.constant(self.seed, tf.int64) * 1_000_003 + index, step])
-            new_value = reconnect(current, tf.convert_to_tensor(self._sorted[key]), tie_seed)
+            new_value = reconnect(current, tf.convert_to_tensor(self._sorted[key]),
+                                  self._tie_seed(self._index[key], step))
             previous = tf.convert_to_tensor(self._last_synced[key])
             changed.append(tf.reduce_sum(tf.cast(tf.not_equal(new_value, previous), tf.int64)))
             target = variable.value if isinstance(variable, keras.Variable) else variable

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from laperm.rows import reconnect, sorted_rows
+from laperm.rows import sorted_rows
 from masktrainer.recorders import Recorder, _pct
 
 
@@ -53,9 +53,8 @@ class LaPermRecorder(Recorder):
         optimizer = self._optimizer(model)
         self._stash = []
         for variable in self._permuted(model):
-            current = variable.numpy().copy()
-            self._stash.append((variable, current))
-            variable.assign(reconnect(tf.constant(current), optimizer.sorted_initial(variable)))
+            self._stash.append((variable, variable.numpy().copy()))
+            variable.assign(optimizer.reconnected(variable))
 
     def finish_evaluation(self, model: keras.Model) -> None:
         for variable, value in self._stash:
