@@ -1,6 +1,6 @@
 """Install masktrainer, the LaPerm optimizer wrapper and the plotter: ``pip install .``."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="masktrainer",
@@ -12,8 +12,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["masktrainer", "masktrainer.*", "laperm", "laperm.*",
-                                    "plotting", "plotting.*"]),
+    # Namespace discovery also lists the data folders (masktrainer/datasets/...).
+    packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*"]),
     package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"]},
     include_package_data=True,
     install_requires=[
