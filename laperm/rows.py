@@ -70,6 +70,8 @@ def reconnect(
     if tie_seed is None:
         order = tf.argsort(rows, axis=-1, stable=True)  # order[r, j]: position of j-th smallest
     else:
+        # A random order among equal values: sort a random permutation of each row
+        # (stateless uniforms, so XLA can compile it), then map back.
         shuffle = tf.argsort(tf.random.stateless_uniform(tf.shape(rows), seed=tie_seed), axis=-1)
         shuffled = tf.gather(rows, shuffle, batch_dims=1)
         order = tf.gather(shuffle, tf.argsort(shuffled, axis=-1, stable=True), batch_dims=1)

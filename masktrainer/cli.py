@@ -8,6 +8,8 @@ before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -91,6 +93,25 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "Keras progress bar (auto: only on a terminal); a line per epoch always.",
                       flag_values=fv)
     define_method_flags(fv)
+    flags.DEFINE_enum("distribute", d.distribute, ("none", "mirrored", "multiworker"),
+                      "tf.distribute strategy: none, mirrored (all local GPUs, or all logical "
+                      "CPUs), multiworker (TF_CONFIG). --batchsize is the global batch.",
+                      flag_values=fv)
+    flags.DEFINE_bool("deterministic", d.deterministic,
+                      "Deterministic ops (seeds for Python/NumPy/TF/data order are always set).",
+                      flag_values=fv)
+    flags.DEFINE_bool("mixed_precision", d.mixed_precision,
+                      "mixed_float16 compute (GPU only; refused on CPU).", flag_values=fv)
+    flags.DEFINE_bool("tensorboard", d.tensorboard,
+                      "Write TensorBoard events to RUN_DIR/tensorboard (--notensorboard: off).",
+                      flag_values=fv)
+    flags.DEFINE_bool("resnet_quirks", False,
+                      "ResNet: reproduce the original's bugs (conv->ReLU->BN->ReLU, double "
+                      "softmax, --lr ignored, one shared seed, test set as validation).",
+                      flag_values=fv)
+    flags.DEFINE_string("resume", None,
+                        "Continue a killed run in RUN_DIR from its last completed epoch, with "
+                        "its own config (no other flags but --progress).", flag_values=fv)
     define_laperm_flags(fv)
 
 
@@ -108,8 +129,42 @@ def _writable_target(path: str) -> bool:
     return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
 
 
-def parse_args(argv: Sequence[str]) -> C.RunConfig:
-    """argv (argv[0] = program) -> validated RunConfig, or UsageError."""
+# config.json keys written by the trainer that are not RunConfig fields.
+RUN_BOOKKEEPING = ("format_version", "method", "architecture", "resolved_seed", "run_id",
+                   "run_dir", "created", "data", "versions", "finetune_source")
+DIVERGED_EXIT = 3
+
+
+@dataclasses.dataclass
+class Command:
+    cfg: C.RunConfig
+    resume_dir: Path | None = None
+    resolved_seed: int | None = None
+
+
+def _resume_command(fv: flags.FlagValues) -> Command:
+    extra = [f"--{name}" for name in fv if fv[name].present and name not in ("resume", "progress")]
+    if extra:
+        raise UsageError(f"--resume continues a run with its own config; drop {' '.join(extra)}")
+    run_dir = Path(fv["resume"].value).expanduser()
+    try:
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--resume {run_dir} is not a readable run directory ({err})") from None
+    if metrics.get("status") == "complete":
+        raise UsageError(f"--resume {run_dir}: the run is already complete")
+    values = {k: v for k, v in config.items() if k not in RUN_BOOKKEEPING}
+    values["progress"] = fv["progress"].value
+    try:
+        cfg = C.RunConfig.from_dict(values)
+    except C.ConfigError as err:
+        raise UsageError(f"--resume {run_dir}: {err}") from None
+    return Command(cfg, run_dir, int(config["resolved_seed"]))
+
+
+def parse_command(argv: Sequence[str]) -> Command:
+    """argv (argv[0] = program) -> what to run, or UsageError."""
     fv = flags.FlagValues()
     define_flags(fv)
     try:
@@ -118,6 +173,17 @@ def parse_args(argv: Sequence[str]) -> C.RunConfig:
         raise UsageError(str(err).splitlines()[0]) from None
     if len(rest) > 1:
         raise UsageError(f"unexpected argument(s): {' '.join(rest[1:])}")
+    if fv["resume"].value:
+        return _resume_command(fv)
+    return Command(_config_from_flags(fv))
+
+
+def parse_args(argv: Sequence[str]) -> C.RunConfig:
+    """argv (argv[0] = program) -> validated RunConfig of a new run, or UsageError."""
+    return parse_command(argv).cfg
+
+
+def _config_from_flags(fv: flags.FlagValues) -> C.RunConfig:
     values = {name: fv[name].value for name in fv}
     values = {k: v for k, v in values.items() if k in C.RunConfig.__dataclass_fields__}
     try:
@@ -145,11 +211,15 @@ def help_text() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] == "export":
+        from masktrainer.export_cli import export_main
+
+        return export_main(argv[1:])
     if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
         print(help_text())
         return 0
     try:
-        cfg = parse_args(argv)
+        command = parse_command(argv)
     except UsageError as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
@@ -157,12 +227,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Heavy imports only after the command line is known to be good.
     from masktrainer.data import DataError
     from masktrainer.finetune import SourceRunError
+    from masktrainer.monitors import TrainingDiverged
+    from masktrainer.runtime import check_runtime
     from masktrainer.trainer import Trainer
 
     try:
-        trainer = Trainer(cfg)  # loads and checks the data before anything is written
-    except (DataError, SourceRunError) as err:
+        check_runtime(command.cfg)
+        # Loads and checks the data before anything is written.
+        trainer = Trainer(command.cfg, resume_dir=command.resume_dir,
+                          resolved_seed=command.resolved_seed)
+    except (C.ConfigError, DataError, SourceRunError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
-    trainer.run()
+    try:
+        trainer.run()
+    except TrainingDiverged as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return DIVERGED_EXIT
     return 0

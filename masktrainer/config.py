@@ -26,7 +26,7 @@ TRAIN_TYPES: dict[str, tuple[bool, bool, float]] = {
     "LaPerm": (True, False, 0.0),  # weights train (inner optimizer) and are re-permuted
 }
 NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
-             "F1", "F2", "Conv7", "Conv13", "ResNet50")
+             "F1", "F2", "Conv7", "Conv13", "ResNet50", "ResNet")
 INITIALIZERS = M.ALL_INITIALIZERS
 ACTIVATIONS = ("relu", "swish", "sigmoid", "elu", "selu")
 MASK_TYPES = ("mask", "mask_rs", "flip")
@@ -83,6 +83,12 @@ class RunConfig:
     validation_size: int = 5000
     eval_batchsize: int = 200
     progress: str = "auto"
+    # Scale-out and run safety (every method).
+    distribute: str = "none"  # none | mirrored | multiworker (tf.distribute; global batch)
+    deterministic: bool = False  # op determinism (seeds are always set)
+    mixed_precision: bool = False  # mixed_float16, GPU only
+    tensorboard: bool = True  # RUN_DIR/tensorboard: scalars per epoch, score histograms
+    resnet_quirks: bool = False  # ResNet: the original's bugs (see masktrainer.resnet)
     # Optimisation (all train types; None = the method's recipe).
     optimizer: str | None = None  # adam | sgd (PyTorch-style momentum, L2 in the gradient)
     momentum: float | None = None
@@ -179,6 +185,14 @@ def validate(cfg: RunConfig) -> None:
     _choice("binary_input_scale", cfg.binary_input_scale, BINARY_SCALES)
     _choice("seeding", cfg.seeding, SEEDINGS)
     _choice("progress", cfg.progress, PROGRESS_MODES)
+    _choice("distribute", cfg.distribute, ("none", "mirrored", "multiworker"))
+    if cfg.resnet_quirks and cfg.nettype != "ResNet":
+        raise ConfigError("--resnet_quirks applies to --nettype=ResNet only")
+    if cfg.nettype == "ResNet" and cfg.traintype == "LaPerm":
+        raise ConfigError("--nettype=ResNet is Ivan & Florian's ResNet20; LaPerm's is ResNet50")
+    for name in ("deterministic", "mixed_precision", "tensorboard", "resnet_quirks"):
+        if not isinstance(getattr(cfg, name), bool):
+            raise ConfigError(f"--{name} must be true or false (got {getattr(cfg, name)!r})")
     M.validate_method(cfg)
 
     if cfg.traintype.endswith("Flipping") and cfg.masktype != "flip":

@@ -152,28 +152,7 @@ class EdgePopupLayer(keras.layers.Layer):
 class EdgePopupDense(DenseGeometry, EdgePopupLayer):
     """Bias-free dense layer ``act(x @ (kernel * topk(|score|)))``."""
 
-    def __init__(self, units: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(units)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}
-
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class EdgePopupConv2D(ConvGeometry, EdgePopupLayer):
     """Bias-free NHWC convolution with the edge-popup mask."""
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, int] = 3,
-        strides: int = 1,
-        padding: str = "same",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(filters, kernel_size, strides, padding)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}

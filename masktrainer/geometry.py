@@ -15,7 +15,18 @@ import tensorflow as tf
 
 
 class DenseGeometry:
-    """Bias-free ``x @ kernel`` with a kernel of shape ``(in, units)``."""
+    """Bias-free ``x @ kernel`` with a kernel of shape ``(in, units)``.
+
+    Mixed in *before* the method's layer class, so ``MaskedDense(units, ...)``
+    reaches the method's ``__init__`` (and ``get_config``) through ``super()``.
+    """
+
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._init_geometry(units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._geometry_config()}
 
     def _init_geometry(self, units: int) -> None:
         if int(units) < 1:
@@ -37,6 +48,20 @@ class DenseGeometry:
 
 class ConvGeometry:
     """Bias-free NHWC ``conv2d(x, kernel)`` with a kernel ``(kh, kw, cin, filters)``."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int] = 3,
+        strides: int = 1,
+        padding: str = "same",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_geometry(filters, kernel_size, strides, padding)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._geometry_config()}
 
     def _init_geometry(
         self,

@@ -116,28 +116,7 @@ class MaskedKernelLayer(keras.layers.Layer):
 class MaskedDense(DenseGeometry, MaskedKernelLayer):
     """Bias-free dense layer ``act(x @ (kernel * M(score)))``."""
 
-    def __init__(self, units: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(units)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}
-
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class MaskedConv2D(ConvGeometry, MaskedKernelLayer):
     """Bias-free NHWC convolution ``act(conv2d(x, kernel * M(score)))``."""
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, int] = 3,
-        strides: int = 1,
-        padding: str = "same",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(filters, kernel_size, strides, padding)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}

@@ -88,6 +88,10 @@ def method_defaults(cfg: Any) -> dict[str, Any]:
             out[name] = value
             object.__setattr__(cfg, name, value)  # later defaults may depend on it
 
+    if cfg.nettype == "ResNet" and cfg.traintype in SELF_PRUNING_TYPES:
+        # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
+        put("lr_schedule", "multistep")
+        put("lr_milestones", "80,120,160")
     if cfg.traintype == LAPERM:
         laperm_defaults(cfg, put)
     elif cfg.traintype == EDGE_POPUP:

@@ -17,6 +17,7 @@ import keras
 
 from masktrainer.config import RunConfig
 from masktrainer.laperm_method import build_laperm_model
+from masktrainer.resnet import build_resnet20
 from masktrainer.edgepopup import EdgePopupConv2D, EdgePopupDense
 from masktrainer.initializers import ScoreUniform, kernel_initializer
 from masktrainer.layers import MaskedConv2D, MaskedDense
@@ -63,10 +64,11 @@ class SelfPruningLayers:
     def dense(self, units, activation, seeds, name):
         return MaskedDense(units, activation=activation, name=name, **self._common(seeds, True))
 
-    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
         return MaskedConv2D(
             filters,
             kernel_size,
+            strides=strides,
             padding=padding,
             activation=activation,
             name=name,
@@ -99,13 +101,14 @@ class DenseReferenceLayers:
             units, activation=activation, use_bias=False, kernel_initializer=init, name=name
         )
 
-    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
         init = kernel_initializer(
             self.initializer, seed=_seed(seeds, "kernel"), p1=self.p1, dense=False
         )
         return keras.layers.Conv2D(
             filters,
             kernel_size,
+            strides=strides,
             padding=padding,
             activation=activation,
             use_bias=False,
@@ -150,9 +153,9 @@ class EdgePopupLayers:
     def dense(self, units, activation, seeds, name):
         return EdgePopupDense(units, activation=activation, name=name, **self._common(seeds))
 
-    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
         return EdgePopupConv2D(
-            filters, kernel_size, padding=padding, activation=activation, name=name,
+            filters, kernel_size, strides=strides, padding=padding, activation=activation, name=name,
             **self._common(seeds),
         )
 
@@ -183,9 +186,9 @@ class SlotMachineLayers:
     def dense(self, units, activation, seeds, name):
         return SlotDense(units, activation=activation, name=name, **self._common(seeds))
 
-    def conv(self, filters, kernel_size, padding, activation, seeds, name):
+    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
         return SlotConv2D(
-            filters, kernel_size, padding=padding, activation=activation, name=name,
+            filters, kernel_size, strides=strides, padding=padding, activation=activation, name=name,
             **self._common(seeds),
         )
 
@@ -211,6 +214,9 @@ def build_model(
     """The model a config describes, seeded from ``run_seed``."""
     if cfg.method == "laperm":
         return build_laperm_model(cfg, input_shape, num_classes, run_seed)
+    if cfg.nettype == "ResNet":
+        return build_resnet20(input_shape, num_classes, layer_factory(cfg), run_seed,
+                              quirks=cfg.resnet_quirks, name=f"ResNet20_{cfg.traintype}")
     arch = get_architecture(cfg.architecture, cfg.width_mult)
     seeds = layer_seeds(
         run_seed, len(arch.conv), arch.conv_positions, len(arch.dense) + 1, cfg.seeding

@@ -34,6 +34,7 @@ class LayerFactory(Protocol):
         activation: str,
         seeds: LayerSeeds | None,
         name: str,
+        strides: int = 1,
     ) -> keras.layers.Layer: ...
 
 

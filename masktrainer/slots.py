@@ -153,28 +153,7 @@ class SlotLayer(keras.layers.Layer):
 class SlotDense(DenseGeometry, SlotLayer):
     """Bias-free dense layer whose weights are one of K fixed values each."""
 
-    def __init__(self, units: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(units)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}
-
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class SlotConv2D(ConvGeometry, SlotLayer):
     """Bias-free NHWC convolution whose weights are one of K fixed values each."""
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, int] = 3,
-        strides: int = 1,
-        padding: str = "same",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._init_geometry(filters, kernel_size, strides, padding)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}

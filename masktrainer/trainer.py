@@ -21,16 +21,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from masktrainer.checkpoints import RunCheckpoint, resume_state, truncate_metrics
 from masktrainer.config import RunConfig
 from masktrainer.data import DataError, load_raw
 from masktrainer.finetune import FinetuneSource, apply_source, check_compatible, load_source
 from masktrainer.initializers import binary_input_scale
 from masktrainer.methods import build_model
+from masktrainer.monitors import StopOnNonFiniteLoss, TensorBoardLog, TrainingDiverged
 from masktrainer.networks import get_architecture, kernel_fan_ins
 from masktrainer.optim import epoch_learning_rate, make_optimizer
 from masktrainer.preprocessing import Splits, prepare
 from masktrainer.recorders import CORE_KEYS, Recorder, recorder_for
 from masktrainer.rundir import RunDirectory, config_group_folder
+from masktrainer.runtime import configure_runtime
 from masktrainer.seeds import resolve_run_seed
 from masktrainer.splits import slot_machines_split
 
@@ -47,7 +50,7 @@ def load_data(cfg: RunConfig) -> Splits:
     """Raw data -> the original's splits and normalisation (+ binary input scale)."""
     raw = load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir, cfg.tfds_data_dir)
     scale = 1.0
-    if cfg.initializer == "binary":
+    if cfg.initializer == "binary" and cfg.nettype != "ResNet":  # ResNet never scaled inputs
         fans = kernel_fan_ins(get_architecture(cfg.nettype), raw.x_train.shape[1:], raw.num_classes)
         scale = binary_input_scale(cfg.nettype, fans, cfg.binary_input_scale)
     if cfg.split == "slot_machines":
@@ -59,20 +62,38 @@ def load_data(cfg: RunConfig) -> Splits:
             f"--validation_size={cfg.validation_size} leaves no training images "
             f"({cfg.dataset} has {len(raw.x_train)})"
         )
-    return prepare(raw, cfg.validation_size, cfg.normalization, scale)
+    splits = prepare(raw, cfg.validation_size, cfg.normalization, scale)
+    if cfg.resnet_quirks:  # the original's ResNet "validated" on the test set
+        splits = dataclasses.replace(splits, x_val=splits.x_test, y_val=splits.y_test)
+    return splits
+
+
+class EpochBatches:
+    """Batches of one split by index gathering (shuffling never copies the images).
+
+    The order of epoch ``e`` is a function of (seed, e) alone, so a run resumed
+    at any epoch sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None) -> None:
+        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.size, self.batch_size, self.seed = len(x), batch_size, seed
+
+    def epoch(self, epoch: int):
+        if self.seed is None:
+            order = np.arange(self.size)
+        else:
+            order = np.random.RandomState([self.seed % 2**32, epoch]).permutation(self.size)
+        x, y = self.x, self.y
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).map(
+            lambda idx: (tf.gather(x, idx), tf.gather(y, idx)), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None):
-    """Batches by index gathering, so shuffling never copies the images."""
-    x_t, y_t = tf.constant(x), tf.constant(y)
-    indices = tf.data.Dataset.range(len(x))
-    if shuffle_seed is not None:
-        indices = indices.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size).map(
-        lambda idx: (tf.gather(x_t, idx), tf.gather(y_t, idx)),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
-    return batches.prefetch(tf.data.AUTOTUNE)
+    """The first epoch's batches (see :class:`EpochBatches`)."""
+    return EpochBatches(x, y, batch_size, shuffle_seed).epoch(1)
 
 
 def _versions() -> dict[str, str]:
@@ -96,10 +117,13 @@ class Trainer:
         cfg: RunConfig,
         data: Splits | None = None,
         echo: Callable[[str], None] | None = print,
+        resume_dir: str | Path | None = None,
+        resolved_seed: int | None = None,
     ) -> None:
         self.cfg = cfg
         self.echo = echo
-        self.run_seed = resolve_run_seed(cfg.seed)
+        self.resume_dir = None if resume_dir is None else Path(resume_dir)
+        self.run_seed = resolved_seed if resolved_seed is not None else resolve_run_seed(cfg.seed)
         self.source: FinetuneSource | None = None
         if cfg.finetune_from:  # read and check before anything is written
             self.source = load_source(cfg.finetune_from)
@@ -109,16 +133,17 @@ class Trainer:
     # -- pieces ----------------------------------------------------------------
     def build(self) -> keras.Model:
         cfg = self.cfg
-        keras.utils.set_random_seed(self.run_seed)
-        model = build_model(cfg, self.data.input_shape, self.data.num_classes, self.run_seed)
-        if self.source is not None:
-            apply_source(model, self.source)
-        model.compile(
-            optimizer=make_optimizer(cfg),
-            loss=keras.losses.CategoricalCrossentropy(),
-            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-            jit_compile=JIT[cfg.jit_compile],
-        )
+        self.strategy = configure_runtime(cfg, self.run_seed)
+        with self.strategy.scope():
+            model = build_model(cfg, self.data.input_shape, self.data.num_classes, self.run_seed)
+            if self.source is not None:
+                apply_source(model, self.source)
+            model.compile(
+                optimizer=make_optimizer(cfg),
+                loss=keras.losses.CategoricalCrossentropy(),
+                metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                jit_compile=JIT[cfg.jit_compile],
+            )
         return model
 
     def _progress_verbosity(self) -> int:
@@ -179,10 +204,9 @@ class Trainer:
                 f"{cfg.lr_schedule}")
 
     # -- the run ---------------------------------------------------------------
-    def run(self) -> TrainResult:
+    def _start(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any]]:
+        """A fresh run directory with its config, initial arrays and the epoch-0 evaluation."""
         cfg, data = self.cfg, self.data
-        model = self.build()
-        self.recorder: Recorder = recorder_for(cfg.method, model, cfg.train_weights)
         run = RunDirectory.create(config_group_folder(cfg), self.echo)
         source = {}
         if self.source is not None:
@@ -208,17 +232,16 @@ class Trainer:
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
             f"{self._describe_run()}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, "
-            f"seed {self.run_seed}; "
+            f"seed {self.run_seed}, distribute {cfg.distribute} "
+            f"({self.strategy.num_replicas_in_sync} replica(s)); "
             f"train/val/test {len(data.x_train)}/{len(data.x_val)}/{len(data.x_test)}"
         )
-
         series = (*CORE_KEYS, *self.recorder.flat_keys, *self.recorder.per_layer_fields(),
                   "epochSeconds")
         metrics: dict[str, Any] = {key: [] for key in series}
         metrics.update(format_version=1, status="running", epochs_completed=0,
                        layer_names=self.recorder.layer_names,
                        layer_sizes=self.recorder.layer_sizes)
-
         start = time.perf_counter()
         train_loss, train_acc = self._evaluate(model, data.x_train, data.y_train)
         val_loss, val_acc = self._evaluate(model, data.x_val, data.y_val)
@@ -229,13 +252,48 @@ class Trainer:
                              testLoss=test_loss, testAccuracy=test_acc)
         self._write(run, metrics)
         run.log(self._epoch_line(0, metrics, extra, seconds))
+        return run, metrics
 
-        train_ds = make_dataset(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
-        for epoch in range(1, cfg.maxepochs + 1):
+    def _resume(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any], int]:
+        """Reopen a run directory at its last checkpointed epoch."""
+        run = RunDirectory(self.resume_dir, self.echo)
+        state = resume_state(run.path)
+        if state is None:  # killed before the first epoch ended: start it again
+            state = {"epoch": 0}
+        else:
+            with self.strategy.scope():
+                model.optimizer.build(model.trainable_variables)
+            RunCheckpoint(run.path, model).restore(state)
+            self.recorder.measure(model)  # re-prime statistics that compare with the last epoch
+        metrics = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
+        metrics = truncate_metrics(metrics, state["epoch"])
+        run.log(f"resuming {run.path} after epoch {state['epoch']}")
+        return run, metrics, state["epoch"] + 1
+
+    def run(self) -> TrainResult:
+        cfg, data = self.cfg, self.data
+        model = self.build()
+        self.recorder: Recorder = recorder_for(cfg.method, model, cfg.train_weights)
+        if self.resume_dir is None:
+            run, metrics = self._start(model)
+            first = 1
+        else:
+            run, metrics, first = self._resume(model)
+        checkpoint = RunCheckpoint(run.path, model)
+        board = TensorBoardLog(run.path / "tensorboard") if cfg.tensorboard else None
+        if board is not None and first == 1:
+            board.write(0, metrics, model, None, self.recorder.layer_names)
+        batches = EpochBatches(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
+        for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
-            model.optimizer.learning_rate.assign(epoch_learning_rate(cfg, epoch - 1))
-            history = model.fit(train_ds, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
+            lr = epoch_learning_rate(cfg, epoch - 1)
+            model.optimizer.learning_rate.assign(lr)
+            monitor = StopOnNonFiniteLoss()
+            history = model.fit(batches.epoch(epoch), initial_epoch=epoch - 1, epochs=epoch,
+                                shuffle=False, callbacks=[monitor],
                                 verbose=self._progress_verbosity())
+            if monitor.bad_step is not None:
+                self._diverged(run, metrics, epoch, monitor)
             logs = {k: float(v[-1]) for k, v in history.history.items()}
             # Validation and test at the end of the epoch, on the weights the method
             # evaluates (LaPerm: the reconnected ones).
@@ -249,8 +307,25 @@ class Trainer:
             self.recorder.finish_evaluation(model)
             metrics["epochs_completed"] = epoch
             self._write(run, metrics)
+            checkpoint.save(epoch)
+            if board is not None:
+                board.write(epoch, metrics, model, lr, self.recorder.layer_names)
             run.log(self._epoch_line(epoch, metrics, extra, seconds))
+        if board is not None:
+            board.close()
+        return self._finish(run, model, metrics)
 
+    def _diverged(self, run: RunDirectory, metrics: dict[str, Any], epoch: int,
+                  monitor: StopOnNonFiniteLoss) -> None:
+        metrics["status"] = "diverged"
+        self._write(run, metrics)
+        message = (f"loss became {monitor.bad_value} at epoch {epoch}, step {monitor.bad_step}; "
+                   f"training stopped. The last good checkpoint (epoch {epoch - 1}) is in "
+                   f"{run.path / 'checkpoint'}")
+        run.log(message)
+        raise TrainingDiverged(message)
+
+    def _finish(self, run: RunDirectory, model: keras.Model, metrics: dict[str, Any]) -> TrainResult:
         self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)

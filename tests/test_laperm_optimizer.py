@@ -126,7 +126,9 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_single_device():
     x, y = _data(48)
     results = []
     for strategy in (tf.distribute.get_strategy(),
-                     tf.distribute.MirroredStrategy([d.name for d in devices[:2]])):
+                     tf.distribute.MirroredStrategy(
+                         [d.name for d in devices[:2]],
+                         cross_device_ops=tf.distribute.ReductionToOneDevice())):
         with strategy.scope():
             keras.utils.set_random_seed(1)
             model = _model(bn=False)
