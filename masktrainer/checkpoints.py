@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 STATE_FILE = "resume.json"
@@ -27,10 +28,17 @@ class RunCheckpoint:
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder), max_to_keep=2)
 
-    def save(self, epoch: int) -> None:
-        """Checkpoint after ``epoch`` completed, then record it (atomically) as resumable."""
-        path = self.manager.save(checkpoint_number=epoch)
+    def save(self, epoch: int, partial: dict[str, Any] | None = None) -> None:
+        """Checkpoint, then record it (atomically) as resumable.
+
+        ``epoch`` is the last *completed* epoch; ``partial`` describes progress
+        inside the next one: ``{"epoch", "step", "metric_state"}``.
+        """
+        step = int(self.checkpoint.optimizer.iterations.numpy())
+        path = self.manager.save(checkpoint_number=step)
         state = {"epoch": epoch, "checkpoint": os.path.basename(path)}
+        if partial is not None:
+            state["partial"] = partial
         tmp = self.folder / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         os.replace(tmp, self.folder / STATE_FILE)
@@ -56,3 +64,43 @@ def truncate_metrics(metrics: dict[str, Any], epoch: int) -> dict[str, Any]:
     out["epochs_completed"] = epoch
     out["status"] = "running"
     return out
+
+
+def metric_state(model: keras.Model) -> list[list[float]]:
+    """The accumulators of the model's running metrics (loss and accuracy sums, counts)."""
+    return [np.asarray(v).ravel().tolist() for m in model.metrics for v in m.variables]
+
+
+def set_metric_state(model: keras.Model, values: list[list[float]]) -> None:
+    variables = [v for m in model.metrics for v in m.variables]
+    if len(variables) != len(values):
+        raise RuntimeError(f"{len(values)} saved metric accumulators for {len(variables)} metrics")
+    for variable, value in zip(variables, values):
+        variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """Checkpoint every ``every`` steps inside an epoch (model, optimizer, data position,
+    running-metric accumulators)."""
+
+    def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int = 0) -> None:
+        super().__init__()
+        self.every, self.checkpoint, self.epoch, self.offset = every, checkpoint, epoch, offset
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        step = self.offset + int(batch) + 1
+        if step % self.every == 0:
+            self.checkpoint.save(self.epoch - 1, {"epoch": self.epoch, "step": step,
+                                                  "metric_state": metric_state(self.model)})
+
+
+class RestoreMetricState(keras.callbacks.Callback):
+    """Put back the running-metric accumulators of a partly done epoch (Keras resets
+    them just before ``on_epoch_begin``)."""
+
+    def __init__(self, values: list[list[float]]) -> None:
+        super().__init__()
+        self.values = values
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        set_metric_state(self.model, self.values)

@@ -109,6 +109,10 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "ResNet: reproduce the original's bugs (conv->ReLU->BN->ReLU, double "
                       "softmax, --lr ignored, one shared seed, test set as validation).",
                       flag_values=fv)
+    flags.DEFINE_integer("checkpoint_every", d.checkpoint_every,
+                         "Also checkpoint every N training steps inside an epoch (model, "
+                         "optimizer, data position, running metrics); 0: epoch ends only.",
+                         flag_values=fv)
     flags.DEFINE_string("resume", None,
                         "Continue a killed run in RUN_DIR from its last completed epoch, with "
                         "its own config (no other flags but --progress).", flag_values=fv)

@@ -89,6 +89,7 @@ class RunConfig:
     mixed_precision: bool = False  # mixed_float16, GPU only
     tensorboard: bool = True  # RUN_DIR/tensorboard: scalars per epoch, score histograms
     resnet_quirks: bool = False  # ResNet: the original's bugs (see masktrainer.resnet)
+    checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch (0: epoch ends)
     # Optimisation (all train types; None = the method's recipe).
     optimizer: str | None = None  # adam | sgd (PyTorch-style momentum, L2 in the gradient)
     momentum: float | None = None
@@ -186,6 +187,9 @@ def validate(cfg: RunConfig) -> None:
     _choice("seeding", cfg.seeding, SEEDINGS)
     _choice("progress", cfg.progress, PROGRESS_MODES)
     _choice("distribute", cfg.distribute, ("none", "mirrored", "multiworker"))
+    if isinstance(cfg.checkpoint_every, bool) or not isinstance(cfg.checkpoint_every, int) \
+            or cfg.checkpoint_every < 0:
+        raise ConfigError(f"--checkpoint_every must be an integer >= 0 (got {cfg.checkpoint_every!r})")
     if cfg.resnet_quirks and cfg.nettype != "ResNet":
         raise ConfigError("--resnet_quirks applies to --nettype=ResNet only")
     if cfg.nettype == "ResNet" and cfg.traintype == "LaPerm":

@@ -21,7 +21,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from masktrainer.checkpoints import RunCheckpoint, resume_state, truncate_metrics
+from masktrainer.checkpoints import (
+    RestoreMetricState,
+    RunCheckpoint,
+    StepCheckpoint,
+    resume_state,
+    truncate_metrics,
+)
 from masktrainer.config import RunConfig
 from masktrainer.data import DataError, load_raw
 from masktrainer.finetune import FinetuneSource, apply_source, check_compatible, load_source
@@ -267,13 +273,23 @@ class Trainer:
             self.recorder.measure(model)  # re-prime statistics that compare with the last epoch
         metrics = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
         metrics = truncate_metrics(metrics, state["epoch"])
-        run.log(f"resuming {run.path} after epoch {state['epoch']}")
+        self._partial = state.get("partial")
+        if self._partial:
+            # Keras creates the compiled metrics' variables lazily; build them now so
+            # the running accumulators of the partial epoch can be put back.
+            data = self.data
+            self._evaluate(model, data.x_val[: self.cfg.batchsize], data.y_val[: self.cfg.batchsize])
+        where = f"after epoch {state['epoch']}"
+        if self._partial:
+            where = f"in epoch {self._partial['epoch']} after step {self._partial['step']}"
+        run.log(f"resuming {run.path} {where}")
         return run, metrics, state["epoch"] + 1
 
     def run(self) -> TrainResult:
         cfg, data = self.cfg, self.data
         model = self.build()
         self.recorder: Recorder = recorder_for(cfg.method, model, cfg.train_weights)
+        self._partial = None
         if self.resume_dir is None:
             run, metrics = self._start(model)
             first = 1
@@ -289,9 +305,16 @@ class Trainer:
             lr = epoch_learning_rate(cfg, epoch - 1)
             model.optimizer.learning_rate.assign(lr)
             monitor = StopOnNonFiniteLoss()
-            history = model.fit(batches.epoch(epoch), initial_epoch=epoch - 1, epochs=epoch,
-                                shuffle=False, callbacks=[monitor],
-                                verbose=self._progress_verbosity())
+            callbacks: list[keras.callbacks.Callback] = [monitor]
+            dataset, done = batches.epoch(epoch), 0
+            if self._partial and self._partial["epoch"] == epoch:  # resume inside the epoch
+                done = int(self._partial["step"])
+                dataset = dataset.skip(done)
+                callbacks.append(RestoreMetricState(self._partial["metric_state"]))
+            if cfg.checkpoint_every:
+                callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done))
+            history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
+                                callbacks=callbacks, verbose=self._progress_verbosity())
             if monitor.bad_step is not None:
                 self._diverged(run, metrics, epoch, monitor)
             logs = {k: float(v[-1]) for k, v in history.history.items()}

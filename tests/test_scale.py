@@ -58,30 +58,42 @@ def _cli(args, **kwargs):
                             text=True, **kwargs)
 
 
-def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path):
+@pytest.mark.parametrize("every", [0, 7])
+def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, every):
+    """Killed mid-epoch 2, resumed from the last epoch end (every=0) or from the last
+    step checkpoint inside epoch 2 (every=7): the end result is identical."""
     common = ["--maxepochs=3", "--batchsize=250", "--seed=5", "--deterministic",
-              "--progress=none", "--notensorboard", "--validation_size=45000"]
+              "--progress=none", "--notensorboard", "--validation_size=45000",
+              f"--checkpoint_every={every}"]
     full = _cli([*common, f"--outputpath={tmp_path / 'full'}"])
     assert full.wait(timeout=600) == 0, full.stderr.read()[-2000:]
 
+    def ready(state):
+        if every:
+            return state.get("partial", {}).get("epoch") == 2
+        return state["epoch"] >= 1
+
     killed = _cli([*common, f"--outputpath={tmp_path / 'killed'}"])
-    state, deadline = None, time.time() + 600
+    state_file, deadline = None, time.time() + 600
     while time.time() < deadline and killed.poll() is None:
         found = list((tmp_path / "killed").rglob("resume.json"))
-        if found and json.loads(found[0].read_text())["epoch"] >= 1:
-            state = found[0]
-            break
-        time.sleep(0.05)
-    assert state is not None, "the run never checkpointed an epoch"
-    killed.send_signal(signal.SIGKILL)  # mid-epoch 2
+        try:
+            if found and ready(json.loads(found[0].read_text())):
+                state_file = found[0]
+                break
+        except ValueError:  # caught mid-write by another process? (writes are atomic)
+            pass
+        time.sleep(0.02)
+    assert state_file is not None, "the run never reached the kill point"
+    killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=60)
-    run_dir = state.parent.parent
+    run_dir = state_file.parent.parent
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == "running"
 
     resumed = _cli(["--resume", str(run_dir), "--progress=none"])
     out, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err[-2000:]
-    assert "resuming" in out
+    assert ("in epoch 2 after step" if every else "resuming") in out
     full_dir = next((tmp_path / "full").rglob("metrics.json")).parent
     _same_run(full_dir, run_dir)
 
