@@ -25,7 +25,10 @@ FOLDER = "checkpoint"
 class RunCheckpoint:
     def __init__(self, run_path: Path, model: keras.Model) -> None:
         self.folder = Path(run_path) / FOLDER
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+        # The layers' random-generator states (dropout, augmentation, slot sampling) are
+        # model variables that tf.train.Checkpoint does not reach through the model.
+        rng = [v.value for v in model.variables if "seed_generator_state" in v.path]
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, rng=rng)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder), max_to_keep=2)
 
     def save(self, epoch: int, partial: dict[str, Any] | None = None) -> None:
@@ -83,12 +86,19 @@ class StepCheckpoint(keras.callbacks.Callback):
     """Checkpoint every ``every`` steps inside an epoch (model, optimizer, data position,
     running-metric accumulators)."""
 
-    def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int = 0) -> None:
+    def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int = 0,
+                 steps_per_epoch: int = 0) -> None:
         super().__init__()
         self.every, self.checkpoint, self.epoch, self.offset = every, checkpoint, epoch, offset
+        self.steps_per_epoch = steps_per_epoch
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         step = self.offset + int(batch) + 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            return  # never checkpoint diverged weights
+        if step >= self.steps_per_epoch > 0:
+            return  # the epoch-end checkpoint follows
         if step % self.every == 0:
             self.checkpoint.save(self.epoch - 1, {"epoch": self.epoch, "step": step,
                                                   "metric_state": metric_state(self.model)})

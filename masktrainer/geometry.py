@@ -23,15 +23,12 @@ class DenseGeometry:
 
     def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._init_geometry(units)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}
-
-    def _init_geometry(self, units: int) -> None:
         if int(units) < 1:
             raise ValueError(f"units must be >= 1, got {units!r}")
         self.units = int(units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._geometry_config()}
 
     def _kernel_shape(self, input_shape) -> tuple[int, ...]:
         return (int(input_shape[-1]), self.units)
@@ -58,18 +55,6 @@ class ConvGeometry:
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_geometry(filters, kernel_size, strides, padding)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._geometry_config()}
-
-    def _init_geometry(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, int] = 3,
-        strides: int = 1,
-        padding: str = "same",
-    ) -> None:
         if isinstance(kernel_size, int):
             kernel_size = (kernel_size, kernel_size)
         if padding not in ("same", "valid"):
@@ -80,6 +65,9 @@ class ConvGeometry:
         self.kernel_size = tuple(int(k) for k in kernel_size)
         self.strides = int(strides)
         self.padding = padding
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._geometry_config()}
 
     def _kernel_shape(self, input_shape) -> tuple[int, ...]:
         return (*self.kernel_size, int(input_shape[-1]), self.filters)

@@ -153,11 +153,9 @@ def build_laperm_model(cfg: Any, input_shape: Sequence[int], num_classes: int,
     return keras.Model(inputs, base(augment(inputs)), name=f"{cfg.nettype}_LaPerm")
 
 
-def make_laperm_optimizer(cfg: Any) -> keras.optimizers.Optimizer:
+def make_laperm_optimizer(cfg: Any, run_seed: int) -> keras.optimizers.Optimizer:
+    """LaPerm around Adam; ``run_seed`` (the run's recorded seed) keys the tie order."""
     from laperm import LaPerm
 
-    from masktrainer.seeds import resolve_run_seed
-
     return LaPerm(keras.optimizers.Adam(learning_rate=cfg.lr), sync_period=cfg.sync_period,
-                  skip_bias=cfg.skip_bias, skip_bn=cfg.skip_bn,
-                  seed=resolve_run_seed(cfg.seed))
+                  skip_bias=cfg.skip_bias, skip_bn=cfg.skip_bn, seed=run_seed)

@@ -40,6 +40,8 @@ class LaPermRecorder(Recorder):
     @staticmethod
     def _optimizer(model: keras.Model):
         optimizer = model.optimizer
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):  # mixed precision
+            optimizer = optimizer.inner_optimizer
         ready = getattr(optimizer, "built", False) and hasattr(optimizer, "initialized")
         return optimizer if ready and int(optimizer.initialized.numpy()) == 1 else None
 

@@ -21,6 +21,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.epoch = 0
+        self.offset = 0  # steps already done when the epoch was resumed
         self.bad_step: int | None = None
         self.bad_value: float | None = None
 
@@ -30,7 +31,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.bad_step, self.bad_value = int(batch) + 1, float(loss)
+            self.bad_step, self.bad_value = self.offset + int(batch) + 1, float(loss)
             self.model.stop_training = True
 
 
@@ -41,7 +42,8 @@ class TensorBoardLog:
         self.writer = tf.summary.create_file_writer(str(folder))
 
     def write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
-              layer_names: list[str]) -> None:
+              layer_names: list[str], layer_fields: dict[str, list[str]] | None = None) -> None:
+        layer_fields = layer_fields or {}
         with self.writer.as_default(step=epoch):
             for key, series in metrics.items():
                 if not isinstance(series, list) or len(series) <= epoch:
@@ -51,8 +53,13 @@ class TensorBoardLog:
                     tf.summary.scalar(key, float(value))
                 elif isinstance(value, list) and layer_names and len(value) == len(layer_names):
                     for name, item in zip(layer_names, value):
-                        if isinstance(item, (int, float)):
+                        if isinstance(item, (int, float)) and not isinstance(item, bool):
                             tf.summary.scalar(f"{key}/{name}", float(item))
+                        elif isinstance(item, list):  # named values per layer
+                            fields = layer_fields.get(key) or [str(i) for i in range(len(item))]
+                            for field, number in zip(fields, item):
+                                if isinstance(number, (int, float)):
+                                    tf.summary.scalar(f"{key}/{name}/{field}", float(number))
             if lr is not None:
                 tf.summary.scalar("learning_rate", lr)
             for layer in model._flatten_layers(include_self=False):

@@ -75,10 +75,10 @@ class L2MomentumSGD(keras.optimizers.Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "l2": self.l2}
 
 
-def make_optimizer(cfg: Any) -> keras.optimizers.Optimizer:
+def make_optimizer(cfg: Any, run_seed: int = 0) -> keras.optimizers.Optimizer:
     """The optimiser a RunConfig asks for (Adam: no weight decay, Keras defaults)."""
     if cfg.method == "laperm":
-        return make_laperm_optimizer(cfg)
+        return make_laperm_optimizer(cfg, run_seed)
     if cfg.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=cfg.lr)
     if cfg.optimizer == "sgd":

@@ -50,6 +50,27 @@ def configure_runtime(cfg: Any, run_seed: int) -> tf.distribute.Strategy:
     return make_strategy(cfg.distribute)
 
 
+def is_chief() -> bool:
+    """True unless TF_CONFIG names this process a non-chief multi-worker task."""
+    spec = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = spec.get("task", {})
+    kind, index = task.get("type"), int(task.get("index", 0))
+    if kind in (None, "chief"):
+        return True
+    return kind == "worker" and index == 0 and "chief" not in spec.get("cluster", {})
+
+
+def output_root(folder):
+    """Where this process writes its run: the real folder for the chief, a scratch
+    folder for the other workers of a multi-worker run (they train, but do not report)."""
+    if is_chief():
+        return folder
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="masktrainer-worker-")) / Path(folder).name
+
+
 def make_strategy(mode: str) -> tf.distribute.Strategy:
     if mode == "none":
         return tf.distribute.get_strategy()

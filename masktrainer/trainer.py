@@ -39,7 +39,7 @@ from masktrainer.optim import epoch_learning_rate, make_optimizer
 from masktrainer.preprocessing import Splits, prepare
 from masktrainer.recorders import CORE_KEYS, Recorder, recorder_for
 from masktrainer.rundir import RunDirectory, config_group_folder
-from masktrainer.runtime import configure_runtime
+from masktrainer.runtime import check_runtime, configure_runtime, output_root
 from masktrainer.seeds import resolve_run_seed
 from masktrainer.splits import slot_machines_split
 
@@ -134,6 +134,7 @@ class Trainer:
         if cfg.finetune_from:  # read and check before anything is written
             self.source = load_source(cfg.finetune_from)
             check_compatible(cfg, self.source)
+        check_runtime(cfg)  # e.g. --mixed_precision without a GPU
         self.data = data if data is not None else load_data(cfg)
 
     # -- pieces ----------------------------------------------------------------
@@ -145,7 +146,7 @@ class Trainer:
             if self.source is not None:
                 apply_source(model, self.source)
             model.compile(
-                optimizer=make_optimizer(cfg),
+                optimizer=make_optimizer(cfg, self.run_seed),
                 loss=keras.losses.CategoricalCrossentropy(),
                 metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
                 jit_compile=JIT[cfg.jit_compile],
@@ -213,7 +214,7 @@ class Trainer:
     def _start(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any]]:
         """A fresh run directory with its config, initial arrays and the epoch-0 evaluation."""
         cfg, data = self.cfg, self.data
-        run = RunDirectory.create(config_group_folder(cfg), self.echo)
+        run = RunDirectory.create(output_root(config_group_folder(cfg)), self.echo)
         source = {}
         if self.source is not None:
             source = {"finetune_source": {
@@ -298,7 +299,8 @@ class Trainer:
         checkpoint = RunCheckpoint(run.path, model)
         board = TensorBoardLog(run.path / "tensorboard") if cfg.tensorboard else None
         if board is not None and first == 1:
-            board.write(0, metrics, model, None, self.recorder.layer_names)
+            board.write(0, metrics, model, None, self.recorder.layer_names,
+                        self.recorder.per_layer_fields())
         batches = EpochBatches(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
@@ -311,8 +313,11 @@ class Trainer:
                 done = int(self._partial["step"])
                 dataset = dataset.skip(done)
                 callbacks.append(RestoreMetricState(self._partial["metric_state"]))
+            monitor.offset = done
             if cfg.checkpoint_every:
-                callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done))
+                steps = -(-len(data.x_train) // cfg.batchsize)
+                callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
+                                                steps_per_epoch=steps))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
                                 callbacks=callbacks, verbose=self._progress_verbosity())
             if monitor.bad_step is not None:
@@ -332,7 +337,8 @@ class Trainer:
             self._write(run, metrics)
             checkpoint.save(epoch)
             if board is not None:
-                board.write(epoch, metrics, model, lr, self.recorder.layer_names)
+                board.write(epoch, metrics, model, lr, self.recorder.layer_names,
+                            self.recorder.per_layer_fields())
             run.log(self._epoch_line(epoch, metrics, extra, seconds))
         if board is not None:
             board.close()
@@ -343,8 +349,8 @@ class Trainer:
         metrics["status"] = "diverged"
         self._write(run, metrics)
         message = (f"loss became {monitor.bad_value} at epoch {epoch}, step {monitor.bad_step}; "
-                   f"training stopped. The last good checkpoint (epoch {epoch - 1}) is in "
-                   f"{run.path / 'checkpoint'}")
+                   f"training stopped. The last checkpoint before it (no checkpoint is written "
+                   f"from a non-finite step) is in {run.path / 'checkpoint'}")
         run.log(message)
         raise TrainingDiverged(message)
 
