@@ -21,8 +21,7 @@ from masktrainer.rundir import load_arrays
 from masktrainer.trainer import train
 
 PACKAGE_ROOT = str(Path(masktrainer.__file__).resolve().parents[1])
-SERIES = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy",
-          "remainingWeights", "remainingWeightsPerLayer")
+SERIES = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy")
 
 
 def _subset(s: Splits, n: int) -> Splits:
@@ -34,9 +33,15 @@ def _same_run(a: Path, b: Path) -> None:
     ma, mb = (json.loads((p / "metrics.json").read_text()) for p in (a, b))
     for key in SERIES:
         assert ma[key] == mb[key], key
-    masks_a, masks_b = load_arrays(a / "masks.npz"), load_arrays(b / "masks.npz")
-    for key in masks_a:
-        np.testing.assert_array_equal(masks_a[key], masks_b[key])
+    for key in ("remainingWeights", "remainingWeightsPerLayer", "slotHistogramPerLayer"):
+        assert ma.get(key) == mb.get(key), key
+    arrays = sorted(p.name for p in a.glob("*.npz"))
+    assert arrays and arrays == sorted(p.name for p in b.glob("*.npz"))
+    for name in arrays:  # masks, selections, final weights...
+        xa, xb = load_arrays(a / name), load_arrays(b / name)
+        assert sorted(xa) == sorted(xb)
+        for key in xa:
+            np.testing.assert_array_equal(xa[key], xb[key], err_msg=f"{name}:{key}")
 
 
 def test_deterministic_runs_are_bitwise_identical(tmp_path):
@@ -58,13 +63,17 @@ def _cli(args, **kwargs):
                             text=True, **kwargs)
 
 
-@pytest.mark.parametrize("every", [0, 7])
-def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, every):
+@pytest.mark.parametrize("every,method", [
+    (0, []), (7, []),
+    # sampling every step: the random-generator state must come back too
+    (7, ["--traintype=SlotMachine", "--selection=probabilistic", "--split=head", "--lr=50"]),
+], ids=["epoch-end", "mid-epoch", "mid-epoch-probabilistic-slots"])
+def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, every, method):
     """Killed mid-epoch 2, resumed from the last epoch end (every=0) or from the last
     step checkpoint inside epoch 2 (every=7): the end result is identical."""
     common = ["--maxepochs=3", "--batchsize=250", "--seed=5", "--deterministic",
               "--progress=none", "--notensorboard", "--validation_size=45000",
-              f"--checkpoint_every={every}"]
+              f"--checkpoint_every={every}", *method]
     full = _cli([*common, f"--outputpath={tmp_path / 'full'}"])
     assert full.wait(timeout=600) == 0, full.stderr.read()[-2000:]
 
