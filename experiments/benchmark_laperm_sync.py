@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -26,6 +24,7 @@ import tensorflow as tf  # noqa: E402
 from laperm import LaPerm  # noqa: E402
 from laperm.models import build_laperm_model, default_input_shape  # noqa: E402
 from masktrainer.laperm_method import RECIPES  # noqa: E402
+from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
 
 NEVER = 2**40
 
@@ -39,12 +38,6 @@ def _model(name: str, k: int, jit: bool) -> keras.Model:
     return model
 
 
-def _seconds(model: keras.Model, dataset, steps: int) -> float:
-    start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    return time.perf_counter() - start
-
-
 def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
     recipe = RECIPES[name]
     rng = np.random.RandomState(0)
@@ -52,13 +45,8 @@ def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, recipe.batchsize)]
     dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
     models = {"sync": _model(name, recipe.sync_period, jit), "nosync": _model(name, NEVER, jit)}
-    for model in models.values():
-        _seconds(model, dataset, 5)  # compile and warm up
-    times: dict[str, list[float]] = {"sync": [], "nosync": []}
-    for _ in range(repeats):
-        for key, model in models.items():
-            times[key].append(_seconds(model, dataset, steps))
-    with_sync, without = statistics.median(times["sync"]), statistics.median(times["nosync"])
+    median = median_step_seconds(models, dataset, steps, repeats, warmup_steps=5)
+    with_sync, without = median["sync"] * steps, median["nosync"] * steps
     syncs = int(models["sync"].optimizer.sync_count.numpy())
     return {"model": name, "k": recipe.sync_period, "steps": steps, "syncs_total": syncs,
             "with_sync_s": with_sync, "no_sync_s": without,

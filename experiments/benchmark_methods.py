@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 from masktrainer.methods import DenseReferenceLayers, EdgePopupLayers, SlotMachineLayers  # noqa: E402
 from masktrainer.networks import build_network  # noqa: E402
 from masktrainer.optim import L2MomentumSGD  # noqa: E402
+from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
 
 SHAPE = (32, 32, 3)
 TARGETS = {"edge_popup": 1.05, "slots_k8": 1.5}
@@ -45,25 +44,13 @@ def _model(kind: str, net: str, jit: bool) -> keras.Model:
     return model
 
 
-def _time_steps(model: keras.Model, dataset, steps: int) -> float:
-    start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps
-
-
 def measure(net: str, jit: bool, batch: int, steps: int, repeats: int) -> dict:
     rng = np.random.RandomState(0)
     x = rng.randn(batch, *SHAPE).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, batch)]
     dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
     models = {kind: _model(kind, net, jit) for kind in FACTORIES}
-    for model in models.values():  # compile + warm up
-        _time_steps(model, dataset, max(2, steps // 5))
-    times: dict[str, list[float]] = {kind: [] for kind in models}
-    for _ in range(repeats):
-        for kind, model in models.items():
-            times[kind].append(_time_steps(model, dataset, steps))
-    median = {kind: statistics.median(values) for kind, values in times.items()}
+    median = median_step_seconds(models, dataset, steps, repeats, max(2, steps // 5))
     return {
         "net": net,
         "xla": jit,

@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 from masktrainer.methods import DenseReferenceLayers, SelfPruningLayers  # noqa: E402
 from masktrainer.networks import build_network  # noqa: E402
+from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
 
 SHAPES = {"LeNet": (28, 28, 1), "Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
 TARGETS = {"LeNet": 1.10, "Conv6": 1.05}
@@ -41,25 +40,14 @@ def _model(net: str, masked: bool, jit: bool) -> keras.Model:
     return model
 
 
-def _time_steps(model: keras.Model, dataset, steps: int) -> float:
-    start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps
-
-
 def measure(net: str, jit: bool, batch: int, steps: int, repeats: int) -> dict:
     rng = np.random.RandomState(0)
     x = rng.randn(batch, *SHAPES[net]).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, batch)]
     dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
     models = {"masked": _model(net, True, jit), "dense": _model(net, False, jit)}
-    for model in models.values():  # compile + warm up
-        _time_steps(model, dataset, max(5, steps // 10))
-    times: dict[str, list[float]] = {"masked": [], "dense": []}
-    for _ in range(repeats):
-        for name, model in models.items():
-            times[name].append(_time_steps(model, dataset, steps))
-    masked, dense = statistics.median(times["masked"]), statistics.median(times["dense"])
+    median = median_step_seconds(models, dataset, steps, repeats, max(5, steps // 10))
+    masked, dense = median["masked"], median["dense"]
     return {"net": net, "jit": jit, "batch": batch, "steps": steps, "repeats": repeats,
             "masked_ms": 1e3 * masked, "dense_ms": 1e3 * dense, "ratio": masked / dense}
 

@@ -64,32 +64,26 @@ def _check_name(name: str) -> None:
 # notebook; ``weights.agnosticize`` overwrites their kernels before training.
 
 
-def _f1(inputs, num_classes: int, seeds: _LayerSeeds):
-    x = keras.layers.Flatten()(inputs)
+def _glorot_dense(x, units: int, activation: str, seeds: _LayerSeeds, l2: bool = False):
+    """Bias-free Dense with the Keras default (Glorot uniform) initializer, seeded."""
     return keras.layers.Dense(
-        num_classes,
-        activation="softmax",
+        units,
+        activation=activation,
         use_bias=False,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
+        kernel_regularizer=_l2() if l2 else None,
     )(x)
+
+
+def _f1(inputs, num_classes: int, seeds: _LayerSeeds):
+    return _glorot_dense(keras.layers.Flatten()(inputs), num_classes, "softmax", seeds)
 
 
 def _f2(inputs, num_classes: int, seeds: _LayerSeeds):
     x = keras.layers.Flatten()(inputs)
     for units in (128, 64):
-        x = keras.layers.Dense(
-            units,
-            activation="relu",
-            use_bias=False,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
-            kernel_regularizer=_l2(),
-        )(x)
-    return keras.layers.Dense(
-        num_classes,
-        activation="softmax",
-        use_bias=False,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
-    )(x)
+        x = _glorot_dense(x, units, "relu", seeds, l2=True)
+    return _glorot_dense(x, num_classes, "softmax", seeds)
 
 
 def _conv7(inputs, num_classes: int, seeds: _LayerSeeds):

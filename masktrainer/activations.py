@@ -12,6 +12,13 @@ import tensorflow as tf
 ACTIVATION_NAMES = ("relu", "swish", "sigmoid", "elu", "selu", "softmax", "linear")
 
 
+def validate_activation(name: str | None) -> str | None:
+    """``name`` if the masked layers know it (None = identity), else ValueError."""
+    if name is not None and name not in ACTIVATION_NAMES:
+        raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATION_NAMES}")
+    return name
+
+
 def apply_activation(x: tf.Tensor, name: str | None, selu_is_elu: bool = False) -> tf.Tensor:
     """Apply the activation ``name`` (None or "linear" = identity)."""
     if name is None or name == "linear":

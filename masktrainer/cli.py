@@ -232,12 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from masktrainer.data import DataError
     from masktrainer.finetune import SourceRunError
     from masktrainer.monitors import TrainingDiverged
-    from masktrainer.runtime import check_runtime
     from masktrainer.trainer import Trainer
 
     try:
-        check_runtime(command.cfg)
-        # Loads and checks the data before anything is written.
+        # Checks the runtime (e.g. --mixed_precision on CPU) and loads the data
+        # before anything is written.
         trainer = Trainer(command.cfg, resume_dir=command.resume_dir,
                           resolved_seed=command.resolved_seed)
     except (C.ConfigError, DataError, SourceRunError) as err:

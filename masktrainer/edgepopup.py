@@ -19,8 +19,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from masktrainer.activations import ACTIVATION_NAMES, apply_activation
+from masktrainer.activations import apply_activation, validate_activation
 from masktrainer.geometry import ConvGeometry, DenseGeometry
+from masktrainer.layers import add_kernel_and_score
 from masktrainer.method_initializers import FanInUniformScores, KaimingWeights
 
 _PACKAGE = "masktrainer"
@@ -103,28 +104,12 @@ class EdgePopupLayer(keras.layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.keep_ratio = validate_keep_ratio(keep_ratio)
-        if activation is not None and activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATION_NAMES}")
-        self.activation = activation
+        self.activation = validate_activation(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer or KaimingWeights())
         self.score_initializer = keras.initializers.get(score_initializer or FanInUniformScores())
 
     def build(self, input_shape) -> None:
-        shape = self._kernel_shape(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=shape,
-            initializer=self.kernel_initializer,
-            trainable=False,
-            autocast=False,
-        )
-        self.score = self.add_weight(
-            name="score",
-            shape=shape,
-            initializer=self.score_initializer,
-            trainable=True,
-            autocast=False,
-        )
+        add_kernel_and_score(self, self._kernel_shape(input_shape), False, True)
 
     def get_mask(self) -> tf.Tensor:
         """The current 0/1 mask (float32)."""

@@ -15,9 +15,7 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from laperm.rows import sorted_rows
 from masktrainer.recorders import Recorder, _pct
 
 
@@ -72,13 +70,12 @@ class LaPermRecorder(Recorder):
         if optimizer is None:  # epoch 0: the initial weights themselves
             return {"syncCount": 0, "syncChangedPositions": 0, "permutationIntact": 1,
                     "changedFromInitial": 0.0}
-        intact, changed, total = True, 0, 0
-        for variable in self._permuted(model):
-            value = tf.convert_to_tensor(variable)
-            same = tf.reduce_all(tf.equal(sorted_rows(value), optimizer.sorted_initial(variable)))
-            intact = intact and bool(same)
+        permuted = self._permuted(model)
+        intact = optimizer.check_permutations(permuted)
+        changed = total = 0
+        for variable in permuted:
             initial = self._initial[_key(variable)]
-            changed += int(np.count_nonzero(value.numpy() != initial))
+            changed += int(np.count_nonzero(variable.numpy() != initial))
             total += initial.size
         return {
             "syncCount": int(optimizer.sync_count.numpy()),

@@ -15,12 +15,25 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from masktrainer.activations import ACTIVATION_NAMES, apply_activation
+from masktrainer.activations import apply_activation, validate_activation
 from masktrainer.geometry import ConvGeometry, DenseGeometry
 from masktrainer.initializers import ScoreUniform, TruncatedVarianceScaling
 from masktrainer.masks import get_mask_function
 
 _PACKAGE = "masktrainer"
+
+
+def add_kernel_and_score(layer: keras.layers.Layer, shape, train_kernel: bool,
+                         train_score: bool) -> None:
+    """Create ``layer.kernel`` and ``layer.score`` from the layer's two initializers.
+
+    autocast=False keeps both in float32 under mixed precision; only the
+    effective kernel is cast to the compute dtype.
+    """
+    layer.kernel = layer.add_weight(name="kernel", shape=shape, autocast=False,
+                                    initializer=layer.kernel_initializer, trainable=train_kernel)
+    layer.score = layer.add_weight(name="score", shape=shape, autocast=False,
+                                   initializer=layer.score_initializer, trainable=train_score)
 
 
 class MaskedKernelLayer(keras.layers.Layer):
@@ -44,9 +57,7 @@ class MaskedKernelLayer(keras.layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self._mask_fn = get_mask_function(masktype)  # validates masktype
-        if activation is not None and activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATION_NAMES}")
-        self.activation = activation
+        self.activation = validate_activation(activation)
         self.masktype = masktype
         self.train_weights = bool(train_weights)
         self.train_scores = bool(train_scores)
@@ -64,23 +75,8 @@ class MaskedKernelLayer(keras.layers.Layer):
         raise NotImplementedError
 
     def build(self, input_shape) -> None:
-        shape = self._kernel_shape(input_shape)
-        # autocast=False keeps both in float32 under mixed precision; only the
-        # effective kernel is cast to the compute dtype.
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=shape,
-            initializer=self.kernel_initializer,
-            trainable=self.train_weights,
-            autocast=False,
-        )
-        self.score = self.add_weight(
-            name="score",
-            shape=shape,
-            initializer=self.score_initializer,
-            trainable=self.train_scores,
-            autocast=False,
-        )
+        add_kernel_and_score(self, self._kernel_shape(input_shape), self.train_weights,
+                             self.train_scores)
 
     def get_mask(self) -> tf.Tensor:
         """M(score) as a float32 tensor."""

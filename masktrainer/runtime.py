@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -65,9 +67,6 @@ def output_root(folder):
     folder for the other workers of a multi-worker run (they train, but do not report)."""
     if is_chief():
         return folder
-    import tempfile
-    from pathlib import Path
-
     return Path(tempfile.mkdtemp(prefix="masktrainer-worker-")) / Path(folder).name
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from masktrainer.activations import ACTIVATION_NAMES, apply_activation
+from masktrainer.activations import apply_activation, validate_activation
 from masktrainer.geometry import ConvGeometry, DenseGeometry
 from masktrainer.method_initializers import SlotScores, SlotValues
 
@@ -82,11 +82,9 @@ class SlotLayer(keras.layers.Layer):
             raise ValueError(
                 f"eval_selection must be one of {EVAL_SELECTIONS}, got {eval_selection!r}"
             )
-        if activation is not None and activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATION_NAMES}")
         self.selection = selection
         self.eval_selection = eval_selection
-        self.activation = activation
+        self.activation = validate_activation(activation)
         self.sample_seed = None if sample_seed is None else int(sample_seed)
         self.values_initializer = keras.initializers.get(values_initializer or SlotValues())
         self.score_initializer = keras.initializers.get(score_initializer or SlotScores())

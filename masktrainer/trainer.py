@@ -97,11 +97,6 @@ class EpochBatches:
         return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None):
-    """The first epoch's batches (see :class:`EpochBatches`)."""
-    return EpochBatches(x, y, batch_size, shuffle_seed).epoch(1)
-
-
 def _versions() -> dict[str, str]:
     return {
         "python": sys.version.split()[0],
