@@ -3,7 +3,10 @@
 For each notebook model, the same training steps run twice per repeat: with
 LaPerm at the published k, and with syncing disabled (k larger than the run).
 The sync share is (T_k - T_nosync) / T_k, medians over interleaved repeats,
-measured in one run. Target: <= 5 %.
+measured in one run. Because that difference is small and CPU timings jitter,
+the script also times ``LaPerm.synchronize`` on its own (median of 20 calls)
+and reports t_sync / (k * t_step + t_sync) with the no-sync step time. Target:
+<= 5 %.
 
     python experiments/benchmark_laperm_sync.py                 # F1 (k 250), Conv7 (k 20)
     python experiments/benchmark_laperm_sync.py --models F2,Conv2 --steps 500
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -48,15 +53,31 @@ def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
     median = median_step_seconds(models, dataset, steps, repeats, warmup_steps=5)
     with_sync, without = median["sync"] * steps, median["nosync"] * steps
     syncs = int(models["sync"].optimizer.sync_count.numpy())
-    return {"model": name, "k": recipe.sync_period, "steps": steps, "syncs_total": syncs,
+    sync_fn = tf.function(models["sync"].optimizer.synchronize, jit_compile=jit)
+    sync_s = _median_seconds(sync_fn, 20)
+    step_s = median["nosync"]
+    period = recipe.sync_period
+    return {"model": name, "k": period, "steps": steps, "syncs_total": syncs,
             "with_sync_s": with_sync, "no_sync_s": without,
-            "sync_share": max(with_sync - without, 0.0) / with_sync}
+            "sync_share": max(with_sync - without, 0.0) / with_sync,
+            "sync_s": sync_s, "step_s": step_s,
+            "sync_share_direct": sync_s / (period * step_s + sync_s)}
+
+
+def _median_seconds(fn, calls: int) -> float:
+    fn()  # trace (and compile)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="F1,Conv7")
-    parser.add_argument("--steps", type=int, default=0, help="steps per timing (0: 4 k)")
+    parser.add_argument("--steps", type=int, default=0, help="steps per timing (0: 4 k, at least 200)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     args = parser.parse_args(argv)
@@ -65,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.models.split(","):
         if name not in RECIPES:
             parser.error(f"unknown model {name!r}; choose from {', '.join(RECIPES)}")
-        steps = args.steps or 4 * RECIPES[name].sync_period
+        steps = args.steps or max(4 * RECIPES[name].sync_period, 200)
         row = measure(name, steps, args.repeats, args.jit)
-        verdict = "met" if row["sync_share"] <= 0.05 else "NOT met"
+        verdict = "met" if max(row["sync_share"], row["sync_share_direct"]) <= 0.05 else "NOT met"
         print(f"{name:6s} k {row['k']:>4}: {steps} steps with syncs {row['with_sync_s']:.3f} s, "
-              f"without {row['no_sync_s']:.3f} s -> sync share {100 * row['sync_share']:.2f}% "
-              f"(target <= 5%: {verdict})", flush=True)
+              f"without {row['no_sync_s']:.3f} s -> sync share {100 * row['sync_share']:.2f}%; "
+              f"one sync {1e3 * row['sync_s']:.1f} ms, one step {1e3 * row['step_s']:.1f} ms "
+              f"-> {100 * row['sync_share_direct']:.2f}% (target <= 5%: {verdict})", flush=True)
     return 0
 
 

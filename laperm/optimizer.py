@@ -279,6 +279,17 @@ class LaPerm(keras.optimizers.Optimizer):
         count = tf.convert_to_tensor(self.sync_count) + 1
         distribution.extended.update(self.sync_count.value, assign, args=(count,), group=False)
 
+    def synchronize(self, variables=None) -> None:
+        """Reconnect now, off the k schedule (e.g. to end on a permutation of the initial
+        weights after a run whose last step was not a sync step).
+
+        Call after the first training step, in cross-replica context (outside
+        ``strategy.run``); wrap it in ``tf.function`` to run it as a graph.
+        """
+        if not self.built or (tf.executing_eagerly() and int(self.initialized.numpy()) == 0):
+            raise RuntimeError("LaPerm.synchronize needs the initial weights: train a step first")
+        self._sync(tf.distribute.get_strategy(), list(variables or self._trainable_variables))
+
     # -- checks and serialization ------------------------------------------------
     def check_permutations(self, variables) -> bool:
         """True if every permuted variable's rows are permutations of their initial rows."""

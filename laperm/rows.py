@@ -53,6 +53,29 @@ def sorted_rows(value: tf.Tensor) -> tf.Tensor:
     return tf.sort(to_rows(value), axis=-1)
 
 
+def _order_preserving_int(values: tf.Tensor) -> tf.Tensor:
+    """int32 keys that sort like the float32 ``values`` (0.0 and -0.0 map to the same key)."""
+    # float16/bfloat16 widen exactly; float64 rounds (values within a float32 ulp tie).
+    values = tf.cast(values, tf.float32)
+    bits = tf.bitcast(values, tf.int32)
+    # Negative floats: flip the magnitude bits so a larger magnitude gives a smaller key.
+    keys = tf.where(bits < 0, tf.bitwise.bitwise_xor(bits, tf.constant(0x7FFFFFFF)), bits)
+    return tf.where(tf.equal(values, 0.0), tf.zeros_like(keys), keys)
+
+
+def _keys_with_random_ties(rows: tf.Tensor, tie_seed: tf.Tensor) -> tf.Tensor:
+    """int64 keys: the value's order in the high 32 bits, a random tie order in the low 32.
+
+    One sort of these keys orders by value and shuffles equal values, at the cost
+    of a single sort (a shuffle-then-stable-sort needs two).
+    """
+    high = tf.cast(_order_preserving_int(rows), tf.int64) * (1 << 32)
+    low = tf.random.stateless_uniform(
+        tf.shape(rows), seed=tie_seed, minval=0, maxval=1 << 32, dtype=tf.int64
+    )
+    return high + low
+
+
 def reconnect(
     current: tf.Tensor, sorted_initial: tf.Tensor, tie_seed: tf.Tensor | None = None
 ) -> tf.Tensor:
@@ -62,19 +85,15 @@ def reconnect(
     the matching row of ``sorted_initial``. Equal current values (common with
     weight-agnostic or pruned initial weights, whose rows are mostly ties) are
     ordered by position when ``tie_seed`` is None, otherwise in a random order
-    drawn from ``tie_seed`` (a stateless seed pair): the original's unstable
-    sort, made reproducible. Ordering ties by position would systematically
-    hand the larger values to the last positions of every row.
+    drawn from ``tie_seed`` (a stateless seed pair; XLA-compilable): the
+    original's unstable sort, made reproducible. Ordering ties by position would
+    systematically hand the larger values to the last positions of every row.
     """
     rows = to_rows(current)
     if tie_seed is None:
         order = tf.argsort(rows, axis=-1, stable=True)  # order[r, j]: position of j-th smallest
     else:
-        # A random order among equal values: sort a random permutation of each row
-        # (stateless uniforms, so XLA can compile it), then map back.
-        shuffle = tf.argsort(tf.random.stateless_uniform(tf.shape(rows), seed=tie_seed), axis=-1)
-        shuffled = tf.gather(rows, shuffle, batch_dims=1)
-        order = tf.gather(shuffle, tf.argsort(shuffled, axis=-1, stable=True), batch_dims=1)
+        order = tf.argsort(_keys_with_random_ties(rows, tie_seed), axis=-1)
     n_rows = tf.shape(rows)[0]
     row_index = tf.broadcast_to(tf.range(n_rows)[:, None], tf.shape(order))
     indices = tf.stack([row_index, order], axis=-1)

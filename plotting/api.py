@@ -20,6 +20,7 @@ from plotting.figures import (
     sparsity_figure,
 )
 from plotting.groups import RunGroup, group_fields, group_runs
+from plotting.profiles import weight_profile_figure
 from plotting.runs import Run, load_runs, warn
 from plotting.style import assign_colors
 from plotting.table import write_summary
@@ -68,6 +69,7 @@ def build_figures(
         candidates[f"{kind}_per_layer"] = layer_sparsity_figure(groups, kind)
     candidates["composition"] = composition_figure(groups)
     candidates["extra_metrics"] = extra_metrics_figure(groups)
+    candidates["weight_profiles"] = weight_profile_figure(groups)
     if compare is not None:
         stem = "compare_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", compare)
         candidates[stem] = compare_figure(groups, compare)
@@ -140,7 +142,8 @@ def plot_runs(
 
     Figures: ``accuracy_loss``, ``accuracy_sparsity``, ``remaining`` /
     ``flipped`` and their ``_per_layer`` variants, ``composition``,
-    ``extra_metrics`` and ``compare_<field>`` -- each only when the runs
+    ``extra_metrics``, ``weight_profiles`` (LaPerm runs) and
+    ``compare_<field>`` -- each only when the runs
     recorded what it shows. Files (and ``summary.md``/``summary.csv``) are
     written to ``out``, or into the runs folder when ``runs`` is a path.
     """

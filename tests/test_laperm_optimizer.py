@@ -205,6 +205,46 @@ def test_random_tie_break_is_reproducible_and_unbiased():
     assert len(picks) > 5  # the large values land on different positions
 
 
+def test_random_tie_break_orders_distinct_values_exactly_and_compiles():
+    # Signs, zeros of both signs, infinities, huge and tiny magnitudes: the random
+    # tie key must rank them exactly like the values (only equal values shuffle).
+    values = np.array([-np.inf, -7e30, -3.5, -1e-30, -0.0, 0.0, 1e-30, 2.0, 7e30, np.inf,
+                       -2.5, 0.5], np.float32)
+    current = tf.constant(values[:, None])  # dense (12, 1): one unit
+    sorted_initial = tf.constant(np.arange(12, dtype=np.float32)[None, :])
+    seed = tf.constant([3, 9], tf.int64)
+    out = reconnect(current, sorted_initial, seed).numpy().ravel()
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    zero_ranks = sorted(ranks[4:6])  # -0.0 and 0.0 tie: either order
+    np.testing.assert_array_equal(np.delete(out, [4, 5]), np.delete(ranks, [4, 5]))
+    assert sorted(out[4:6]) == zero_ranks
+    random_rows = tf.random.stateless_normal((3, 3, 8, 16), seed=(5, 6))
+    initial = sorted_rows(tf.random.stateless_normal((3, 3, 8, 16), seed=(7, 8)))
+    compiled = tf.function(reconnect, jit_compile=True)
+    np.testing.assert_array_equal(compiled(random_rows, initial, seed).numpy(),
+                                  reconnect(random_rows, initial, seed).numpy())
+    np.testing.assert_array_equal(reconnect(random_rows, initial, seed).numpy(),
+                                  reconnect(random_rows, initial).numpy())  # no ties
+
+
+def test_synchronize_reconnects_off_schedule():
+    model = _model()
+    initial = {v.path: v.numpy().copy() for v in model.trainable_variables}
+    opt = LaPerm(keras.optimizers.Adam(0.05), sync_period=1000)
+    with pytest.raises(RuntimeError, match="train a step first"):
+        opt.synchronize(model.trainable_variables)
+    _fit(model, opt, 4)
+    assert not opt.check_permutations(model.trainable_variables)  # moved freely
+    tf.function(opt.synchronize)()
+    assert opt.check_permutations(model.trainable_variables)
+    assert int(opt.sync_count.numpy()) == 1
+    for variable in model.trainable_variables:
+        if opt.is_permuted(variable):
+            np.testing.assert_array_equal(
+                sorted_rows(tf.convert_to_tensor(variable)).numpy(),
+                sorted_rows(tf.constant(initial[variable.path])).numpy())
+
+
 def test_tie_break_option_is_validated_and_saved():
     opt = LaPerm(keras.optimizers.Adam(), tie_break="position", seed=3)
     assert LaPerm.from_config(opt.get_config()).tie_break == "position"

@@ -1,0 +1,112 @@
+"""Weight-profile figure for LaPerm runs: each unit's sorted incoming weights.
+
+A LaPerm sync only rearranges values inside each output unit's weight vector,
+so a unit's *profile* (its weights sorted ascending) is the same before and
+after training: the figure draws the initial profiles in grey and the final
+ones in the group's colour on top, and says in each panel title whether every
+final unit is a permutation of its initial one. Data: ``initial_weights.npz``
+and ``final_weights.npz`` of the run directory (read with
+``allow_pickle=False``), one row of panels per LaPerm configuration (its
+lowest-seed run that has both files), one panel per kernel.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from plotting.groups import RunGroup
+from plotting.runs import Run, warn
+from plotting.style import new_figure, set_title
+
+INITIAL_FILE = "initial_weights.npz"
+FINAL_FILE = "final_weights.npz"
+#: Units drawn per panel (evenly spaced): more lines only blur the picture.
+MAX_UNITS = 48
+MAX_PANELS = 8
+
+
+def row_view(array: np.ndarray) -> np.ndarray:
+    """One row per output unit, as ``laperm.rows`` (Dense (in, out) -> (out, in);
+    Conv (kh, kw, cin, cout) -> (cout, kh*kw*cin); a vector -> one row)."""
+    if array.ndim == 1:
+        return array[None, :]
+    if array.ndim == 2:
+        return array.T
+    if array.ndim == 4:
+        return np.transpose(array, (3, 0, 1, 2)).reshape(array.shape[-1], -1)
+    raise ValueError(f"no row view for an array of shape {array.shape}")
+
+
+def _load(path: Path) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        warn(f"{path}: cannot read ({error}); no weight profile for this run")
+        return None
+
+
+def _profile_run(group: RunGroup) -> Run | None:
+    """The group's lowest-seed run with both weight files (LaPerm groups only)."""
+    if group.config.get("traintype") != "LaPerm":
+        return None
+    runs = sorted(group.runs, key=lambda run: (str(run.config.get("seed")), str(run.path)))
+    for run in runs:
+        if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file():
+            return run
+    return None
+
+
+def _kernels(initial: dict, final: dict) -> list[str]:
+    names = [n for n in initial if n in final and initial[n].ndim in (2, 4)]
+    return [n for n in names if initial[n].shape == final[n].shape][:MAX_PANELS]
+
+
+def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
+    """Initial (grey) and final (colour) sorted weight profiles of LaPerm runs."""
+    rows = []
+    for group in groups:
+        run = _profile_run(group)
+        if run is None:
+            continue
+        initial, final = _load(run.path / INITIAL_FILE), _load(run.path / FINAL_FILE)
+        if initial is None or final is None or not _kernels(initial, final):
+            continue
+        rows.append((group, run, initial, final))
+    if not rows:
+        return None
+    columns = max(len(_kernels(initial, final)) for _, _, initial, final in rows)
+    fig = new_figure(3.4 * columns + 1, 2.9 * len(rows) + 1.4)
+    axes = fig.subplots(len(rows), columns, squeeze=False)
+    for axes_row, (group, run, initial, final) in zip(axes, rows):
+        names = _kernels(initial, final)
+        for ax, name in zip(axes_row, names):
+            _draw_panel(ax, name, row_view(initial[name]), row_view(final[name]), group.color)
+        for ax in axes_row[len(names):]:
+            ax.set_axis_off()
+        label = textwrap.fill(f"{group.name} (seed {run.config.get('seed')})", 32)
+        axes_row[0].set_ylabel(f"{label}\nweight", fontsize="small")
+    set_title(fig, "LaPerm weight profiles: each unit's weights sorted ascending "
+                   "(grey: initial, colour: final)", [group for group, *_ in rows])
+    return fig
+
+
+def _draw_panel(ax, name: str, initial: np.ndarray, final: np.ndarray, color) -> None:
+    initial_sorted, final_sorted = np.sort(initial, axis=-1), np.sort(final, axis=-1)
+    units = np.unique(np.linspace(0, len(initial) - 1, MAX_UNITS).round().astype(int))
+    position = np.linspace(0.0, 1.0, initial.shape[1])
+    ax.plot(position, initial_sorted[units].T, color="0.65", linewidth=2.0)
+    ax.plot(position, final_sorted[units].T, color=color or "C0", linewidth=0.7)
+    same = bool(np.array_equal(initial_sorted, final_sorted))
+    moved = float(np.mean(initial != final)) * 100
+    verdict = "every unit a permutation of its initial weights" if same else "profiles changed"
+    title = f"{name} ({initial.shape[0]} units x {initial.shape[1]})"
+    ax.set_title(f"{textwrap.fill(title, 34)}\n{textwrap.fill(verdict, 34)}; "
+                 f"{moved:.1f}% moved", fontsize="small")
+    ax.set_xlabel("rank within unit (fraction)", fontsize="small")
