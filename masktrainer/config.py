@@ -96,7 +96,7 @@ class RunConfig:
     weight_decay: float | None = None  # L2 coefficient on the trained variables
     lr_schedule: str | None = None  # constant | cosine (per epoch) | multistep (x0.1)
     lr_milestones: str | None = None  # "80" or "60,120" for multistep
-    split: str | None = None  # head (first --validation_size images) | slot_machines
+    split: str | None = None  # head (first --validation_size) | slot_machines | test (val = test)
     split_dir: str | None = None  # folder with the slot-machines permutation .npy files
     width_mult: float = 1.0  # Conv4Wide / Conv6Wide
     # Edge-popup.

@@ -33,7 +33,7 @@ ALL_INITIALIZERS = (SELF_PRUNING_INITIALIZERS + EDGE_POPUP_INITIALIZERS + SLOT_I
 
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "cosine", "multistep") + LAPERM_LR_SCHEDULES
-SPLITS = ("head", "slot_machines")
+SPLITS = ("head", "slot_machines", "test")
 SELECTIONS = ("greedy", "probabilistic")
 EVAL_SELECTIONS = ("argmax", "sample")
 SCALE_FAN_RULES = ("original", "kept")
@@ -273,3 +273,5 @@ def _validate_split(cfg: Any) -> None:
             raise ConfigError("--validation_size does not apply to --split=slot_machines")
     elif cfg.split_dir is not None:
         raise ConfigError("--split_dir applies to --split=slot_machines only")
+    if cfg.split == "test" and cfg.validation_size != 5000:
+        raise ConfigError("--validation_size does not apply to --split=test (no images held out)")

@@ -32,7 +32,9 @@ def define_method_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("split", None, M.SPLITS,
                       "Validation split: head (first --validation_size training images) or "
                       "slot_machines (the original's index split: MNIST 50k/10k, CIFAR-10 "
-                      "45k/5k). Default: slot_machines for SlotMachine on mnist/cifar10.",
+                      "45k/5k) or test (train on every training image and validate on the "
+                      "test set, as the LaPerm notebooks did: selection on test). Default: "
+                      "slot_machines for SlotMachine on mnist/cifar10, head otherwise.",
                       flag_values=fv)
     flags.DEFINE_string("split_dir", None,
                         "Folder with slot_machines_{mnist,cifar10}_permutation.npy (default: "

@@ -63,6 +63,11 @@ def load_data(cfg: RunConfig) -> Splits:
         indices = slot_machines_split(cfg.dataset, len(raw.x_train), cfg.split_dir)
         return prepare(raw, normalization=cfg.normalization, input_scale=scale,
                        split_indices=indices)
+    if cfg.split == "test":  # the LaPerm notebooks: train on every image, validate on test
+        every = np.arange(len(raw.x_train))
+        splits = prepare(raw, normalization=cfg.normalization, input_scale=scale,
+                         split_indices=(every, every[:0]))
+        return dataclasses.replace(splits, x_val=splits.x_test, y_val=splits.y_test)
     if not cfg.validation_size < len(raw.x_train):
         raise DataError(
             f"--validation_size={cfg.validation_size} leaves no training images "

@@ -62,6 +62,7 @@ def test_issue_command_lines_parse_with_the_originals_recipes():
     (["--lr_schedule=multistep"], "lr_milestones"),
     (["--nettype=Conv4", "--width_mult=2"], "width_mult"),
     (["--selection=greedy"], "does not apply"),
+    (["--split=test", "--validation_size=100"], "does not apply to --split=test"),
 ])
 def test_bad_method_flags_exit_2_with_one_line(args, message, tmp_path, capsys):
     out = tmp_path / "out"
@@ -142,3 +143,13 @@ def test_slot_machines_split_is_the_originals_permutation():
     assert sorted(np.concatenate([train, val])) == list(range(60_000))
     train, val = slot_machines_split("cifar10", 50_000)
     assert (len(train), len(val)) == (45_000, 5_000) and list(val[:3]) == [9329, 44100, 23783]
+
+
+def test_split_test_trains_on_every_image_and_validates_on_test():
+    from masktrainer.trainer import load_data
+
+    splits = load_data(RunConfig(traintype="LaPerm", nettype="F1", split="test"))
+    assert len(splits.x_train) == 60_000
+    np.testing.assert_array_equal(splits.x_val, splits.x_test)
+    np.testing.assert_array_equal(splits.y_val, splits.y_test)
+    assert float(splits.x_train.max()) == 1.0  # F1's notebook scaling x/255
