@@ -83,9 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"XLA {'on' if args.jit else 'off'}")
-    for name in args.models.split(","):
+    names = args.models.split(",")
+    for name in names:
         if name not in RECIPES:
             parser.error(f"unknown model {name!r}; choose from {', '.join(RECIPES)}")
+    for name in names:
         steps = args.steps or max(4 * RECIPES[name].sync_period, 200)
         row = measure(name, steps, args.repeats, args.jit)
         verdict = "met" if max(row["sync_share"], row["sync_share_direct"]) <= 0.05 else "NOT met"
