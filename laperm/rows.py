@@ -54,13 +54,14 @@ def sorted_rows(value: tf.Tensor) -> tf.Tensor:
 
 
 def _order_preserving_int(values: tf.Tensor) -> tf.Tensor:
-    """int32 keys that sort like the float32 ``values`` (0.0 and -0.0 map to the same key)."""
-    # float16/bfloat16 widen exactly; float64 rounds (values within a float32 ulp tie).
-    values = tf.cast(values, tf.float32)
+    """int32 keys that sort like float32 ``values``, computed from the bits alone.
+
+    A negative float's key is minus its magnitude bits, so -0.0 and 0.0 share key
+    0 and denormals keep their order (no float compare, so no flush-to-zero).
+    """
     bits = tf.bitcast(values, tf.int32)
-    # Negative floats: flip the magnitude bits so a larger magnitude gives a smaller key.
-    keys = tf.where(bits < 0, tf.bitwise.bitwise_xor(bits, tf.constant(0x7FFFFFFF)), bits)
-    return tf.where(tf.equal(values, 0.0), tf.zeros_like(keys), keys)
+    magnitude = tf.bitwise.bitwise_and(bits, tf.constant(0x7FFFFFFF))
+    return tf.where(bits < 0, -magnitude, bits)
 
 
 def _keys_with_random_ties(rows: tf.Tensor, tie_seed: tf.Tensor) -> tf.Tensor:
@@ -92,8 +93,12 @@ def reconnect(
     rows = to_rows(current)
     if tie_seed is None:
         order = tf.argsort(rows, axis=-1, stable=True)  # order[r, j]: position of j-th smallest
-    else:
-        order = tf.argsort(_keys_with_random_ties(rows, tie_seed), axis=-1)
+    elif rows.dtype == tf.float64:  # no 32-bit key: shuffle, then a stable sort (two sorts)
+        shuffle = tf.argsort(tf.random.stateless_uniform(tf.shape(rows), seed=tie_seed), axis=-1)
+        shuffled = tf.gather(rows, shuffle, batch_dims=1)
+        order = tf.gather(shuffle, tf.argsort(shuffled, axis=-1, stable=True), batch_dims=1)
+    else:  # float32, or float16/bfloat16 widened exactly
+        order = tf.argsort(_keys_with_random_ties(tf.cast(rows, tf.float32), tie_seed), axis=-1)
     n_rows = tf.shape(rows)[0]
     row_index = tf.broadcast_to(tf.range(n_rows)[:, None], tf.shape(order))
     indices = tf.stack([row_index, order], axis=-1)

@@ -7,7 +7,7 @@ ones in the group's colour on top, and says in each panel title whether every
 final unit is a permutation of its initial one. Data: ``initial_weights.npz``
 and ``final_weights.npz`` of the run directory (read with
 ``allow_pickle=False``), one row of panels per LaPerm configuration (its
-lowest-seed run that has both files), one panel per kernel.
+lowest-seed run whose files load), one panel per kernel.
 """
 
 from __future__ import annotations
@@ -47,20 +47,30 @@ def _load(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         warn(f"{path}: cannot read ({error}); no weight profile for this run")
         return None
 
 
-def _profile_run(group: RunGroup) -> Run | None:
-    """The group's lowest-seed run with both weight files (LaPerm groups only)."""
+def _candidate_runs(group: RunGroup) -> list[Run]:
+    """The group's runs with both weight files, lowest seed first (LaPerm groups only)."""
     if group.config.get("traintype") != "LaPerm":
-        return None
-    runs = sorted(group.runs, key=lambda run: (str(run.config.get("seed")), str(run.path)))
-    for run in runs:
-        if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file():
-            return run
-    return None
+        return []
+    runs = sorted(group.runs, key=lambda run: (_seed_order(run), str(run.path)))
+    return [run for run in runs
+            if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file()]
+
+
+def _seed(run: Run):
+    seed = run.config.get("seed")
+    return run.config.get("resolved_seed") if seed is None else seed
+
+
+def _seed_order(run: Run) -> tuple[int, float | str]:
+    seed = _seed(run)
+    if isinstance(seed, (int, float)) and not isinstance(seed, bool):
+        return 0, seed
+    return 1, str(seed)
 
 
 def _kernels(initial: dict, final: dict) -> list[str]:
@@ -72,13 +82,11 @@ def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
     """Initial (grey) and final (colour) sorted weight profiles of LaPerm runs."""
     rows = []
     for group in groups:
-        run = _profile_run(group)
-        if run is None:
-            continue
-        initial, final = _load(run.path / INITIAL_FILE), _load(run.path / FINAL_FILE)
-        if initial is None or final is None or not _kernels(initial, final):
-            continue
-        rows.append((group, run, initial, final))
+        for run in _candidate_runs(group):  # the first run whose files load
+            initial, final = _load(run.path / INITIAL_FILE), _load(run.path / FINAL_FILE)
+            if initial is not None and final is not None and _kernels(initial, final):
+                rows.append((group, run, initial, final))
+                break
     if not rows:
         return None
     columns = max(len(_kernels(initial, final)) for _, _, initial, final in rows)
@@ -90,7 +98,7 @@ def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
             _draw_panel(ax, name, row_view(initial[name]), row_view(final[name]), group.color)
         for ax in axes_row[len(names):]:
             ax.set_axis_off()
-        label = textwrap.fill(f"{group.name} (seed {run.config.get('seed')})", 32)
+        label = textwrap.fill(f"{group.name} (seed {_seed(run)})", 32)
         axes_row[0].set_ylabel(f"{label}\nweight", fontsize="small")
     set_title(fig, "LaPerm weight profiles: each unit's weights sorted ascending "
                    "(grey: initial, colour: final)", [group for group, *_ in rows])

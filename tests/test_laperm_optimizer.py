@@ -143,6 +143,41 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_single_device():
         np.testing.assert_allclose(single, mirrored, rtol=1e-5, atol=1e-6)
 
 
+def test_synchronize_under_mirrored_strategy_outside_its_scope():
+    devices = tf.config.list_logical_devices("CPU")
+    if len(devices) < 2:
+        pytest.skip("needs 2 logical CPU devices (configured in conftest.py)")
+    strategy = tf.distribute.MirroredStrategy(
+        [d.name for d in devices[:2]], cross_device_ops=tf.distribute.ReductionToOneDevice())
+    with strategy.scope():
+        model = _model(bn=False)
+        opt = LaPerm(keras.optimizers.Adam(0.05), sync_period=1000)
+        model.compile(optimizer=opt, loss="categorical_crossentropy")
+    x, y = _data(48)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    assert int(opt.sync_count.numpy()) == 0
+    assert not opt.check_permutations(model.trainable_variables)
+    opt.synchronize()  # eagerly
+    assert opt.check_permutations(model.trainable_variables)
+    tf.function(opt.synchronize)()
+    assert int(opt.sync_count.numpy()) == 2
+
+
+def test_synchronize_in_a_graph_before_the_initial_weights_are_recorded_is_a_no_op():
+    model = _model(bn=False)
+    opt = LaPerm(keras.optimizers.Adam(0.05), sync_period=1000)
+    # Built while tracing: recording the initial weights waits for the first step.
+    tf.function(lambda: opt.build(model.trainable_variables)).get_concrete_function()
+    assert int(opt.initialized.numpy()) == 0
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    tf.function(opt.synchronize)()
+    for value, variable in zip(before, model.trainable_variables):
+        np.testing.assert_array_equal(value, variable.numpy())
+    assert int(opt.sync_count.numpy()) == 0
+    with pytest.raises(RuntimeError, match="train a step first"):
+        opt.synchronize()
+
+
 def test_keras_file_round_trip_restores_sorted_initial_values(tmp_path):
     model = _model()
     initial = {v.path: v.numpy().copy() for v in model.trainable_variables}
@@ -208,16 +243,19 @@ def test_random_tie_break_is_reproducible_and_unbiased():
 def test_random_tie_break_orders_distinct_values_exactly_and_compiles():
     # Signs, zeros of both signs, infinities, huge and tiny magnitudes: the random
     # tie key must rank them exactly like the values (only equal values shuffle).
-    values = np.array([-np.inf, -7e30, -3.5, -1e-30, -0.0, 0.0, 1e-30, 2.0, 7e30, np.inf,
-                       -2.5, 0.5], np.float32)
-    current = tf.constant(values[:, None])  # dense (12, 1): one unit
-    sorted_initial = tf.constant(np.arange(12, dtype=np.float32)[None, :])
+    values = np.array([-np.inf, -7e30, -3.5, -1e-30, -3e-39, -0.0, 0.0, 3e-39, 1e-30, 2.0,
+                       7e30, np.inf, -2.5, 0.5], np.float32)  # +-3e-39: denormals
+    current = tf.constant(values[:, None])  # dense (14, 1): one unit
+    sorted_initial = tf.constant(np.arange(14, dtype=np.float32)[None, :])
     seed = tf.constant([3, 9], tf.int64)
     out = reconnect(current, sorted_initial, seed).numpy().ravel()
     ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
-    zero_ranks = sorted(ranks[4:6])  # -0.0 and 0.0 tie: either order
-    np.testing.assert_array_equal(np.delete(out, [4, 5]), np.delete(ranks, [4, 5]))
-    assert sorted(out[4:6]) == zero_ranks
+    zeros = [5, 6]  # -0.0 and 0.0 tie: either order
+    np.testing.assert_array_equal(np.delete(out, zeros), np.delete(ranks, zeros))
+    assert sorted(out[zeros]) == sorted(ranks[zeros])
+    close = tf.constant([[1.0 + 2e-12], [1.0], [1.0 + 1e-12]], tf.float64)  # one float32
+    out64 = reconnect(close, tf.constant([[0.0, 1.0, 2.0]], tf.float64), seed).numpy().ravel()
+    np.testing.assert_array_equal(out64, [2.0, 0.0, 1.0])
     random_rows = tf.random.stateless_normal((3, 3, 8, 16), seed=(5, 6))
     initial = sorted_rows(tf.random.stateless_normal((3, 3, 8, 16), seed=(7, 8)))
     compiled = tf.function(reconnect, jit_compile=True)

@@ -82,6 +82,14 @@ def test_changed_profile_is_reported(tmp_path, laperm_weights):
     assert "profiles changed" in dense_panel.get_title()
 
 
+def test_lowest_seed_is_drawn_numerically(tmp_path, laperm_weights):
+    initial, final = laperm_weights
+    for seed in (10, 2):
+        _write_run(tmp_path, f"seed{seed}", "LaPerm", initial, final, seed=seed)
+    fig = weight_profile_figure(plotting.group_runs(plotting.load_runs(tmp_path)))
+    assert "(seed 2)" in fig.axes[0].get_ylabel().replace("\n", " ")
+
+
 def test_no_figure_without_laperm_weights(tmp_path, laperm_weights, caplog):
     initial, final = laperm_weights
     _write_run(tmp_path, "pruning", "FreePruning", initial, final)
@@ -90,7 +98,9 @@ def test_no_figure_without_laperm_weights(tmp_path, laperm_weights, caplog):
     assert weight_profile_figure(groups) is None
     broken = _write_run(tmp_path, "broken", "LaPerm", initial, final, seed=3)
     (broken / "final_weights.npz").write_bytes(b"not a zip file")
+    empty = _write_run(tmp_path, "empty", "LaPerm", initial, final, seed=4)
+    (empty / "initial_weights.npz").write_bytes(b"")
     with caplog.at_level(logging.WARNING, logger="plotting"):
         groups = plotting.group_runs(plotting.load_runs(tmp_path))
         assert weight_profile_figure(groups) is None
-    assert "cannot read" in caplog.text
+    assert caplog.text.count("cannot read") == 2
