@@ -15,12 +15,11 @@ directory under ``--outputpath`` and ``crosscheck_laperm.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from masktrainer.config import RunConfig
 from masktrainer.trainer import train
+from report import write_report  # experiments/report.py
 
 # name: (config overrides, published %, (single-run, 3-seed mean) tolerance pp or None,
 #        floor % or None, use best)
@@ -82,12 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{','.join(map(str, r['seeds']))} | {per_seed} | {r['accuracy']:.2f} | "
                      f"{r['measure']} | {r['target']} | {r['permutations_intact']} | "
                      f"{'yes' if r['pass'] else 'NO'} |")
-    table = "\n".join(lines)
-    print(table)
-    out = Path(args.outputpath)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "crosscheck_laperm.md").write_text(table + "\n")
-    (out / "crosscheck_laperm.json").write_text(json.dumps(rows, indent=2))
+    write_report(args.outputpath, "crosscheck_laperm", lines, rows)
     return 0 if all(r["pass"] for r in rows) else 1
 
 

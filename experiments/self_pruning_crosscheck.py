@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
-from pathlib import Path
 
 from masktrainer.config import RunConfig
 from masktrainer.trainer import train
+from report import write_report  # experiments/report.py
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {r['preset']} | {100 * r['test_accuracy']:.2f}% | "
                      f"{100 * r['floor']:.1f}% | {100 * r['changed']:.2f}% | {cap} | "
                      f"{'yes' if r['pass'] else 'NO'} |")
-    table = "\n".join(lines)
-    print(table)
-    out = Path(args.outputpath)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"crosscheck_{args.suite}.json").write_text(json.dumps(rows, indent=2))
-    (out / f"crosscheck_{args.suite}.md").write_text(table + "\n")
+    write_report(args.outputpath, f"crosscheck_{args.suite}", lines, rows)
     return 0 if all(r["pass"] for r in rows) else 1
 
 

@@ -119,37 +119,17 @@ def _conv7(inputs, num_classes: int, seeds: _LayerSeeds):
 
 # One entry per layer group: ("conv", filters, dropout or None) is
 # Conv3x3-ReLU-BN(-Dropout); ("pool",) is MaxPool2; ("drop", rate) a Dropout.
+def _block(filters: int, dropout: float, convs: int = 2) -> tuple[tuple, ...]:
+    """``convs`` convs of ``filters``, all but the last followed by dropout, then a pool."""
+    with_dropout = (("conv", filters, dropout),) * (convs - 1)
+    return (*with_dropout, ("conv", filters, None), ("pool",))
+
+
 _CIFAR_FEATURES: dict[str, tuple[tuple, ...]] = {
-    "Conv2": (("conv", 64, 0.3), ("conv", 64, None), ("pool",)),
-    "Conv4": (
-        ("conv", 64, 0.3),
-        ("conv", 64, None),
-        ("pool",),
-        ("conv", 128, 0.4),
-        ("conv", 128, None),
-        ("pool",),
-    ),
-    "Conv13": (
-        ("conv", 64, 0.3),
-        ("conv", 64, None),
-        ("pool",),
-        ("conv", 128, 0.4),
-        ("conv", 128, None),
-        ("pool",),
-        ("conv", 256, 0.4),
-        ("conv", 256, 0.4),
-        ("conv", 256, None),
-        ("pool",),
-        ("conv", 512, 0.4),
-        ("conv", 512, 0.4),
-        ("conv", 512, None),
-        ("pool",),
-        ("conv", 512, 0.4),
-        ("conv", 512, 0.4),
-        ("conv", 512, None),
-        ("pool",),
-        ("drop", 0.5),
-    ),
+    "Conv2": _block(64, 0.3),
+    "Conv4": _block(64, 0.3) + _block(128, 0.4),
+    "Conv13": _block(64, 0.3) + _block(128, 0.4) + _block(256, 0.4, 3) + _block(512, 0.4, 3)
+    + _block(512, 0.4, 3) + (("drop", 0.5),),
 }
 
 # Classifier blocks after Flatten: Dense(units)-ReLU then the listed steps in order.

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import keras
 
@@ -36,9 +36,36 @@ def _seed(seeds: LayerSeeds | None, which: str) -> int | None:
     return None if seeds is None else getattr(seeds, which)
 
 
+class _LayerPair:
+    """``dense``/``conv`` builders for a method's two layer classes.
+
+    Subclasses name the classes and return the method's keyword arguments
+    from ``_common(seeds, dense)``.
+    """
+
+    dense_class: ClassVar[type]
+    conv_class: ClassVar[type]
+
+    def _common(self, seeds: LayerSeeds | None, dense: bool) -> dict:
+        raise NotImplementedError
+
+    def dense(self, units, activation, seeds, name):
+        return self.dense_class(units, activation=activation, name=name,
+                                **self._common(seeds, True))
+
+    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
+        return self.conv_class(
+            filters, kernel_size, strides=strides, padding=padding, activation=activation, name=name,
+            **self._common(seeds, False),
+        )
+
+
 @dataclasses.dataclass(frozen=True)
-class SelfPruningLayers:
+class SelfPruningLayers(_LayerPair):
     """Masked layers of Ivan & Florian (2020): fixed kernel, trained score."""
+
+    dense_class: ClassVar[type] = MaskedDense
+    conv_class: ClassVar[type] = MaskedConv2D
 
     initializer: str = "he"
     masktype: str = "mask"
@@ -60,20 +87,6 @@ class SelfPruningLayers:
             ),
             "score_initializer": ScoreUniform(0.01, 0.1, seed=_seed(seeds, "score")),
         }
-
-    def dense(self, units, activation, seeds, name):
-        return MaskedDense(units, activation=activation, name=name, **self._common(seeds, True))
-
-    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
-        return MaskedConv2D(
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            activation=activation,
-            name=name,
-            **self._common(seeds, False),
-        )
 
     @classmethod
     def from_config(cls, cfg: RunConfig) -> "SelfPruningLayers":
@@ -131,8 +144,11 @@ def fan_scale(keep_ratio: float, scale_fan: bool, rule: str = "original") -> flo
 
 
 @dataclasses.dataclass(frozen=True)
-class EdgePopupLayers:
+class EdgePopupLayers(_LayerPair):
     """Edge-popup layers (Ramanujan et al. 2020): frozen weights, top-k |score| per layer."""
+
+    dense_class: ClassVar[type] = EdgePopupDense
+    conv_class: ClassVar[type] = EdgePopupConv2D
 
     keep_ratio: float = 0.5
     initializer: str = "kaiming_normal"
@@ -140,7 +156,7 @@ class EdgePopupLayers:
     scale_fan_rule: str = "original"
     p1: float = 0.5
 
-    def _common(self, seeds: LayerSeeds | None) -> dict:
+    def _common(self, seeds: LayerSeeds | None, dense: bool) -> dict:
         scale = fan_scale(self.keep_ratio, self.scale_fan, self.scale_fan_rule)
         return {
             "keep_ratio": self.keep_ratio,
@@ -150,29 +166,23 @@ class EdgePopupLayers:
             "score_initializer": FanInUniformScores(seed=_seed(seeds, "score")),
         }
 
-    def dense(self, units, activation, seeds, name):
-        return EdgePopupDense(units, activation=activation, name=name, **self._common(seeds))
-
-    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
-        return EdgePopupConv2D(
-            filters, kernel_size, strides=strides, padding=padding, activation=activation, name=name,
-            **self._common(seeds),
-        )
-
     @classmethod
     def from_config(cls, cfg: RunConfig) -> "EdgePopupLayers":
         return cls(cfg.keep_ratio, cfg.initializer, cfg.scale_fan, cfg.scale_fan_rule, cfg.p1)
 
 
 @dataclasses.dataclass(frozen=True)
-class SlotMachineLayers:
+class SlotMachineLayers(_LayerPair):
     """Slot-machine layers (Aladago & Torresani 2021): K fixed values, K scores per weight."""
+
+    dense_class: ClassVar[type] = SlotDense
+    conv_class: ClassVar[type] = SlotConv2D
 
     slots: int = 8
     selection: str = "greedy"
     eval_selection: str = "argmax"
 
-    def _common(self, seeds: LayerSeeds | None) -> dict:
+    def _common(self, seeds: LayerSeeds | None, dense: bool) -> dict:
         score_seed = _seed(seeds, "score")
         return {
             "slots": self.slots,
@@ -182,15 +192,6 @@ class SlotMachineLayers:
             "score_initializer": SlotScores(seed=score_seed),
             "sample_seed": None if score_seed is None else score_seed + 1,
         }
-
-    def dense(self, units, activation, seeds, name):
-        return SlotDense(units, activation=activation, name=name, **self._common(seeds))
-
-    def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
-        return SlotConv2D(
-            filters, kernel_size, strides=strides, padding=padding, activation=activation, name=name,
-            **self._common(seeds),
-        )
 
     @classmethod
     def from_config(cls, cfg: RunConfig) -> "SlotMachineLayers":
