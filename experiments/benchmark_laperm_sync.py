@@ -9,8 +9,8 @@ uses the direct measure: ``LaPerm.synchronize`` timed on its own (median of 20
 calls), reported as t_sync / (k * t_step + t_sync) with the no-sync step time.
 Both are printed. Target: <= 5 %.
 
-    python experiments/benchmark_laperm_sync.py                 # F1 (k 250), Conv7 (k 20)
-    python experiments/benchmark_laperm_sync.py --models F2,Conv2 --steps 500
+    python -m experiments.benchmark_laperm_sync                 # F1 (k 250), Conv7 (k 20)
+    python -m experiments.benchmark_laperm_sync --models F2,Conv2 --steps 500
 """
 
 from __future__ import annotations
@@ -27,16 +27,18 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from experiments.timing import median_step_seconds  # noqa: E402
 from laperm import LaPerm  # noqa: E402
 from laperm.models import build_laperm_model, default_input_shape  # noqa: E402
-from masktrainer.laperm_method import RECIPES  # noqa: E402
-from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
+from masktrainer import RunConfig, get_method  # noqa: E402
+
+MODELS = get_method("LaPerm").nettypes
 
 NEVER = 2**40
 
 
 def _model(name: str, k: int, jit: bool) -> keras.Model:
-    recipe = RECIPES[name]
+    recipe = RunConfig(traintype="LaPerm", nettype=name)
     model = build_laperm_model(name, default_input_shape(name), 10, seed=1)
     model.compile(optimizer=LaPerm(keras.optimizers.Adam(1e-3), sync_period=k,
                                    skip_bias=recipe.skip_bias),
@@ -45,7 +47,7 @@ def _model(name: str, k: int, jit: bool) -> keras.Model:
 
 
 def measure(name: str, steps: int, repeats: int, jit: bool) -> dict:
-    recipe = RECIPES[name]
+    recipe = RunConfig(traintype="LaPerm", nettype=name)
     rng = np.random.RandomState(0)
     x = rng.rand(recipe.batchsize, *default_input_shape(name)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, recipe.batchsize)]
@@ -87,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
           f"XLA {'on' if args.jit else 'off'}")
     names = args.models.split(",")
     for name in names:
-        if name not in RECIPES:
-            parser.error(f"unknown model {name!r}; choose from {', '.join(RECIPES)}")
+        if name not in MODELS:
+            parser.error(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     for name in names:
-        steps = args.steps or max(4 * RECIPES[name].sync_period, 200)
+        steps = args.steps or max(4 * RunConfig(traintype="LaPerm", nettype=name).sync_period, 200)
         row = measure(name, steps, args.repeats, args.jit)
         verdict = "met" if row["sync_share_direct"] <= 0.05 else "NOT met"
         print(f"{name:6s} k {row['k']:>4}: {steps} steps with syncs {row['with_sync_s']:.3f} s, "

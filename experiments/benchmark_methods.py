@@ -6,8 +6,8 @@ with the same optimiser (``L2MomentumSGD``, momentum 0.9, L2 1e-4) through
 ``Dense``/``Conv2D`` layers with trainable kernels. Repeats are interleaved and
 the median step time is reported, with XLA on and off, in one run.
 
-    python experiments/benchmark_methods.py                   # both XLA modes
-    python experiments/benchmark_methods.py --steps 10 --repeats 1 --xla off   # quick check
+    python -m experiments.benchmark_methods                   # both XLA modes
+    python -m experiments.benchmark_methods --steps 10 --repeats 1 --xla off   # quick check
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from masktrainer.methods import DenseReferenceLayers, EdgePopupLayers, SlotMachineLayers  # noqa: E402
-from masktrainer.networks import build_network  # noqa: E402
-from masktrainer.optim import L2MomentumSGD  # noqa: E402
-from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
+from experiments.timing import median_step_seconds  # noqa: E402
+from masktrainer import (  # noqa: E402
+    DenseReferenceLayers,
+    EdgePopupLayers,
+    L2MomentumSGD,
+    SlotMachineLayers,
+    build_network,
+)
 
 SHAPE = (32, 32, 3)
 TARGETS = {"edge_popup": 1.05, "slots_k8": 1.5}

@@ -7,8 +7,8 @@ reference is the same architecture from plain bias-free ``keras.layers.Dense``
 the mask (compare, multiply, straight-through backward). Repeats are
 interleaved and the median step time is reported.
 
-    python experiments/benchmark_step_time.py            # LeNet + Conv6, XLA on and off
-    python experiments/benchmark_step_time.py --nets LeNet --steps 500 --repeats 7
+    python -m experiments.benchmark_step_time            # LeNet + Conv6, XLA on and off
+    python -m experiments.benchmark_step_time --nets LeNet --steps 500 --repeats 7
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from masktrainer.methods import DenseReferenceLayers, SelfPruningLayers  # noqa: E402
-from masktrainer.networks import build_network  # noqa: E402
-from timing import median_step_seconds  # noqa: E402  (experiments/timing.py)
+from experiments.timing import median_step_seconds  # noqa: E402
+from masktrainer import DenseReferenceLayers, SelfPruningLayers, build_network  # noqa: E402
 
 SHAPES = {"LeNet": (28, 28, 1), "Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
 TARGETS = {"LeNet": 1.10, "Conv6": 1.05}

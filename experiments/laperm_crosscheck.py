@@ -1,7 +1,7 @@
 """Cross-checks of LaPerm (Qiu & Suda 2020) on real MNIST (CROSSCHECK.md C1-C3).
 
-    python experiments/laperm_crosscheck.py                 # F1, F2, Conv7 (8 epochs)
-    python experiments/laperm_crosscheck.py --only F1,F2 --seeds 1,2,3
+    python -m experiments.laperm_crosscheck                 # F1, F2, Conv7 (8 epochs)
+    python -m experiments.laperm_crosscheck --only F1,F2 --seeds 1,2,3
 
 As the notebooks, every run trains on all 60k training images and validates on
 the test set (``--split test``). F1/F2 are compared on the best test accuracy
@@ -17,9 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from masktrainer.config import RunConfig
-from masktrainer.trainer import train
-from report import write_report  # experiments/report.py
+from experiments.report import write_report
+from masktrainer import RunConfig, train
 
 # name: (config overrides, published %, (single-run, 3-seed mean) tolerance pp or None,
 #        floor % or None, use best)

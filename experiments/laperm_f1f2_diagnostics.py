@@ -15,8 +15,8 @@ output unit, but the positions chosen by a real-valued score per weight
 (top-n per unit, straight-through gradient, Adam). Both optimise the same
 objective over the same set of networks.
 
-    python experiments/laperm_f1f2_diagnostics.py --mode notebook --net F1 --seeds 1,2,3
-    python experiments/laperm_f1f2_diagnostics.py --mode ceiling --seeds 1,2,3
+    python -m experiments.laperm_f1f2_diagnostics --mode notebook --net F1 --seeds 1,2,3
+    python -m experiments.laperm_f1f2_diagnostics --mode ceiling --seeds 1,2,3
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from laperm import LaPerm  # noqa: E402
-from masktrainer.config import RunConfig  # noqa: E402
-from masktrainer.laperm_method import build_laperm_model  # noqa: E402
-from masktrainer.trainer import load_data  # noqa: E402
+from masktrainer import RunConfig, build_model, load_data  # noqa: E402
 
 PUBLISHED = {"F1": 85.46, "F2": 78.14}
 EVAL_EVERY = 250  # the notebooks' validation_freq
@@ -58,7 +56,7 @@ def notebook_loop(net: str, seed: int, epochs: int | None) -> float:
     cfg = RunConfig(traintype="LaPerm", nettype=net, seed=seed, split="test")
     x, y, x_test, y_test = _mnist(net)
     keras.utils.set_random_seed(seed)
-    model = build_laperm_model(cfg, x.shape[1:], 10, seed)
+    model = build_model(cfg, x.shape[1:], 10, seed)
     inner = keras.optimizers.Adam(1e-3)
     optimizer = LaPerm(inner, sync_period=cfg.sync_period, skip_bias=False, seed=seed)
     per_sample = keras.losses.SparseCategoricalCrossentropy(reduction=None)

@@ -4,8 +4,8 @@ Runs the acceptance configurations of the masktrainer issue (and CROSSCHECK.md
 C7-C10) and compares the final test accuracy and the changed fraction with
 their floors. Usage::
 
-    python experiments/self_pruning_crosscheck.py --suite lenet
-    python experiments/self_pruning_crosscheck.py --suite cifar --data_dir ../shared/data
+    python -m experiments.self_pruning_crosscheck --suite lenet
+    python -m experiments.self_pruning_crosscheck --suite cifar --data_dir ../shared/data
 
 Writes every run directory under ``--outputpath`` and a summary
 (``crosscheck_<suite>.json`` / ``.md``) next to them.
@@ -17,9 +17,8 @@ import argparse
 import dataclasses
 import sys
 
-from masktrainer.config import RunConfig
-from masktrainer.trainer import train
-from report import write_report  # experiments/report.py
+from experiments.report import write_report
+from masktrainer import RunConfig, train
 
 
 @dataclasses.dataclass(frozen=True)

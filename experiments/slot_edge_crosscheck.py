@@ -11,9 +11,9 @@ Suite ``edge_cifar`` (needs ``--data_dir`` with CIFAR-10): C11, edge-popup Conv2
 signed constant, keep_ratio 0.5, SGD 0.1 cosine over the run, wd 1e-4, batch 128,
 4 epochs, floor 60 % (note: this port has no crop/flip augmentation).
 
-    python experiments/slot_edge_crosscheck.py                       # slots, 30 epochs
-    python experiments/slot_edge_crosscheck.py --epochs 3            # quick sanity run
-    python experiments/slot_edge_crosscheck.py --suite edge_cifar --data_dir ../shared/data
+    python -m experiments.slot_edge_crosscheck                       # slots, 30 epochs
+    python -m experiments.slot_edge_crosscheck --epochs 3            # quick sanity run
+    python -m experiments.slot_edge_crosscheck --suite edge_cifar --data_dir ../shared/data
 
 Prints a pass/fail table and writes it to ``crosscheck_<suite>.md`` (``--out``).
 """

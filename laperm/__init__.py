@@ -3,18 +3,31 @@
 ``LaPerm(inner_optimizer, sync_period=k)`` wraps any Keras optimizer and
 periodically re-permutes each output unit's initial weights into the rank
 order of the trained ones.
+
+The names below load on first use, so ``laperm.layout`` (NumPy only) can be
+imported without TensorFlow.
 """
 
-from laperm.optimizer import LaPerm, default_role, roles_from_model
-from laperm.rows import reconnect, sorted_rows
-from laperm.schedules import EpochSyncPeriod, PiecewiseSyncPeriod
+import importlib
 
-__all__ = [
-    "EpochSyncPeriod",
-    "LaPerm",
-    "PiecewiseSyncPeriod",
-    "default_role",
-    "reconnect",
-    "roles_from_model",
-    "sorted_rows",
-]
+_EXPORTS = {
+    "EpochSyncPeriod": "laperm.schedules",
+    "LaPerm": "laperm.optimizer",
+    "PiecewiseSyncPeriod": "laperm.schedules",
+    "default_role": "laperm.optimizer",
+    "reconnect": "laperm.rows",
+    "roles_from_model": "laperm.optimizer",
+    "sorted_rows": "laperm.rows",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'laperm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -13,6 +13,7 @@ Conv2 4,304,202; Conv4 2,429,514; Conv13 15,001,418; ResNet50 763,882.
 
 from __future__ import annotations
 
+import collections
 from typing import Callable
 
 import keras
@@ -25,10 +26,21 @@ _MAX_SEED = 2**31 - 1
 
 
 class _LayerSeeds:
-    """Hands out one distinct integer seed per call (``None`` when unseeded)."""
+    """Hands out one distinct integer seed per call (``None`` when unseeded), and layer names.
+
+    Weighted layers are named as Keras names them in a fresh process (``dense``,
+    ``dense_1``, ...), so variable paths (the keys of a run's weight files) never
+    depend on how many models the process built before.
+    """
 
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else np.random.RandomState(seed)
+        self._names: collections.Counter[str] = collections.Counter()
+
+    def name(self, kind: str) -> str:
+        count = self._names[kind]
+        self._names[kind] += 1
+        return kind if count == 0 else f"{kind}_{count}"
 
     def __call__(self) -> int | None:
         if self._rng is None:
@@ -72,6 +84,7 @@ def _glorot_dense(x, units: int, activation: str, seeds: _LayerSeeds, l2: bool =
         use_bias=False,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
         kernel_regularizer=_l2() if l2 else None,
+        name=seeds.name("dense"),
     )(x)
 
 
@@ -96,6 +109,7 @@ def _conv7(inputs, num_classes: int, seeds: _LayerSeeds):
             activation="relu",
             kernel_initializer=seeds.he_uniform(),
             bias_initializer=seeds.he_uniform(),
+            name=seeds.name("conv2d"),
         )(x)
 
     x = inputs
@@ -112,6 +126,7 @@ def _conv7(inputs, num_classes: int, seeds: _LayerSeeds):
         activation="softmax",
         kernel_initializer=seeds.he_uniform(),
         bias_initializer=seeds.he_uniform(),
+        name=seeds.name("dense"),
     )(x)
 
 
@@ -158,8 +173,9 @@ def _cifar_conv(name: str) -> Callable:
                     kernel_initializer=seeds.he_uniform(),
                     bias_initializer=seeds.he_uniform(),
                     kernel_regularizer=_l2(),
+                    name=seeds.name("conv2d"),
                 )(x)
-                x = keras.layers.BatchNormalization()(x)
+                x = keras.layers.BatchNormalization(name=seeds.name("batch_normalization"))(x)
                 if rate is not None:
                     x = seeds.dropout(rate)(x)
         x = keras.layers.Flatten()(x)
@@ -170,16 +186,18 @@ def _cifar_conv(name: str) -> Callable:
                 kernel_initializer=seeds.he_uniform(),
                 bias_initializer=seeds.he_uniform(),
                 kernel_regularizer=_l2(),
+                name=seeds.name("dense"),
             )(x)
             for step in steps:
                 if step == "bn":
-                    x = keras.layers.BatchNormalization()(x)
+                    x = keras.layers.BatchNormalization(name=seeds.name("batch_normalization"))(x)
                 else:
                     x = seeds.dropout(0.5)(x)
         x = keras.layers.Dense(
             num_classes,
             kernel_initializer=seeds.he_uniform(),
             bias_initializer=seeds.he_uniform(),
+            name=seeds.name("dense"),
         )(x)
         return keras.layers.Activation("softmax")(x)
 
@@ -206,9 +224,10 @@ def _resnet_layer(
         padding="same",
         kernel_initializer=seeds.he_uniform(),
         kernel_regularizer=_l2(),
+        name=seeds.name("conv2d"),
     )(x)
     if batch_norm:
-        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.BatchNormalization(name=seeds.name("batch_normalization"))(x)
     if activation is not None:
         x = keras.layers.Activation(activation)(x)
     return x
@@ -235,7 +254,8 @@ def _resnet_v1_graph(inputs, depth: int, num_classes: int, seeds: _LayerSeeds):
     x = keras.layers.AveragePooling2D(pool_size=8)(x)
     x = keras.layers.Flatten()(x)
     return keras.layers.Dense(
-        num_classes, activation="softmax", kernel_initializer=seeds.he_uniform()
+        num_classes, activation="softmax", kernel_initializer=seeds.he_uniform(),
+        name=seeds.name("dense"),
     )(x)
 
 

@@ -17,7 +17,8 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from laperm.rows import reconnect, row_shape, sorted_rows
+from laperm.layout import row_shape
+from laperm.rows import reconnect, sorted_rows
 from laperm.schedules import deserialize_sync_period, serialize_sync_period
 
 _PACKAGE = "laperm"

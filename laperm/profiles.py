@@ -1,24 +1,27 @@
 """Weight profiles and permutation bookkeeping (data for plots; matplotlib loads lazily).
 
-A *profile* is a variable's row view (see :mod:`laperm.rows`: one row per
+A *profile* is a variable's row view (see :mod:`laperm.layout`: one row per
 output unit) with every row sorted ascending. LaPerm never changes a profile
 at a sync: it only rearranges values within rows. :func:`permutation_map`
-recovers that rearrangement from the initial and current weights.
+(from :mod:`laperm.layout`) recovers that rearrangement from the initial and
+current weights.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from laperm.rows import to_rows
+from laperm.layout import SUPPORTED_RANKS, permutation_map, to_rows
 
-SUPPORTED_RANKS = (1, 2, 4)  # the ranks laperm.rows has a row view for
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["changed_positions", "is_row_permutation", "permutation_map", "plot_profiles",
+           "weight_profiles"]
 
 
 def _numpy(value) -> np.ndarray:
@@ -27,10 +30,7 @@ def _numpy(value) -> np.ndarray:
 
 
 def _row_view(value) -> np.ndarray:
-    array = _numpy(value)
-    if array.ndim not in SUPPORTED_RANKS:
-        raise ValueError(f"row views exist for ranks {SUPPORTED_RANKS}, got shape {array.shape}")
-    return _numpy(to_rows(tf.convert_to_tensor(array)))
+    return to_rows(_numpy(value))
 
 
 def weight_profiles(
@@ -78,38 +78,6 @@ def is_row_permutation(initial, current) -> bool:
     except ValueError:
         return False
     return bool(np.array_equal(np.sort(initial_rows, axis=-1), np.sort(current_rows, axis=-1)))
-
-
-def permutation_map(initial: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Where each value of ``current`` came from, in the row view of :mod:`laperm.rows`.
-
-    Returns an int array ``source`` of the row-view shape with
-    ``current_rows[r, c] == initial_rows[r, source[r, c]]``, i.e.
-    ``np.take_along_axis(initial_rows, source, axis=-1)`` rebuilds
-    ``current_rows``. Equal values are matched in position order (the k-th
-    occurrence in a ``current`` row came from the k-th occurrence in the
-    ``initial`` row), so ties resolve deterministically.
-
-    Raises:
-        ValueError: the shapes differ, the rank has no row view, or some row of
-            ``current`` is not a permutation of the same row of ``initial``.
-    """
-    initial_rows, current_rows = _row_views_of_same_shape(initial, current)
-    initial_order = np.argsort(initial_rows, axis=-1, kind="stable")
-    current_order = np.argsort(current_rows, axis=-1, kind="stable")
-    initial_sorted = np.take_along_axis(initial_rows, initial_order, axis=-1)
-    current_sorted = np.take_along_axis(current_rows, current_order, axis=-1)
-    mismatched = ~np.all(initial_sorted == current_sorted, axis=-1)
-    if mismatched.any():
-        rows = np.flatnonzero(mismatched)
-        raise ValueError(
-            f"{rows.size} row(s) of current are not permutations of initial (first: row {rows[0]})"
-        )
-    source = np.empty_like(current_order)
-    # The j-th smallest of current sits at current_order[:, j] and came from
-    # the j-th smallest of initial, at initial_order[:, j].
-    np.put_along_axis(source, current_order, initial_order, axis=-1)
-    return source
 
 
 def plot_profiles(

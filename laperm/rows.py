@@ -1,51 +1,25 @@
-"""Row views: the weight vectors LaPerm permutes independently.
+"""Reconnecting rows in TensorFlow: each output unit's weights, permuted independently.
 
-A row holds all incoming weights of one output unit: Dense kernels (in, out)
-give ``out`` rows of length ``in``; Conv2D kernels (kh, kw, cin, cout) give
-``cout`` rows of length kh*kw*cin (flattened in kh, kw, cin order); a vector
-(bias, BN gamma/beta) is one row.
+The row view itself (what a unit's weights are) is defined once, in
+:mod:`laperm.layout`; this module applies it to tensors and implements the
+rank-order reconnection LaPerm performs at every sync.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-
-def row_shape(shape) -> tuple[int, int]:
-    """(rows, row length) of a variable of this shape."""
-    shape = tuple(int(d) for d in shape)
-    if len(shape) == 1:
-        return 1, shape[0]
-    if len(shape) == 2:
-        return shape[1], shape[0]
-    if len(shape) == 4:
-        kh, kw, cin, cout = shape
-        return cout, kh * kw * cin
-    raise ValueError(f"LaPerm supports variables of rank 1, 2 or 4, got shape {shape}")
+from laperm import layout
 
 
 def to_rows(value: tf.Tensor) -> tf.Tensor:
-    """Variable value -> (rows, row length)."""
-    rank = value.shape.rank
-    if rank == 1:
-        return tf.reshape(value, (1, -1))
-    if rank == 2:
-        return tf.transpose(value)
-    if rank == 4:
-        cout = value.shape[-1]
-        return tf.reshape(tf.transpose(value, (3, 0, 1, 2)), (cout, -1))
-    raise ValueError(f"LaPerm supports variables of rank 1, 2 or 4, got rank {rank}")
+    """Variable value -> (rows, row length) (see :mod:`laperm.layout`)."""
+    return layout.to_rows(value, ops=tf)
 
 
 def from_rows(rows: tf.Tensor, shape) -> tf.Tensor:
     """Inverse of :func:`to_rows` for a variable of ``shape``."""
-    shape = tuple(int(d) for d in shape)
-    if len(shape) == 1:
-        return tf.reshape(rows, shape)
-    if len(shape) == 2:
-        return tf.transpose(rows)
-    kh, kw, cin, cout = shape
-    return tf.transpose(tf.reshape(rows, (cout, kh, kw, cin)), (1, 2, 3, 0))
+    return layout.from_rows(rows, shape, ops=tf)
 
 
 def sorted_rows(value: tf.Tensor) -> tf.Tensor:

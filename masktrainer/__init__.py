@@ -1,73 +1,105 @@
 """masktrainer: train the wiring of networks whose weights stay at their random init.
 
 Self-pruning and sign flipping (Ivan & Florian 2020), edge-popup (Ramanujan et
-al. 2020) and Slot Machines (Aladago & Torresani 2021) on Keras 3 / TensorFlow.
-Importing the package registers its layers and initializers with Keras, so
-``keras.models.load_model("model.keras")`` works after ``import masktrainer``.
+al. 2020), Slot Machines (Aladago & Torresani 2021), LaPerm (Qiu & Suda 2020)
+and supermask sampling (Zhou et al. 2019) on Keras 3 / TensorFlow.
+
+The package layout: :mod:`masktrainer.methods` (one subpackage per method),
+:mod:`masktrainer.nn` (architectures, layer geometry, initializers, seeds),
+:mod:`masktrainer.data`, :mod:`masktrainer.run` (trainer, run directories,
+checkpoints), :mod:`masktrainer.export`; :mod:`masktrainer.config` and
+:mod:`masktrainer.cli` sit on top.
+
+The names below load on first use, so ``python -m masktrainer`` checks its
+command line before TensorFlow is imported. Importing the package registers
+its layers and initializers with Keras when Keras is already loaded (and on
+first use of any name below); :func:`load_model` reads any run's
+``model.keras`` in every case.
 """
 
+from __future__ import annotations
+
+import importlib
 import os
+import sys
 
 # Quieten TensorFlow's C++ start-up chatter unless the user asked for it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from masktrainer.config import ConfigError, RunConfig  # noqa: E402
-from masktrainer.initializers import (  # noqa: E402
-    ScoreUniform,
-    ShiftedNormal,
-    SignedConstant,
-    TruncatedVarianceScaling,
-)
-from masktrainer.edgepopup import EdgePopupConv2D, EdgePopupDense  # noqa: E402
-from masktrainer.layers import MaskedConv2D, MaskedDense  # noqa: E402
-from masktrainer.method_initializers import (  # noqa: E402
-    FanInUniformScores,
-    KaimingWeights,
-    SlotScores,
-    SlotValues,
-)
-from masktrainer.methods import (  # noqa: E402
-    DenseReferenceLayers,
-    EdgePopupLayers,
-    SelfPruningLayers,
-    SlotMachineLayers,
-    build_model,
-)
-from masktrainer.optim import L2MomentumSGD  # noqa: E402
-from masktrainer.slots import SlotConv2D, SlotDense  # noqa: E402
-from masktrainer.networks import ARCHITECTURES, build_network  # noqa: E402
-from masktrainer.stats import connectivity_stats  # noqa: E402
-from masktrainer.trainer import Trainer, load_data, train  # noqa: E402
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "ARCHITECTURES",
-    "ConfigError",
-    "DenseReferenceLayers",
-    "EdgePopupConv2D",
-    "EdgePopupDense",
-    "EdgePopupLayers",
-    "FanInUniformScores",
-    "KaimingWeights",
-    "L2MomentumSGD",
-    "MaskedConv2D",
-    "MaskedDense",
-    "RunConfig",
-    "ScoreUniform",
-    "SelfPruningLayers",
-    "ShiftedNormal",
-    "SignedConstant",
-    "SlotConv2D",
-    "SlotDense",
-    "SlotMachineLayers",
-    "SlotScores",
-    "SlotValues",
-    "Trainer",
-    "TruncatedVarianceScaling",
-    "build_model",
-    "build_network",
-    "connectivity_stats",
-    "load_data",
-    "train",
-]
+_EXPORTS = {
+    "ConfigError": "masktrainer.errors",
+    "RunConfig": "masktrainer.config",
+    "METHODS": "masktrainer.methods",
+    "get_method": "masktrainer.methods",
+    "build_model": "masktrainer.methods",
+    "Trainer": "masktrainer.run.trainer",
+    "TrainResult": "masktrainer.run.trainer",
+    "train": "masktrainer.run.trainer",
+    "load_data": "masktrainer.data.loading",
+    "ARCHITECTURES": "masktrainer.nn.architectures",
+    "build_network": "masktrainer.nn.build",
+    "DenseReferenceLayers": "masktrainer.nn.layer_factory",
+    "MethodLayer": "masktrainer.nn.method_layer",
+    "MaskedLayer": "masktrainer.nn.method_layer",
+    "FanInUniformScores": "masktrainer.nn.initializers",
+    "KaimingWeights": "masktrainer.nn.initializers",
+    "ScoreUniform": "masktrainer.nn.initializers",
+    "ShiftedNormal": "masktrainer.nn.initializers",
+    "SignedConstant": "masktrainer.nn.initializers",
+    "TruncatedVarianceScaling": "masktrainer.nn.initializers",
+    "L2MomentumSGD": "masktrainer.run.optim",
+    "MaskedConv2D": "masktrainer.methods.self_pruning.layers",
+    "MaskedDense": "masktrainer.methods.self_pruning.layers",
+    "SelfPruningLayers": "masktrainer.methods.self_pruning.layers",
+    "EdgePopupConv2D": "masktrainer.methods.edge_popup.layers",
+    "EdgePopupDense": "masktrainer.methods.edge_popup.layers",
+    "EdgePopupLayers": "masktrainer.methods.edge_popup.layers",
+    "SlotConv2D": "masktrainer.methods.slot_machines.layers",
+    "SlotDense": "masktrainer.methods.slot_machines.layers",
+    "SlotMachineLayers": "masktrainer.methods.slot_machines.layers",
+    "SlotScores": "masktrainer.methods.slot_machines.layers",
+    "SlotValues": "masktrainer.methods.slot_machines.layers",
+    "SupermaskConv2D": "masktrainer.methods.supermask_sampling.layers",
+    "SupermaskDense": "masktrainer.methods.supermask_sampling.layers",
+    "SupermaskLayers": "masktrainer.methods.supermask_sampling.layers",
+    "connectivity_stats": "masktrainer.methods.counts",
+    "to_plain_model": "masktrainer.export.plain",
+    "load_compact": "masktrainer.export.compact",
+}
+
+__all__ = sorted([*_EXPORTS, "load_model", "register_keras_objects"])
+
+
+def register_keras_objects() -> None:
+    """Register every layer, initializer and optimizer of the library with Keras."""
+    from masktrainer.methods import register_keras_objects as register
+
+    register()
+
+
+def load_model(path: str | os.PathLike, compile: bool = True):
+    """``keras.models.load_model`` with the library's objects registered first."""
+    import keras
+
+    register_keras_objects()
+    return keras.models.load_model(path, compile=compile)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        if _EXPORTS[name] not in ("masktrainer.errors", "masktrainer.config",
+                                  "masktrainer.methods"):
+            register_keras_objects()  # anything TensorFlow-based: make saved models loadable
+        return value
+    raise AttributeError(f"module 'masktrainer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
+
+
+if "keras" in sys.modules or "tensorflow" in sys.modules:
+    register_keras_objects()  # Keras is loaded anyway: `keras.models.load_model` just works

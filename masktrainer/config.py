@@ -1,230 +1,246 @@
 """Run configuration: one validated, JSON-serialisable record per training run.
 
-Flags (or a Python caller) produce a :class:`RunConfig`; everything downstream
-(data, model, trainer, run directory) reads only this object.
+:class:`RunConfig` is plain, frozen data. Its fields are the shared options
+below plus the options every method declares (:mod:`masktrainer.methods`), so
+a new method brings its settings with it. Creating a RunConfig resolves it:
+the unset (``None``) fields take the chosen method's recipe, and every value
+and combination is checked (:class:`ConfigError`, one line). Flags (or a
+Python caller) produce a RunConfig; everything downstream reads only it.
+No TensorFlow is imported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from typing import Any
 
-from masktrainer import method_config as M
+from masktrainer import methods
+from masktrainer.data.preprocessing import NORMALIZATIONS
+from masktrainer.data.sources import DATA_SOURCES, DATASETS
+from masktrainer.data.splits import SPLIT_DATASETS, SPLITS
 from masktrainer.errors import ConfigError
+from masktrainer.methods.base import all_lr_schedules
+from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
+from masktrainer.nn.names import HIDDEN_ACTIVATIONS
+from masktrainer.options import Draft, Option, unique
+from masktrainer.run.schedules import SHARED_SCHEDULES, parse_milestones
 
-# Train type -> (kernel trainable, score trainable, alpha of the Min* penalty).
-TRAIN_TYPES: dict[str, tuple[bool, bool, float]] = {
-    "Baseline": (True, False, 0.0),
-    "FreePruning": (False, True, 0.0),
-    "MinPruning": (False, True, -1.0),
-    "FreeFlipping": (False, True, 0.0),
-    "MinFlipping": (False, True, -1.0),
-    "EdgePopup": (False, True, 0.0),
-    "SlotMachine": (False, True, 0.0),  # --finetune_from trains the weights instead
-    "LaPerm": (True, False, 0.0),  # weights train (inner optimizer) and are re-permuted
-}
-NET_TYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
-             "F1", "F2", "Conv7", "Conv13", "ResNet50", "ResNet")
-INITIALIZERS = M.ALL_INITIALIZERS
-ACTIVATIONS = ("relu", "swish", "sigmoid", "elu", "selu")
-MASK_TYPES = ("mask", "mask_rs", "flip")
-DATASETS = ("mnist", "fashion_mnist", "cifar10")
-DATA_SOURCES = ("auto", "embedded", "files", "tfds")
-NORMALIZATIONS = ("train_stats", "per_set", "scale01", "raw255", "mean_only")
-BINARY_SCALES = ("original", "formula")
-SEEDINGS = ("independent", "original")
+__all__ = ["ConfigError", "OPTIONS", "RunConfig"]
+
 JIT_MODES = ("auto", "on", "off")
 PROGRESS_MODES = ("auto", "bar", "none")
-
-# The dataset each architecture was used with in the original code.
-DEFAULT_DATASET = {"LeNet": "mnist", "F1": "mnist", "F2": "mnist", "Conv7": "mnist"}
-# every other architecture: cifar10
-
-__all__ = ["ConfigError", "RunConfig", "validate", "default_masktype"]
+DISTRIBUTE_MODES = ("none", "mirrored", "multiworker")
+OPTIMIZERS = ("adam", "sgd")
 
 
-def default_masktype(traintype: str) -> str:
-    """The mask function a train type means: flipping types flip, the rest prune."""
-    return "flip" if traintype.endswith("Flipping") else "mask"
+def _nettypes() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(NETTYPES + tuple(n for m in methods.METHODS for n in m.nettypes)))
 
 
-@dataclasses.dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run (self-pruning / sign flipping, edge-popup, slot machines).
-
-    Field names follow the original ``MaskTrainer.py`` flags where one exists.
-    ``None`` means "the chosen train type's default" and is resolved on creation
-    (see :mod:`masktrainer.method_config`).
-    """
-
-    nettype: str = "LeNet"
-    traintype: str = "FreePruning"
-    initializer: str | None = None  # he (self-pruning), kaiming_normal, slot_uniform
-    activation: str = "relu"
-    masktype: str | None = None  # None: follow the train type (see default_masktype)
-    batchsize: int | None = None  # 25 (self-pruning), 128 (edge-popup, slot machines)
-    maxepochs: int | None = None
-    seed: int = 0  # 0 = "no seed" as in the original; a seed is then drawn and recorded
-    p1: float = 0.5
-    lr: float | None = None
-    outputpath: str = "Outputs"
-    dataset: str | None = None  # None: the architecture's original dataset
-    data_source: str = "auto"
-    data_dir: str | None = None
-    manual_dir: str | None = None
-    tfds_data_dir: str | None = None
-    jit_compile: str = "auto"
-    normalization: str | None = None  # train_stats, or the LaPerm notebook's
-    selu_is_elu: bool = False
-    binary_input_scale: str = "original"
-    seeding: str = "independent"
-    validation_size: int = 5000
-    eval_batchsize: int = 200
-    progress: str = "auto"
-    # Scale-out and run safety (every method).
-    distribute: str = "none"  # none | mirrored | multiworker (tf.distribute; global batch)
-    deterministic: bool = False  # op determinism (seeds are always set)
-    mixed_precision: bool = False  # mixed_float16, GPU only
-    tensorboard: bool = True  # RUN_DIR/tensorboard: scalars per epoch, score histograms
-    resnet_quirks: bool = False  # ResNet: the original's bugs (see masktrainer.resnet)
-    checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch (0: epoch ends)
-    # Optimisation (all train types; None = the method's recipe).
-    optimizer: str | None = None  # adam | sgd (PyTorch-style momentum, L2 in the gradient)
-    momentum: float | None = None
-    weight_decay: float | None = None  # L2 coefficient on the trained variables
-    lr_schedule: str | None = None  # constant | cosine (per epoch) | multistep (x0.1)
-    lr_milestones: str | None = None  # "80" or "60,120" for multistep
-    split: str | None = None  # head (first --validation_size) | slot_machines | test (val = test)
-    split_dir: str | None = None  # folder with the slot-machines permutation .npy files
-    width_mult: float = 1.0  # Conv4Wide / Conv6Wide
-    # Edge-popup.
-    keep_ratio: float | None = None  # fraction of weights KEPT per layer (original prune_rate)
-    scale_fan: bool = False
-    scale_fan_rule: str = "original"  # original: fan * (1 - keep_ratio); kept: fan * keep_ratio
-    # Slot machines.
-    slots: int | None = None  # K values per connection
-    selection: str | None = None  # greedy | probabilistic
-    eval_selection: str | None = None  # argmax | sample (the original samples at evaluation)
-    finetune_from: str | None = None  # a finished SlotMachine run directory
-    # LaPerm.
-    sync_period: int | None = None  # k: re-permute every k steps
-    skip_bias: bool | None = None
-    skip_bn: bool | None = None
-    random_keep_ratio: float | None = None  # random pruning before training (p = 1 - this)
-
-    def __post_init__(self) -> None:
-        # Resolve the "follow the train type / architecture" defaults once.
-        if self.masktype is None and self.traintype in M.SELF_PRUNING_TYPES:
-            object.__setattr__(self, "masktype", default_masktype(self.traintype))
-        if self.dataset is None:
-            object.__setattr__(self, "dataset", DEFAULT_DATASET.get(self.nettype, "cifar10"))
-        if self.traintype in TRAIN_TYPES:
-            M.method_defaults(self)
-        validate(self)
-
-    # Derived values -----------------------------------------------------------
-    @property
-    def method(self) -> str:
-        """self_pruning, edge_popup, slot_machines or slot_finetune."""
-        return M.method_of(self.traintype, self.finetune_from)
-
-    @property
-    def architecture(self) -> str:
-        """The registry name of the network (Slot Machines' ConvN use valid padding)."""
-        return M.architecture_of(self.nettype, self.traintype)
-
-    @property
-    def train_weights(self) -> bool:
-        if self.method == "slot_finetune":
-            return True
-        return TRAIN_TYPES[self.traintype][0]
-
-    @property
-    def train_scores(self) -> bool:
-        if self.method == "slot_finetune":
-            return False
-        return TRAIN_TYPES[self.traintype][1]
-
-    @property
-    def alpha(self) -> float:
-        return TRAIN_TYPES[self.traintype][2]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
-        return cls(**values)
+def _initializers() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for m in methods.METHODS for i in m.initializers))
 
 
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"--{name}={value!r} is not one of: {', '.join(choices)}")
+def _schedules() -> tuple[str, ...]:
+    return all_lr_schedules(methods.METHODS)
 
 
-def validate(cfg: RunConfig) -> None:
-    """Raise ConfigError with a one-line message for any invalid value or combination."""
-    _choice("nettype", cfg.nettype, NET_TYPES)
-    _choice("traintype", cfg.traintype, tuple(TRAIN_TYPES))
-    _choice("initializer", cfg.initializer, INITIALIZERS)
-    _choice("activation", cfg.activation, ACTIVATIONS)
-    if cfg.traintype in M.SELF_PRUNING_TYPES:
-        _choice("masktype", cfg.masktype, MASK_TYPES)
-    _choice("dataset", cfg.dataset, DATASETS)
-    _choice("data_source", cfg.data_source, DATA_SOURCES)
-    _choice("jit_compile", cfg.jit_compile, JIT_MODES)
-    _choice("normalization", cfg.normalization, NORMALIZATIONS)
-    _choice("binary_input_scale", cfg.binary_input_scale, BINARY_SCALES)
-    _choice("seeding", cfg.seeding, SEEDINGS)
-    _choice("progress", cfg.progress, PROGRESS_MODES)
-    _choice("distribute", cfg.distribute, ("none", "mirrored", "multiworker"))
-    if isinstance(cfg.checkpoint_every, bool) or not isinstance(cfg.checkpoint_every, int) \
-            or cfg.checkpoint_every < 0:
-        raise ConfigError(f"--checkpoint_every must be an integer >= 0 (got {cfg.checkpoint_every!r})")
-    if cfg.resnet_quirks and cfg.nettype != "ResNet":
-        raise ConfigError("--resnet_quirks applies to --nettype=ResNet only")
-    if cfg.nettype == "ResNet" and cfg.traintype == "LaPerm":
-        raise ConfigError("--nettype=ResNet is Ivan & Florian's ResNet20; LaPerm's is ResNet50")
-    for name in ("deterministic", "mixed_precision", "tensorboard", "resnet_quirks"):
-        if not isinstance(getattr(cfg, name), bool):
-            raise ConfigError(f"--{name} must be true or false (got {getattr(cfg, name)!r})")
-    M.validate_method(cfg)
+SHARED_OPTIONS = (
+    Option("nettype", str, "LeNet", "Architecture.", choices=_nettypes),
+    Option("traintype", str, "FreePruning",
+           "What trains: Baseline trains the kernels, the others the scores; Min* add the "
+           "penalty -mean(M(score)) per layer; EdgePopup keeps the top --keep_ratio of |score|; "
+           "SlotMachine picks one of --slots values; LaPerm re-permutes each unit's weights; "
+           "SupermaskSampling samples Bernoulli(sigmoid(score)) masks.",
+           choices=methods.train_types),
+    Option("seed", int, 0, "Run seed; 0 draws one (recorded in config.json).",
+           minimum=0, maximum=2**31 - 2),
+    Option("outputpath", str, "Outputs", "Root of the run directories."),
+    Option("progress", str, "auto", "Keras progress bar (auto: only on a terminal); a line "
+           "per epoch always.", choices=PROGRESS_MODES),
+    Option("initializer", str, None,
+           "Frozen-weight init. Self-pruning (default he): he, glorot, heconstant, binary, "
+           "normal (the original's unexposed N(0.1|0, 0.05)). EdgePopup (default "
+           "kaiming_normal): kaiming_normal, kaiming_uniform, signed_constant, "
+           "unsigned_constant. SupermaskSampling (default kaiming_normal): those, "
+           "xavier_normal, xavier_constant, standard. SlotMachine: slot_uniform.",
+           choices=_initializers, group="recipe", required=True),
+    Option("activation", str, "relu", "Hidden activation.", choices=HIDDEN_ACTIVATIONS,
+           group="recipe"),
+    Option("batchsize", int, None, "Training mini-batch size (default 25; 128 EdgePopup/"
+           "SlotMachine/SupermaskSampling).", minimum=1, group="recipe", required=True),
+    Option("maxepochs", int, None, "Training epochs, 0: evaluate only (default 20; EdgePopup "
+           "and SupermaskSampling 100; SlotMachine the original schedule).", minimum=0,
+           group="recipe", required=True),
+    Option("p1", float, 0.5, "P(+) for heconstant/binary/signed_constant weights.",
+           minimum=0.0, maximum=1.0, group="recipe"),
+    Option("lr", float, None, "Learning rate (default 0.001; EdgePopup 0.1; SlotMachine the "
+           "original's per-selection value; SupermaskSampling the original's per-net value).",
+           minimum=0.0, exclusive_minimum=True, group="recipe", required=True),
+    Option("optimizer", str, None, "Default: adam (self-pruning, LaPerm), sgd (EdgePopup, "
+           "SlotMachine, SupermaskSampling). sgd is PyTorch's: momentum buffer, L2 "
+           "--weight_decay added to the gradient.", choices=OPTIMIZERS, group="recipe",
+           required=True),
+    Option("momentum", float, None, "SGD momentum (default 0.9).", minimum=0.0, maximum=1.0,
+           exclusive_maximum=True, group="recipe"),
+    Option("weight_decay", float, None, "L2 on the trained variables (the scores for "
+           "EdgePopup/SlotMachine). Default: 1e-4 EdgePopup, 0 SlotMachine (1e-4 for VGG19), "
+           "0 otherwise.", minimum=0.0, group="recipe", required=True),
+    Option("lr_schedule", str, None, "Per-epoch learning rate. Default: cosine (EdgePopup, "
+           "SupermaskSampling), multistep at 80 (SlotMachine VGG19), the notebook's (LaPerm), "
+           "constant otherwise.", choices=_schedules, group="recipe", required=True),
+    Option("lr_milestones", str, None, "Epochs where multistep multiplies the rate by 0.1, "
+           "e.g. 80 or 60,120.", group="recipe"),
+    Option("normalization", str, None,
+           "train_stats (default): all splits use training-split stats; per_set: the original "
+           "(test set normalised with its own stats); LaPerm notebooks: scale01 (x/255), "
+           "raw255 (the CIFAR notebooks' bug), mean_only (ResNet50).",
+           choices=NORMALIZATIONS, group="data", required=True),
+    Option("dataset", str, None, "Data set. Default: mnist for LeNet, cifar10 for ConvN.",
+           choices=DATASETS, group="data", required=True),
+    Option("data_source", str, "auto", "auto: tfds if --manual_dir, files if --data_dir, "
+           "else embedded MNIST.", choices=DATA_SOURCES, group="data"),
+    Option("data_dir", str, None, "Folder with the publisher's files (IDX .gz / CIFAR-10 .bin).",
+           group="data"),
+    Option("manual_dir", str, None, "tensorflow-datasets manual_dir holding the original "
+           "downloads.", group="data"),
+    Option("tfds_data_dir", str, None, "Where tensorflow-datasets writes prepared data.",
+           group="data"),
+    Option("validation_size", int, 5000, "Validation = the first N training images.",
+           minimum=1, group="data"),
+    Option("eval_batchsize", int, 200, "Batch size of evaluations.", minimum=1, group="data"),
+    Option("split", str, None,
+           "Validation split: head (first --validation_size training images) or slot_machines "
+           "(the original's index split: MNIST 50k/10k, CIFAR-10 45k/5k) or test (train on "
+           "every training image and validate on the test set, as the LaPerm notebooks did: "
+           "selection on test). Default: slot_machines for SlotMachine on mnist/cifar10, head "
+           "otherwise.", choices=SPLITS, group="data", required=True),
+    Option("split_dir", str, None, "Folder with slot_machines_{mnist,cifar10}_permutation.npy "
+           "(default: the packaged, checksum-verified copy).", group="data"),
+    Option("width_mult", float, 1.0, "Width multiplier of Conv4Wide/Conv6Wide.", minimum=0.0,
+           exclusive_minimum=True, group="architecture"),
+    Option("resnet_quirks", bool, False, "ResNet: reproduce the original's bugs (conv->ReLU->"
+           "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
+           group="architecture"),
+    Option("jit_compile", str, "auto", "XLA compilation.", choices=JIT_MODES, group="safety"),
+    Option("distribute", str, "none", "tf.distribute strategy: none, mirrored (all local GPUs, "
+           "or all logical CPUs), multiworker (TF_CONFIG). --batchsize is the global batch.",
+           choices=DISTRIBUTE_MODES, group="safety"),
+    Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
+           "order are always set).", group="safety"),
+    Option("mixed_precision", bool, False, "mixed_float16 compute (GPU only; refused on CPU).",
+           group="safety"),
+    Option("tensorboard", bool, True, "Write TensorBoard events to RUN_DIR/tensorboard "
+           "(--notensorboard: off).", group="safety"),
+    Option("checkpoint_every", int, 0, "Also checkpoint every N training steps inside an epoch "
+           "(model, optimizer, data position, running metrics); 0: epoch ends only.",
+           minimum=0, group="safety"),
+)
 
-    if cfg.traintype.endswith("Flipping") and cfg.masktype != "flip":
-        raise ConfigError(
-            f"--traintype={cfg.traintype} flips signs and needs --masktype=flip "
-            f"(got --masktype={cfg.masktype}); use a *Pruning train type to prune"
-        )
-    if cfg.traintype.endswith("Pruning") and cfg.masktype == "flip":
-        raise ConfigError(
-            f"--traintype={cfg.traintype} prunes and needs --masktype=mask or mask_rs "
-            "(got --masktype=flip); use a *Flipping train type to flip signs"
-        )
-    _positive_int("batchsize", cfg.batchsize)
-    _positive_int("eval_batchsize", cfg.eval_batchsize)
-    if not isinstance(cfg.maxepochs, int) or cfg.maxepochs < 0:
-        raise ConfigError(f"--maxepochs must be an integer >= 0 (got {cfg.maxepochs!r})")
-    if not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**31 - 1:
-        raise ConfigError(f"--seed must be an integer in [0, 2**31-2] (got {cfg.seed!r})")
-    if not (isinstance(cfg.p1, (int, float)) and 0.0 <= cfg.p1 <= 1.0):
-        raise ConfigError(f"--p1 is a probability and must lie in [0, 1] (got {cfg.p1!r})")
-    if not (isinstance(cfg.lr, (int, float)) and math.isfinite(cfg.lr) and cfg.lr > 0):
-        raise ConfigError(f"--lr must be a finite number > 0 (got {cfg.lr!r})")
-    if not isinstance(cfg.validation_size, int) or cfg.validation_size < 1:
-        raise ConfigError(
-            f"--validation_size must be an integer >= 1 (got {cfg.validation_size!r})"
-        )
+#: Every option: the shared ones, then each method's own, in the methods' order.
+OPTIONS: dict[str, Option] = {
+    o.name: o for o in unique(SHARED_OPTIONS + tuple(o for m in methods.METHODS for o in m.options))
+}
+
+
+# -- resolution ------------------------------------------------------------------------------
+def _resolve(cfg: Any) -> None:
+    given = dataclasses.asdict(cfg)
+    for name, value in given.items():
+        if value is not None:
+            OPTIONS[name].check(value)
+    method = methods.get_method(given["traintype"])
+    draft = Draft(given)
+    method.fill(draft)
+    values = draft.values()
+    for name, value in values.items():
+        OPTIONS[name].check(value)
+        object.__setattr__(cfg, name, value)  # __post_init__ of a frozen dataclass
+    _check_foreign_options(cfg, method)
+    method.validate(cfg)
+    _check_nettype(cfg, method)
+    _check_lr_schedule(cfg, method)
+    _check_shared_rules(cfg)
+
+
+def _check_foreign_options(cfg: Any, method: methods.Method) -> None:
+    """The generic rule: a method's own option, set for another method, is an error."""
+    for option in OPTIONS.values():
+        owner = methods.owner_of(option.name)
+        if owner is None or method.accepts(option.name):
+            continue
+        if getattr(cfg, option.name) != option.default:
+            types = "/".join(t for m in methods.METHODS if m.accepts(option.name)
+                             for t in m.train_types)
+            raise ConfigError(f"--{option.name} does not apply to --traintype={cfg.traintype} "
+                              f"(it applies to --traintype={types} only)")
+
+
+def _check_nettype(cfg: Any, method: methods.Method) -> None:
+    if cfg.nettype in method.nettypes:
+        return
+    owner = next(m for m in methods.METHODS if cfg.nettype in m.nettypes)
+    if method.nettypes != NETTYPES:
+        raise ConfigError(f"--traintype={cfg.traintype} trains the {method.label} models: "
+                          f"--nettype one of {', '.join(method.nettypes)} (got {cfg.nettype})")
+    raise ConfigError(f"--nettype={cfg.nettype} is a {owner.label} model: use "
+                      f"--traintype={owner.train_types[0]}")
+
+
+def _check_lr_schedule(cfg: Any, method: methods.Method) -> None:
+    if cfg.lr_schedule in SHARED_SCHEDULES or cfg.lr_schedule in method.lr_schedules:
+        return
+    owner = next(m for m in methods.METHODS if cfg.lr_schedule in m.lr_schedules)
+    raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a {owner.label} schedule "
+                      f"(--traintype={owner.train_types[0]} only)")
+
+
+def _check_shared_rules(cfg: Any) -> None:
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
+    if cfg.resnet_quirks and cfg.nettype != "ResNet":
+        raise ConfigError("--resnet_quirks applies to --nettype=ResNet only")
+    if cfg.width_mult != 1.0 and cfg.nettype not in WIDE_ARCHITECTURES:
+        raise ConfigError(f"--width_mult applies to {' and '.join(WIDE_ARCHITECTURES)} only")
+    _check_optimizer(cfg)
+    _check_split(cfg)
+    _check_data_flags(cfg)
+
+
+def _check_optimizer(cfg: Any) -> None:
+    if cfg.optimizer == "adam" and cfg.momentum is not None:
+        raise ConfigError("--momentum applies to --optimizer=sgd only")
+    if cfg.weight_decay > 0 and cfg.optimizer == "adam":
+        raise ConfigError("--weight_decay > 0 needs --optimizer=sgd (L2 added to the gradient)")
+    if cfg.lr_schedule == "multistep":
+        if cfg.lr_milestones is None:
+            raise ConfigError("--lr_schedule=multistep needs --lr_milestones (e.g. 80)")
+        parse_milestones(cfg.lr_milestones)
+    elif cfg.lr_milestones is not None:
+        raise ConfigError("--lr_milestones applies to --lr_schedule=multistep only")
+
+
+def _check_split(cfg: Any) -> None:
+    default_size = OPTIONS["validation_size"].default
+    if cfg.split == "slot_machines":
+        if cfg.dataset not in SPLIT_DATASETS:
+            raise ConfigError(f"--split=slot_machines exists for {' and '.join(SPLIT_DATASETS)}, "
+                              f"not {cfg.dataset}")
+        if cfg.data_source == "tfds" or cfg.manual_dir:
+            raise ConfigError(
+                "--split=slot_machines indexes the publisher's file order; tensorflow-datasets "
+                "shuffles it (use the embedded data or --data_dir)"
+            )
+        if cfg.validation_size != default_size:
+            raise ConfigError("--validation_size does not apply to --split=slot_machines")
+    elif cfg.split_dir is not None:
+        raise ConfigError("--split_dir applies to --split=slot_machines only")
+    if cfg.split == "test" and cfg.validation_size != default_size:
+        raise ConfigError("--validation_size does not apply to --split=test (no images held out)")
+
+
+def _check_data_flags(cfg: Any) -> None:
     if cfg.data_source == "embedded" and cfg.dataset != "mnist":
         raise ConfigError(
             f"--data_source=embedded only ships mnist; give --data_dir for {cfg.dataset}"
@@ -243,6 +259,66 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"--data_source=files needs --data_dir for {cfg.dataset}")
 
 
-def _positive_int(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"--{name} must be an integer >= 1 (got {value!r})")
+# -- the record --------------------------------------------------------------------------------
+def _method(self) -> str:
+    """config.json's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
+    return methods.method_of(self).kind(self)
+
+
+def _architecture(self) -> str:
+    """The registry name of the network (Slot Machines' ConvN use valid padding)."""
+    return methods.method_of(self).architecture(self)
+
+
+def _train_weights(self) -> bool:
+    return methods.method_of(self).trainable(self)[0]
+
+
+def _train_scores(self) -> bool:
+    return methods.method_of(self).trainable(self)[1]
+
+
+def _alpha(self) -> float:
+    return methods.method_of(self).alpha(self)
+
+
+def _to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
+
+
+def _to_json(self) -> str:
+    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def _from_dict(cls, values: dict[str, Any]) -> Any:
+    unknown = sorted(set(values) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+    return cls(**values)
+
+
+def _replace(self, **changes: Any) -> Any:
+    """A new, resolved RunConfig with ``changes`` applied to this one's values."""
+    return dataclasses.replace(self, **changes)
+
+
+RunConfig = dataclasses.make_dataclass(
+    "RunConfig",
+    [(o.name, o.annotation, dataclasses.field(default=o.default)) for o in OPTIONS.values()],
+    frozen=True,
+    namespace={
+        "__doc__": "Everything that defines a run; unset (None) fields take the method's recipe."
+                   "\n\nFields: " + ", ".join(OPTIONS) + ".",
+        "__module__": __name__,
+        "__post_init__": _resolve,
+        "method": property(_method),
+        "architecture": property(_architecture),
+        "train_weights": property(_train_weights),
+        "train_scores": property(_train_scores),
+        "alpha": property(_alpha),
+        "to_dict": _to_dict,
+        "to_json": _to_json,
+        "from_dict": classmethod(_from_dict),
+        "replace": _replace,
+    },
+)

@@ -1,5 +1,9 @@
-"""Exception types shared across modules (kept here so no module imports in a cycle)."""
+"""Exception types shared across the package (a module of their own, so nothing imports in a cycle)."""
 
 
 class ConfigError(ValueError):
-    """An invalid flag value or combination (reported as a one-line error)."""
+    """An invalid setting or combination of settings (reported as a one-line error)."""
+
+
+class DataError(RuntimeError):
+    """Data missing, corrupt or unreadable (reported as a one-line error)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from laperm.layout import to_rows
 from plotting.groups import RunGroup
 from plotting.runs import Run, warn
 from plotting.style import new_figure, set_title
@@ -29,18 +30,6 @@ FINAL_FILE = "final_weights.npz"
 #: Units drawn per panel (evenly spaced): more lines only blur the picture.
 MAX_UNITS = 48
 MAX_PANELS = 8
-
-
-def row_view(array: np.ndarray) -> np.ndarray:
-    """One row per output unit, as ``laperm.rows`` (Dense (in, out) -> (out, in);
-    Conv (kh, kw, cin, cout) -> (cout, kh*kw*cin); a vector -> one row)."""
-    if array.ndim == 1:
-        return array[None, :]
-    if array.ndim == 2:
-        return array.T
-    if array.ndim == 4:
-        return np.transpose(array, (3, 0, 1, 2)).reshape(array.shape[-1], -1)
-    raise ValueError(f"no row view for an array of shape {array.shape}")
 
 
 def _load(path: Path) -> dict[str, np.ndarray] | None:
@@ -95,7 +84,7 @@ def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
     for axes_row, (group, run, initial, final) in zip(axes, rows):
         names = _kernels(initial, final)
         for ax, name in zip(axes_row, names):
-            _draw_panel(ax, name, row_view(initial[name]), row_view(final[name]), group.color)
+            _draw_panel(ax, name, to_rows(initial[name]), to_rows(final[name]), group.color)
         for ax in axes_row[len(names):]:
             ax.set_axis_off()
         label = textwrap.fill(f"{group.name} (seed {_seed(run)})", 32)

@@ -33,7 +33,7 @@ def shared_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_splits():
     """Embedded MNIST with the default preprocessing (loaded once per session)."""
-    from masktrainer.data import load_embedded_mnist
-    from masktrainer.preprocessing import prepare
+    from masktrainer.data.preprocessing import prepare
+    from masktrainer.data.sources import load_embedded_mnist
 
     return prepare(load_embedded_mnist())

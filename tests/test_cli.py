@@ -15,6 +15,35 @@ from masktrainer.config import RunConfig
 PACKAGE_ROOT = str(Path(masktrainer.__file__).resolve().parents[1])
 
 
+FLAG_DEFAULTS_BEFORE_THE_METHODS_PACKAGE = {  # flag -> default of commit 4b2081f
+    "activation": "relu", "batchsize": None, "binary_input_scale": "original",
+    "checkpoint_every": 0, "data_dir": None, "data_source": "auto", "dataset": None,
+    "deterministic": False, "distribute": "none", "eval_selection": None, "finetune_from": None,
+    "initializer": None, "jit_compile": "auto", "keep_ratio": None, "lr": None,
+    "lr_milestones": None, "lr_schedule": None, "manual_dir": None, "masktype": None,
+    "maxepochs": None, "mixed_precision": False, "momentum": None, "nettype": "LeNet",
+    "normalization": None, "optimizer": None, "outputpath": "Outputs", "p1": 0.5,
+    "progress": "auto", "random_keep_ratio": None, "resnet_quirks": False, "resume": None,
+    "scale_fan": False, "scale_fan_rule": "original", "seed": 0, "seeding": "independent",
+    "selection": None, "selu_is_elu": False, "skip_bias": None, "skip_bn": None, "slots": None,
+    "split": None, "split_dir": None, "sync_period": None, "tensorboard": True,
+    "tfds_data_dir": None, "traintype": "FreePruning", "validation_size": 5000,
+    "weight_decay": None, "width_mult": 1.0,
+}
+
+
+def test_every_flag_keeps_its_name_and_default():
+    from absl import flags
+
+    from masktrainer.cli import define_flags
+
+    fv = flags.FlagValues()
+    define_flags(fv)
+    defaults = {name: fv[name].default for name in fv}
+    for name, default in FLAG_DEFAULTS_BEFORE_THE_METHODS_PACKAGE.items():
+        assert defaults.get(name, "missing") == default, name
+
+
 def test_defaults_are_the_originals():
     cfg = parse_args(["prog"])
     assert (cfg.nettype, cfg.traintype, cfg.initializer, cfg.activation) == (

@@ -1,0 +1,1 @@
+"""Benchmarks and cross-checks against the published numbers: ``python -m experiments.<name>``."""

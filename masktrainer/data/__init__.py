@@ -1,0 +1,1 @@
+"""Data: raw sources (embedded MNIST, local files, tfds), preprocessing, splits, loading."""

@@ -1,0 +1,158 @@
+"""The original's preprocessing: /255, per-pixel mean, scalar std, 5k validation head.
+
+``normalization="train_stats"`` (default) computes the per-pixel mean and the
+scalar std on the training split (the images trained on, validation excluded)
+and applies them to train, validation and test.
+
+``normalization="per_set"`` reproduces the original: the 60k/50k training file
+is normalised with its own statistics (validation included) and the test set
+with *its own* statistics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from masktrainer.data.sources import RawData
+
+
+@dataclasses.dataclass
+class Splits:
+    """Float32 NHWC inputs and one-hot float32 labels, ready for Keras."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    source: str
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
+
+
+def _stats(images: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-pixel mean over the set and the global std of the centred set."""
+    mean = images.mean(axis=0, dtype=np.float64).astype(np.float32)
+    std = float(np.sqrt(np.mean(np.square(images - mean, dtype=np.float64))))
+    return mean, std
+
+
+def _normalise(images: np.ndarray, mean: np.ndarray, std: float) -> np.ndarray:
+    return (images - mean) / np.float32(std)
+
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    out = np.zeros((len(labels), num_classes), np.float32)
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
+
+
+# Modes that never look at the test set's statistics; "per_set" is handled apart.
+SIMPLE_NORMALIZATIONS = ("train_stats", "scale01", "raw255", "mean_only")
+NORMALIZATIONS = ("train_stats", "per_set", "scale01", "raw255", "mean_only")
+
+
+def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Apply a mode fitted on ``fit_on`` (already /255) to every array (already /255).
+
+    train_stats: per-pixel mean and global std; scale01: /255 only (LaPerm MNIST);
+    raw255: raw 0-255 pixels (the LaPerm CIFAR notebooks' normalisation bug);
+    mean_only: /255 minus the per-pixel mean (LaPerm ResNet).
+    """
+    if normalization == "train_stats":
+        mean, std = _stats(fit_on)
+        return [_normalise(a, mean, std) for a in arrays]
+    if normalization == "scale01":
+        return arrays
+    if normalization == "raw255":
+        return [a * np.float32(255.0) for a in arrays]
+    if normalization == "mean_only":
+        mean = fit_on.mean(axis=0, dtype=np.float64).astype(np.float32)
+        return [a - mean for a in arrays]
+    raise ValueError(
+        f"normalization must be one of per_set, {', '.join(SIMPLE_NORMALIZATIONS)}; "
+        f"got {normalization!r}"
+    )
+
+
+def prepare(
+    raw: RawData,
+    validation_size: int = 5000,
+    normalization: str = "train_stats",
+    input_scale: float = 1.0,
+    split_indices: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Splits:
+    """Split off the first ``validation_size`` training images and normalise.
+
+    ``split_indices=(train, val)`` selects both splits by index instead (the
+    Slot Machines split); ``validation_size`` is then ignored.
+    """
+    if split_indices is not None:
+        return _prepare_indexed(raw, split_indices, normalization, input_scale)
+    if not 0 < validation_size < len(raw.x_train):
+        raise ValueError(
+            f"validation_size must be in [1, {len(raw.x_train) - 1}], got {validation_size}"
+        )
+    x_train_all = raw.x_train.astype(np.float32) / np.float32(255.0)
+    x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
+    if normalization == "per_set":
+        x_train_all = _normalise(x_train_all, *_stats(x_train_all))
+        x_test = _normalise(x_test, *_stats(x_test))
+    else:
+        x_train_all, x_test = _simple_normalise(
+            normalization, x_train_all[validation_size:], [x_train_all, x_test]
+        )
+    if input_scale != 1.0:
+        x_train_all *= np.float32(input_scale)
+        x_test *= np.float32(input_scale)
+    y_train_all = one_hot(raw.y_train, raw.num_classes)
+    return Splits(
+        x_train=x_train_all[validation_size:],
+        y_train=y_train_all[validation_size:],
+        x_val=x_train_all[:validation_size],
+        y_val=y_train_all[:validation_size],
+        x_test=x_test,
+        y_test=one_hot(raw.y_test, raw.num_classes),
+        num_classes=raw.num_classes,
+        source=raw.source,
+    )
+
+
+def _prepare_indexed(
+    raw: RawData,
+    split_indices: tuple[np.ndarray, np.ndarray],
+    normalization: str,
+    input_scale: float,
+) -> Splits:
+    """Train/validation chosen by index; ``train_stats`` uses the train indices only."""
+    train_idx, val_idx = (np.asarray(i, np.int64) for i in split_indices)
+    x_train = raw.x_train[train_idx].astype(np.float32) / np.float32(255.0)
+    x_val = raw.x_train[val_idx].astype(np.float32) / np.float32(255.0)
+    x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
+    if normalization == "per_set":
+        mean, std = _stats(np.concatenate([x_train, x_val]))
+        x_train, x_val = _normalise(x_train, mean, std), _normalise(x_val, mean, std)
+        x_test = _normalise(x_test, *_stats(x_test))
+    else:
+        x_train, x_val, x_test = _simple_normalise(normalization, x_train, [x_train, x_val, x_test])
+    if input_scale != 1.0:
+        x_train, x_val, x_test = (x * np.float32(input_scale) for x in (x_train, x_val, x_test))
+    return Splits(
+        x_train=x_train,
+        y_train=one_hot(raw.y_train[train_idx], raw.num_classes),
+        x_val=x_val,
+        y_val=one_hot(raw.y_train[val_idx], raw.num_classes),
+        x_test=x_test,
+        y_test=one_hot(raw.y_test, raw.num_classes),
+        num_classes=raw.num_classes,
+        source=raw.source,
+    )

@@ -1,0 +1,1 @@
+"""Export: plain Keras models and the compact format."""

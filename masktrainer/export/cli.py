@@ -1,0 +1,181 @@
+"""``python -m masktrainer export RUN_DIR``: a finished run as a plain Keras model and compactly.
+
+``--out DIR`` (default ``RUN_DIR/export``) receives ``plain.keras`` (standard
+Keras layers, effective kernels folded in) and/or ``compact.npz`` (the learned
+bits over weights regenerated from ``config.json``; see
+:mod:`masktrainer.export.compact`), as chosen by ``--formats``. A missing,
+incomplete or foreign run directory is a one-line ``masktrainer: error: ...``
+with exit status 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from masktrainer.run.rundir import writable_target
+
+FORMATS = ("plain", "compact")
+PLAIN_NAME = "plain.keras"
+USAGE_EXIT = 2
+
+
+class ExportError(Exception):
+    """A bad command line or run directory: one line on stderr, exit status 2."""
+
+
+@dataclasses.dataclass
+class ExportResult:
+    files: dict[str, Path]
+    dense_bytes: int
+    compact_bytes: int | None  # the .npz file (compressed)
+    payload_bytes: int | None  # its arrays uncompressed (bit masks at 1 bit per weight)
+
+    @property
+    def ratio(self) -> float | None:
+        """Compact file size / dense float32 kernel bytes."""
+        if self.compact_bytes is None or not self.dense_bytes:
+            return None
+        return self.compact_bytes / self.dense_bytes
+
+
+def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
+    """The run folder and its config, or ExportError naming what is wrong."""
+    path = Path(run_dir).expanduser()
+    if not path.exists():
+        raise ExportError(f"run directory {path} does not exist")
+    if not path.is_dir():
+        raise ExportError(f"{path} is not a directory")
+    config_path, metrics_path = path / "config.json", path / "metrics.json"
+    if not config_path.is_file() or not metrics_path.is_file():
+        raise ExportError(f"{path} is not a run directory (config.json and metrics.json needed)")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        status = json.loads(metrics_path.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError) as err:
+        raise ExportError(f"{path}: unreadable config.json or metrics.json ({err})") from None
+    if status != "complete":
+        raise ExportError(f"run {path} is incomplete (metrics.json status {status!r})")
+    if not (path / "model.keras").is_file():
+        raise ExportError(f"run {path} has no model.keras")
+    if "resolved_seed" not in config:
+        raise ExportError(f"{config_path} has no resolved_seed")
+    return path, config
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """"plain,compact" -> ("plain", "compact"), or ExportError."""
+    chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [name for name in chosen if name not in FORMATS]
+    if not chosen or unknown:
+        raise ExportError(f"--formats takes a comma list of {', '.join(FORMATS)} (got {value!r})")
+    return chosen
+
+
+def _load_model(path: Path):
+    import keras
+
+    from masktrainer.methods import register_keras_objects
+
+    register_keras_objects()
+    try:
+        return keras.models.load_model(path / "model.keras", compile=False)
+    except Exception as err:  # keras raises many types for a bad archive
+        name = type(err).__name__
+        raise ExportError(f"{path / 'model.keras'} cannot be loaded ({name})") from None
+
+
+def export_run(
+    run_dir: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    formats: Sequence[str] = FORMATS,
+    echo: Callable[[str], None] | None = print,
+) -> ExportResult:
+    """Export a finished run; every file is computed before the first one is written."""
+    from masktrainer.export.compact import (
+        COMPACT_NAME,
+        CompactError,
+        encode_run,
+        save_compact,
+    )
+    from masktrainer.export.plain import export_notes, kernel_bytes, to_plain_model
+
+    path, config = check_run_dir(run_dir)
+    out = Path(out_dir).expanduser() if out_dir is not None else path / "export"
+    if not writable_target(out) or (out.exists() and not out.is_dir()):
+        raise ExportError(f"--out {out} cannot be created or written")
+    model = _load_model(path)
+    plain = to_plain_model(model)
+    arrays = None
+    if "compact" in formats:
+        try:
+            arrays = encode_run(model, config, reference=plain)
+        except CompactError as err:
+            raise ExportError(str(err)) from None
+    for note in export_notes(model):
+        _say(echo, f"note: {note}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    if "plain" in formats:
+        target = out / PLAIN_NAME
+        tmp = out / "plain.tmp.keras"
+        plain.save(tmp)
+        os.replace(tmp, target)
+        files["plain"] = target
+        _say(echo, f"plain Keras model: {target}")
+    dense = kernel_bytes(plain)
+    size = payload = None
+    if arrays is not None:
+        files["compact"] = save_compact(out / COMPACT_NAME, arrays)
+        size = files["compact"].stat().st_size
+        payload = sum(int(array.nbytes) for array in arrays.values())
+        _say(echo, f"compact export: {files['compact']}")
+    result = ExportResult(files, dense, size, payload)
+    if result.ratio is not None:
+        _say(echo, f"size: compact {size:,} bytes ({payload:,} uncompressed) vs dense float32 "
+                   f"kernels {dense:,} bytes = {result.ratio:.4f} (1/{1 / result.ratio:.1f})")
+    return result
+
+
+def _say(echo: Callable[[str], None] | None, line: str) -> None:
+    if echo is not None:
+        echo(line)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise ExportError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m masktrainer export",
+        description="Write a finished run as a plain Keras model and/or a compact file.",
+    )
+    parser.add_argument("run_dir", help="a finished run directory (holds model.keras)")
+    parser.add_argument("--out", default=None, help="output folder (default RUN_DIR/export)")
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help="comma list of: plain, compact (default both)")
+    return parser
+
+
+def export_main(argv: Sequence[str]) -> int:
+    """``argv[0]`` is ``export``; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(argv[1:]))
+        formats = parse_formats(args.formats)
+        check_run_dir(args.run_dir)  # fail before the heavy imports
+        export_run(args.run_dir, args.out, formats)
+    except ExportError as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return USAGE_EXIT
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    return 0

@@ -1,0 +1,160 @@
+"""The interface every method implements.
+
+A :class:`Method` is one object per method (``METHOD`` in the method's
+subpackage; :mod:`masktrainer.methods` finds them). It declares what the
+method adds to a run's configuration — train types, its own options, its
+initializers, its recipe as defaults, its checks, the run folder's naming and
+the console description — without importing TensorFlow, so a command line is
+checked before TensorFlow loads. The runtime hooks (layers, model, optimizer,
+learning rate, recorder) import TensorFlow when called.
+
+Everything outside ``masktrainer/methods/`` asks the run's method; nothing
+there tests a train type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+from masktrainer.errors import ConfigError
+from masktrainer.nn.architectures import NETTYPES, original_dataset
+from masktrainer.options import Draft, Option
+from masktrainer.run.schedules import SHARED_SCHEDULES, shared_learning_rate
+
+if TYPE_CHECKING:  # types only: the config module itself is built from the methods
+    import keras
+
+    from masktrainer.config import RunConfig
+    from masktrainer.methods.recording import Recorder
+    from masktrainer.nn.layer_factory import LayerFactory
+
+
+class Method:
+    """A training method: its configuration (TF-free) and its runtime hooks."""
+
+    key: ClassVar[str]  # recorded as config.json's "method"
+    title: ClassVar[str]  # "edge-popup (Ramanujan et al. 2020)"
+    train_types: ClassVar[tuple[str, ...]]  # --traintype values
+    position: ClassVar[int] = 100  # order in --traintype and --help
+    options: ClassVar[tuple[Option, ...]] = ()  # the flags this method owns
+    uses: ClassVar[frozenset[str]] = frozenset()  # flags of other methods it accepts too
+    initializers: ClassVar[tuple[str, ...]] = ()  # its --initializer choices
+    nettypes: ClassVar[tuple[str, ...]] = NETTYPES  # the --nettype values it builds
+    lr_schedules: ClassVar[tuple[str, ...]] = ()  # --lr_schedule values of its own
+    label: ClassVar[str] = ""  # how errors name its own models and schedules ("LaPerm notebook")
+    keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
+    metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
+
+    # -- configuration (no TensorFlow) ---------------------------------------------------
+    def accepts(self, option: str) -> bool:
+        """True if ``--option`` may be set for this method (its own, or listed in ``uses``)."""
+        return option in self.uses or any(o.name == option for o in self.options)
+
+    def fill(self, draft: Draft) -> None:
+        """Fill the unset settings: the data set, the method's recipe, then shared fallbacks."""
+        draft.put("dataset", self.default_dataset(draft.nettype))
+        self.defaults(draft)
+        draft.put("split", "head")
+        draft.put("normalization", "train_stats")
+        if draft.optimizer == "sgd":
+            draft.put("momentum", 0.9)
+
+    def default_dataset(self, nettype: str) -> str:
+        return original_dataset(nettype)
+
+    def defaults(self, draft: Draft) -> None:
+        """Put the method's recipe into the unset settings (``draft.put`` keeps given values)."""
+
+    def validate(self, cfg: RunConfig) -> None:
+        """Raise ConfigError for settings this method cannot run with."""
+
+    def kind(self, cfg: RunConfig) -> str:
+        """config.json's ``method`` (a method may have modes, e.g. Slot Machines' fine-tuning)."""
+        return self.key
+
+    def architecture(self, cfg: RunConfig) -> str:
+        """The registry name of the network this run builds."""
+        return cfg.nettype
+
+    def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
+        """(weights trainable, scores trainable)."""
+        return False, True
+
+    def alpha(self, cfg: RunConfig) -> float:
+        """Coefficient of a per-layer penalty on the mask (self-pruning's Min*)."""
+        return 0.0
+
+    def run_folder(self, cfg: RunConfig) -> Path:
+        """The folder (below ``--outputpath``) for runs of this configuration."""
+        raise NotImplementedError
+
+    def describe(self, cfg: RunConfig) -> str:
+        """The method's settings for the run's first console line."""
+        return ""
+
+    def example(self) -> dict[str, Any]:
+        """Settings of a small, fast run of this method (smoke and contract tests)."""
+        return {}
+
+    # -- runtime (imports TensorFlow) -------------------------------------------------------
+    def layers(self, cfg: RunConfig) -> LayerFactory:
+        """The factory of the method's dense and conv layers."""
+        raise NotImplementedError(f"{type(self).__name__} builds no layers of its own")
+
+    def prepare(self, cfg: RunConfig) -> Any:
+        """Read and check what the run needs beyond data before anything is written."""
+        return None
+
+    def run_metadata(self, cfg: RunConfig, prepared: Any) -> dict[str, Any]:
+        """Extra config.json entries of a new run."""
+        return {}
+
+    def build_model(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int,
+                    run_seed: int, prepared: Any = None) -> keras.Model:
+        """The model of ``cfg`` before training, seeded from ``run_seed``."""
+        from masktrainer.nn.build import build_architecture
+
+        name = "ResNet20" if cfg.nettype == "ResNet" else cfg.nettype
+        return build_architecture(
+            self.architecture(cfg), input_shape, num_classes, self.layers(cfg), run_seed,
+            activation=cfg.activation, seeding=cfg.seeding, width_mult=cfg.width_mult,
+            resnet_quirks=cfg.resnet_quirks, name=f"{name}_{cfg.traintype}",
+        )
+
+    def make_optimizer(self, cfg: RunConfig, run_seed: int) -> keras.optimizers.Optimizer:
+        from masktrainer.run.optim import shared_optimizer
+
+        return shared_optimizer(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay)
+
+    def learning_rate(self, cfg: RunConfig, epoch: int) -> float:
+        """The rate of 0-based ``epoch``."""
+        return shared_learning_rate(cfg.lr_schedule, cfg.lr, epoch, cfg.maxepochs,
+                                    cfg.lr_milestones, cfg.resnet_quirks)
+
+    def recorder(self, cfg: RunConfig, model: keras.Model) -> Recorder:
+        """What the run records per epoch and saves (see :mod:`masktrainer.methods.recording`)."""
+        from masktrainer.methods.recording import Recorder
+
+        return Recorder(model)
+
+    def input_scale(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int) -> float:
+        """A factor on every input pixel (self-pruning's ``binary`` weights)."""
+        return 1.0
+
+
+def group_root(cfg: RunConfig) -> Path:
+    """``<outputpath>/<traintype>/<nettype>[_x<width_mult>]``: where a method's folders start."""
+    net = cfg.nettype if cfg.width_mult == 1.0 else f"{cfg.nettype}_x{cfg.width_mult}"
+    return Path(cfg.outputpath) / cfg.traintype / net
+
+
+def check_choice(label: str, value: Any, choices: Sequence[str], context: str = "") -> None:
+    """ConfigError unless ``value`` is one of ``choices`` (``context`` ends the message)."""
+    if value not in choices:
+        raise ConfigError(f"{label}={value!r} is not one of: {', '.join(choices)}{context}")
+
+
+def all_lr_schedules(methods: Sequence[Method]) -> tuple[str, ...]:
+    """The shared schedules, then every method's own."""
+    return SHARED_SCHEDULES + tuple(s for m in methods for s in m.lr_schedules)

@@ -1,0 +1,111 @@
+"""Per-method bookkeeping of a run: per-epoch statistics, the epoch line, saved arrays.
+
+The trainer is method-agnostic: it asks the run's recorder (``Method.recorder``)
+what to measure after every epoch (values are appended to ``metrics.json``
+under the recorder's keys), how to describe it on the console, and which
+``.npz`` files to write before and after training.
+
+:class:`Recorder` records nothing extra (plain weight training, e.g. Slot
+Machines' fine-tuning); :class:`MaskCountRecorder` records the self-pruning
+original's ``remainingWeights`` / ``remainingWeightsPerLayer`` for every
+masked method (edge-popup and supermask sampling extend it with their own
+statistics). Each method's other recorders live beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from masktrainer.methods import counts as S
+from masktrainer.text import pct
+
+CORE_KEYS = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy")
+
+
+class Recorder:
+    """No extra statistics (plain weight training)."""
+
+    flat_keys: tuple[str, ...] = ()  # per-epoch numbers, after the CORE_KEYS
+
+    def __init__(self, model: keras.Model) -> None:
+        self.layer_names, self.layer_sizes = self._layers(model)
+
+    def _layers(self, model: keras.Model) -> tuple[list[str], list[int]]:
+        layers = S.plain_kernel_layers(model)
+        return [l.name for l in layers], [int(np.prod(l.kernel.shape)) for l in layers]
+
+    def per_layer_fields(self) -> dict[str, list[str]]:
+        """Per-layer per-epoch keys -> the names of the values each layer records."""
+        return {}
+
+    def measure(self, model: keras.Model) -> dict[str, Any]:
+        return {}
+
+    def describe(self, values: dict[str, Any]) -> str:
+        return ""
+
+    def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
+        return {"initial_weights.npz": S.plain_kernel_arrays(model)}
+
+    def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
+        return {"final_weights.npz": S.plain_kernel_arrays(model)}
+
+    def summary(self, metrics: dict[str, Any]) -> str:
+        return ""
+
+    # Hooks around each evaluation and before the model is saved (LaPerm).
+    def prepare_evaluation(self, model: keras.Model) -> None:
+        """Put the weights to evaluate in place."""
+
+    def finish_evaluation(self, model: keras.Model) -> None:
+        """Restore the training weights after an evaluation."""
+
+    def finalize(self, model: keras.Model) -> None:
+        """Make the model's weights the method's final result before saving."""
+
+
+class MaskCountRecorder(Recorder):
+    """The self-pruning original's mask counts; ``keep_kernels`` saves the trained kernels too."""
+
+    flat_keys = ("remainingWeights",)
+
+    def __init__(self, model: keras.Model, keep_kernels: bool = False) -> None:
+        self.keep_kernels = keep_kernels
+        super().__init__(model)
+
+    def _layers(self, model: keras.Model) -> tuple[list[str], list[int]]:
+        stats = S.connectivity_stats(model)
+        return stats.layer_names, stats.layer_sizes
+
+    def per_layer_fields(self) -> dict[str, list[str]]:
+        return {"remainingWeightsPerLayer": list(S.COUNT_FIELDS)}
+
+    def measure(self, model: keras.Model) -> dict[str, Any]:
+        stats = S.connectivity_stats(model)
+        return {"remainingWeights": stats.remaining, "remainingWeightsPerLayer": stats.per_layer,
+                "_stats": stats}
+
+    def describe(self, values: dict[str, Any]) -> str:
+        stats = values["_stats"]
+        frac = stats.fractions()
+        return (
+            f" | remaining {pct(stats.remaining / stats.total)} ({stats.remaining:,}/{stats.total:,})"
+            f" | masks -/0/+ {pct(frac['neg_masks'])}/{pct(frac['zero_masks'])}/{pct(frac['pos_masks'])}"
+            f" | weights -/0/+ {pct(frac['neg_effective'])}/{pct(frac['zero_effective'])}"
+            f"/{pct(frac['pos_effective'])}"
+        )
+
+    def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
+        return {"initial_weights.npz": S.kernel_arrays(model)}
+
+    def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
+        out = {"masks.npz": S.mask_arrays(model)}
+        if self.keep_kernels:
+            out["final_weights.npz"] = S.kernel_arrays(model)
+        return out
+
+    def summary(self, metrics: dict[str, Any]) -> str:
+        return f", remaining {pct(metrics['remainingWeights'][-1] / sum(metrics['layer_sizes']))}"

@@ -1,0 +1,1 @@
+"""Network building blocks: architectures, layer geometry, initializers, seeds."""

@@ -1,0 +1,1 @@
+"""Run machinery: the trainer, run directories, checkpoints, monitors, runtime, optimisers."""

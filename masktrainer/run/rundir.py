@@ -1,0 +1,132 @@
+"""Run directories: a fresh folder per run, safe formats only, never overwritten.
+
+Layout: ``<the method's folder>/run-<7 hex>/`` (``Method.run_folder``;
+self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
+<masktype>_<activation>_<initializer>_LR<lr>``). Files: config.json,
+metrics.json, metrics.csv, the method's .npz arrays, model.keras, train.log.
+No TensorFlow is imported here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+# config.json keys that describe the run rather than configure it (the rest are RunConfig
+# fields); methods may add their own (``Method.metadata_keys``).
+BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
+                    "run_dir", "created", "data", "versions")
+
+
+def config_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The RunConfig fields of a run's config.json (its bookkeeping entries dropped)."""
+    from masktrainer import methods
+
+    extra = {key for method in methods.METHODS for key in method.metadata_keys}
+    return {k: v for k, v in config.items() if k not in BOOKKEEPING_KEYS and k not in extra}
+
+
+def writable_target(path: str | os.PathLike) -> bool:
+    """True if ``path`` exists as a writable folder or could be created."""
+    probe = Path(path).expanduser().absolute()
+    while not probe.exists():
+        if probe.parent == probe:
+            return False
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def _csv_cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class RunDirectory:
+    """One run's folder; every write is atomic (a killed run leaves valid files)."""
+
+    def __init__(self, path: Path, echo: Callable[[str], None] | None = print) -> None:
+        self.path = Path(path)
+        self.run_id = self.path.name.removeprefix("run-")
+        self._echo = echo
+
+    @classmethod
+    def create(cls, parent: Path, echo: Callable[[str], None] | None = print) -> "RunDirectory":
+        """Create ``parent/run-<7 hex>``; never reuses an existing folder."""
+        parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            path = parent / f"run-{uuid.uuid4().hex[-7:]}"
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return cls(path, echo)
+        raise RuntimeError(f"could not create a fresh run folder in {parent}")
+
+    def log(self, line: str) -> None:
+        """Print ``line`` and append it to train.log."""
+        if self._echo is not None:
+            self._echo(line)
+        with open(self.path / "train.log", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def write_json(self, name: str, payload: Any) -> Path:
+        target = self.path / name
+        _atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        return target
+
+    def write_metrics(
+        self,
+        metrics: dict[str, Any],
+        flat_keys: tuple[str, ...],
+        per_layer_fields: dict[str, list[str]],
+    ) -> None:
+        """metrics.json (all keys) and metrics.csv (one row per epoch).
+
+        ``flat_keys``: the per-epoch number series; ``per_layer_fields``: per-epoch
+        per-layer series and the names of their values, written as
+        ``<layer>:<field>`` columns.
+        """
+        self.write_json("metrics.json", metrics)
+        layers = metrics.get("layer_names", [])
+        header = ["epoch", *flat_keys, "epochSeconds"]
+        for fields in per_layer_fields.values():
+            header += [f"{layer}:{field}" for layer in layers for field in fields]
+        rows = []
+        for epoch in range(len(metrics["trainLoss"])):
+            row = [epoch] + [_csv_cell(metrics[key][epoch]) for key in flat_keys]
+            row.append(metrics["epochSeconds"][epoch])
+            for key in per_layer_fields:
+                for values in metrics[key][epoch]:
+                    row.extend(_csv_cell(v) for v in values)
+            rows.append(row)
+        tmp = self.path / "metrics.csv.tmp"
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, self.path / "metrics.csv")
+
+    def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
+        """An uncompressed .npz of plain numeric arrays (loads with allow_pickle=False)."""
+        target = self.path / name
+        tmp = self.path / (name + ".tmp.npz")
+        np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
+        os.replace(tmp, target)
+        return target
+
+
+def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read a run's .npz without ever unpickling."""
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}

@@ -1,0 +1,42 @@
+"""The shared per-epoch learning-rate schedules (no TensorFlow: configurations check them).
+
+The learning rate is set once at the start of every epoch, as the originals do.
+A method may add schedules of its own (LaPerm's notebook schedules) through
+:meth:`masktrainer.methods.base.Method.learning_rate`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from masktrainer.errors import ConfigError
+
+SHARED_SCHEDULES = ("constant", "cosine", "multistep")
+# The self-pruning original's ResNet ignores --lr: Adam 1e-3 (see --resnet_quirks).
+RESNET_QUIRKS_LR = 1e-3
+
+
+def parse_milestones(text: str) -> list[int]:
+    """'80' or '60,120' -> [80] / [60, 120] (strictly increasing positive epochs)."""
+    try:
+        values = [int(part) for part in str(text).split(",")]
+    except ValueError:
+        raise ConfigError(f"--lr_milestones must be comma-separated epochs (got {text!r})") from None
+    if not values or any(v < 1 for v in values) or values != sorted(set(values)):
+        raise ConfigError(f"--lr_milestones must be increasing epochs >= 1 (got {text!r})")
+    return values
+
+
+def shared_learning_rate(schedule: str, lr: float, epoch: int, maxepochs: int,
+                         milestones: str | None = None, resnet_quirks: bool = False) -> float:
+    """Learning rate of 0-based ``epoch``: constant, cosine over ``maxepochs``, or x0.1 steps."""
+    if schedule == "constant":
+        return float(lr)
+    if schedule == "cosine":
+        total = max(int(maxepochs), 1)
+        return 0.5 * (1.0 + math.cos(math.pi * epoch / total)) * float(lr)
+    if schedule == "multistep":
+        passed = sum(1 for milestone in parse_milestones(milestones) if epoch >= milestone)
+        base = RESNET_QUIRKS_LR if resnet_quirks else float(lr)
+        return base * 0.1**passed
+    raise ValueError(f"unknown lr_schedule {schedule!r}")

@@ -1,0 +1,35 @@
+"""Validation splits: the Slot Machines index split and the test set as validation."""
+
+import numpy as np
+
+from masktrainer.config import RunConfig
+from masktrainer.data.loading import load_data
+from masktrainer.data.sources import load_embedded_mnist
+from masktrainer.data.splits import slot_machines_split
+
+
+def test_slot_machines_split_is_the_originals_permutation():
+    train, val = slot_machines_split("mnist", 60_000)
+    assert (len(train), len(val)) == (50_000, 10_000)
+    assert list(train[:5]) == [35022, 53142, 22198, 57442, 2619]
+    assert list(val[:3]) == [43532, 36910, 868]
+    assert sorted(np.concatenate([train, val])) == list(range(60_000))
+    train, val = slot_machines_split("cifar10", 50_000)
+    assert (len(train), len(val)) == (45_000, 5_000) and list(val[:3]) == [9329, 44100, 23783]
+
+
+def test_split_test_trains_on_every_image_and_validates_on_test():
+    splits = load_data(RunConfig(traintype="LaPerm", nettype="F1", split="test"))
+    assert len(splits.x_train) == 60_000
+    np.testing.assert_array_equal(splits.x_val, splits.x_test)
+    np.testing.assert_array_equal(splits.y_val, splits.y_test)
+    assert float(splits.x_train.max()) == 1.0  # F1's notebook scaling x/255
+
+
+def test_slot_machines_split_selects_the_indexed_images():
+    cfg = RunConfig(traintype="SlotMachine", normalization="per_set")
+    splits = load_data(cfg)
+    assert splits.sizes() == {"train": 50_000, "val": 10_000, "test": 10_000}
+    raw = load_embedded_mnist()
+    _, val = slot_machines_split("mnist", 60_000)
+    np.testing.assert_array_equal(splits.y_val.argmax(1), raw.y_train[val])

@@ -1,0 +1,28 @@
+"""Experiment scripts reject bad arguments with a one-line error (exit 2) before any work."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# The experiments live in the checkout (not in the installed package): run them from its root.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("script,args,message", [
+    ("laperm_crosscheck", ["--only", "F9"], "unknown model"),
+    ("laperm_crosscheck", ["--seeds", "1,x"], "--seeds"),
+    ("laperm_f1f2_diagnostics", ["--mode", "ceiling", "--net", "F2"], "F1 only"),
+    ("benchmark_laperm_sync", ["--models", "F1,F9"], "unknown model"),
+])
+def test_bad_arguments_exit_2(script, args, message, tmp_path):
+    result = subprocess.run([sys.executable, "-m", f"experiments.{script}", *args,
+                             *(["--outputpath", str(tmp_path / "Outputs")]
+                               if script == "laperm_crosscheck" else [])],
+                            capture_output=True, text=True, timeout=300, cwd=CHECKOUT)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+    # Nothing ran: no timing line (benchmark), no run directory (cross-check's default).
+    assert "steps with syncs" not in result.stdout
+    assert not (tmp_path / "Outputs").exists()

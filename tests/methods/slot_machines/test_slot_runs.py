@@ -1,0 +1,101 @@
+"""Short real-MNIST runs of SlotMachine (+ fine-tuning): run directories, statistics, floors."""
+
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from masktrainer.config import RunConfig
+from masktrainer.data.preprocessing import Splits
+from masktrainer.run.rundir import load_arrays
+from masktrainer.run.trainer import train
+
+SIZES = [235_200, 30_000, 1_000]
+
+
+def _subset(splits: Splits, n_train: int) -> Splits:
+    return Splits(splits.x_train[:n_train], splits.y_train[:n_train], splits.x_val[:2000],
+                  splits.y_val[:2000], splits.x_test[:2000], splits.y_test[:2000],
+                  splits.num_classes, splits.source)
+
+
+@pytest.fixture(scope="module")
+def slot_run(tmp_path_factory, mnist_splits):
+    out = tmp_path_factory.mktemp("slots")
+    cfg = RunConfig(traintype="SlotMachine", slots=8, selection="greedy", maxepochs=2, seed=11,
+                    outputpath=str(out), progress="none", jit_compile="on")
+    return cfg, train(cfg, data=_subset(mnist_splits, 20_000), echo=None)
+
+
+def test_slot_machine_learns_and_records_its_statistics(slot_run):
+    cfg, result = slot_run
+    m = result.metrics
+    assert m["testAccuracy"][0] < 0.3
+    assert m["testAccuracy"][-1] >= 0.93  # floor: 20k images, 2 epochs (measured ~95.5 %)
+    assert m["layer_names"] == ["dense_1", "dense_2", "output"] and m["layer_sizes"] == SIZES
+    assert m["slotChangedFraction"][0] is None and 0 < m["slotChangedFraction"][1] < 0.5
+    for epoch in range(3):
+        assert [sum(h) for h in m["slotHistogramPerLayer"][epoch]] == SIZES
+        assert all(len(h) == 8 for h in m["slotHistogramPerLayer"][epoch])
+    assert "remainingWeights" not in m
+    run = result.run_dir
+    assert run.parent == result.run_dir.parents[0]
+    assert run.parent.relative_to(cfg.outputpath).parts == (
+        "SlotMachine", "LeNet", "K_8", "greedy_relu_LR0.1")
+    config = json.loads((run / "config.json").read_text())
+    assert config["method"] == "slot_machines" and config["optimizer"] == "sgd"
+    with open(run / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["slotChangedFraction"] == "" and float(rows[2]["slotChangedFraction"]) > 0
+    assert int(rows[1]["output:slot3"]) == m["slotHistogramPerLayer"][1][2][3]
+
+
+def test_slot_run_arrays_hold_a_selection_of_the_initial_values(slot_run):
+    _, result = slot_run
+    run = result.run_dir
+    values = load_arrays(run / "slot_values.npz")
+    selections = load_arrays(run / "selections.npz")
+    selected = load_arrays(run / "selected_weights.npz")
+    for name in ("dense_1", "dense_2", "output"):
+        assert values[name].shape == (*selected[name].shape, 8)
+        picked = np.take_along_axis(values[name], selections[name][..., None].astype(np.int64), -1)
+        np.testing.assert_array_equal(picked[..., 0], selected[name])
+    model = keras.models.load_model(run / "model.keras")
+    layer = model.get_layer("dense_1")
+    np.testing.assert_array_equal(layer.values.numpy(), values["dense_1"])  # values frozen
+    np.testing.assert_array_equal(np.argmax(layer.score.numpy(), -1), selections["dense_1"])
+
+
+def test_finetuning_starts_from_the_selection_and_trains_weights(slot_run, mnist_splits, tmp_path):
+    _, source = slot_run
+    cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), maxepochs=1,
+                    seed=12, outputpath=str(tmp_path), progress="none")
+    assert (cfg.lr, cfg.method, cfg.train_weights) == (0.01, "slot_finetune", True)
+    result = train(cfg, data=_subset(mnist_splits, 20_000), echo=None)
+    m = result.metrics
+    assert m["testAccuracy"][0] == pytest.approx(source.metrics["testAccuracy"][-1], abs=1e-6)
+    assert m["testAccuracy"][-1] >= m["testAccuracy"][0] - 0.01
+    initial = load_arrays(result.run_dir / "initial_weights.npz")
+    selected = load_arrays(source.run_dir / "selected_weights.npz")
+    final = load_arrays(result.run_dir / "final_weights.npz")
+    for name in selected:
+        np.testing.assert_array_equal(initial[name], selected[name])
+    assert not np.array_equal(final["dense_1"], initial["dense_1"])
+    config = json.loads((result.run_dir / "config.json").read_text())
+    assert config["finetune_source"]["slots"] == 8
+
+
+def test_finetune_rejects_an_incompatible_run(slot_run):
+    from masktrainer.methods.slot_machines.finetune import SourceRunError
+    from masktrainer.run.trainer import Trainer
+
+    _, source = slot_run
+    cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), slots=2)
+    with pytest.raises(SourceRunError, match="slots"):
+        Trainer(cfg, data=None, echo=None)
+
+
+
+

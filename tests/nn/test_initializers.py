@@ -1,0 +1,142 @@
+"""Initializer statistics, seeding, serialization and the binary input scale."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from masktrainer.methods.self_pruning.binary_scale import (
+    ORIGINAL_BINARY_SCALES,
+    binary_input_scale,
+    binary_scale_formula,
+)
+from masktrainer.nn.architectures import kernel_fan_ins
+from masktrainer.nn.initializers import (
+    KaimingWeights,
+    ScoreUniform,
+    ShiftedNormal,
+    SignedConstant,
+    TruncatedVarianceScaling,
+    compute_fans,
+    kernel_initializer,
+)
+
+
+@pytest.mark.parametrize("p1", [0.5, 0.8, 0.2])
+def test_signed_he_constant_magnitude_exact_and_sign_balance(p1):
+    shape = (784, 300)
+    w = SignedConstant(p1, "he", seed=7)(shape).numpy()
+    expected = np.float32(math.sqrt(2.0 / 784))
+    np.testing.assert_array_equal(np.abs(w), np.full(shape, expected))
+    assert abs(np.mean(w > 0) - p1) < 0.005  # 235,200 draws: 4+ sigma margin
+
+
+def test_signed_constant_conv_uses_kh_kw_cin_fan_in():
+    w = kernel_initializer("heconstant", seed=1, p1=0.5, dense=False)((3, 3, 64, 128)).numpy()
+    np.testing.assert_array_equal(np.unique(np.abs(w)), [np.float32(math.sqrt(2 / 576))])
+
+
+def test_binary_is_plus_minus_one():
+    w = kernel_initializer("binary", seed=3, p1=0.3)((300, 100)).numpy()
+    assert set(np.unique(w)) == {-1.0, 1.0}
+    assert abs(np.mean(w > 0) - 0.3) < 0.01
+
+
+@pytest.mark.parametrize("p1,value", [(1.0, 1.0), (0.0, -1.0)])
+def test_signed_constant_extreme_p1(p1, value):
+    w = SignedConstant(p1, "unit", seed=0)((50, 50)).numpy()
+    assert np.all(w == value)
+
+
+def test_he_truncated_normal_statistics():
+    shape = (1000, 500)
+    w = kernel_initializer("he", seed=11)(shape).numpy()
+    target = math.sqrt(2.0 / 1000)
+    assert abs(w.std() / target - 1) < 0.01
+    assert abs(w.mean()) < 0.01 * target
+    assert np.abs(w).max() <= 2 * target / 0.87962566103423978 + 1e-7  # truncated at 2 sigma
+
+
+def test_glorot_truncated_normal_statistics():
+    shape = (3, 3, 64, 128)
+    fan_in, fan_out = compute_fans(shape)
+    assert (fan_in, fan_out) == (576, 1152)
+    w = kernel_initializer("glorot", seed=5, dense=False)(shape).numpy()
+    assert abs(w.std() / math.sqrt(2.0 / (fan_in + fan_out)) - 1) < 0.01
+
+
+def test_normal_is_asymmetric_for_dense_only():
+    dense = kernel_initializer("normal", seed=2, dense=True)((500, 400)).numpy()
+    conv = kernel_initializer("normal", seed=2, dense=False)((3, 3, 100, 200)).numpy()
+    assert abs(dense.mean() - 0.1) < 0.001 and abs(dense.std() - 0.05) < 0.001
+    assert abs(conv.mean()) < 0.001 and abs(conv.std() - 0.05) < 0.001
+
+
+def test_score_uniform_range():
+    s = ScoreUniform(seed=4)((300, 100)).numpy()
+    assert s.min() >= 0.01 and s.max() < 0.1
+    assert abs(s.mean() - 0.055) < 0.001
+
+
+@pytest.mark.parametrize(
+    "init",
+    [TruncatedVarianceScaling(2.0, "fan_in", seed=9), ShiftedNormal(0.1, 0.05, seed=9),
+     SignedConstant(0.6, "he", seed=9), ScoreUniform(seed=9)],
+)
+def test_seeded_initializers_are_deterministic_and_serializable(init):
+    a = init((20, 30)).numpy()
+    np.testing.assert_array_equal(a, init((20, 30)).numpy())
+    clone = keras.initializers.deserialize(keras.initializers.serialize(init))
+    assert type(clone) is type(init) and clone.get_config() == init.get_config()
+    np.testing.assert_array_equal(a, clone((20, 30)).numpy())
+    other = type(init).from_config({**init.get_config(), "seed": 10})
+    assert not np.array_equal(a, other((20, 30)).numpy())
+
+
+def test_binary_scale_formula_reproduces_conv_literals():
+    shapes = {"Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
+    for net, shape in shapes.items():
+        formula = binary_scale_formula(kernel_fan_ins(net, shape, 10))
+        assert formula == pytest.approx(ORIGINAL_BINARY_SCALES[net], rel=1e-7)
+
+
+def test_binary_scale_lenet_literal_deviation_is_fan_in_289():
+    fans = kernel_fan_ins("LeNet", (28, 28, 1), 10)
+    assert fans == [784, 300, 100]
+    formula = binary_scale_formula(fans)
+    literal = ORIGINAL_BINARY_SCALES["LeNet"]
+    assert literal / formula == pytest.approx(1.01885, abs=1e-5)  # 1.9 % larger
+    assert binary_scale_formula([784, 289, 100]) == pytest.approx(literal, rel=1e-15)
+    assert binary_input_scale("LeNet", fans, "original") == literal
+    assert binary_input_scale("LeNet", fans, "formula") == formula
+
+
+def test_binary_literal_only_for_the_original_input_shape():
+    mnist_fans = kernel_fan_ins("Conv2", (28, 28, 1), 10)
+    assert binary_input_scale("Conv2", mnist_fans, "original") == binary_scale_formula(mnist_fans)
+    cifar_fans = kernel_fan_ins("LeNet", (32, 32, 3), 10)
+    assert binary_input_scale("LeNet", cifar_fans, "original") == binary_scale_formula(cifar_fans)
+
+
+def test_kernel_and_score_from_one_seed_are_independent():
+    """--seeding original shares a seed between kernel and score; draws must not correlate."""
+    kernel = SignedConstant(0.5, "he", seed=1234)((300, 100)).numpy()
+    score = ScoreUniform(seed=1234)((300, 100)).numpy()
+    assert abs(np.corrcoef(kernel.ravel(), score.ravel())[0, 1]) < 0.02
+
+
+def test_hidden_networks_xavier_and_standard_weight_statistics():
+    shape = (3, 3, 64, 128)  # fan_in 576, fan_out 1152
+    xavier = math.sqrt(2.0 / (576 + 1152))
+    normal = KaimingWeights("xavier_normal", fan_scale=0.5, seed=4)(shape).numpy()
+    assert abs(normal.std() / xavier - 1) < 0.01 and abs(normal.mean()) < 1e-3  # no fan scaling
+    signed = KaimingWeights("xavier_constant", p1=0.5, seed=5)(shape).numpy()
+    np.testing.assert_allclose(np.abs(signed), xavier, rtol=1e-6)
+    assert abs(float(np.mean(signed > 0)) - 0.5) < 0.01
+    standard = KaimingWeights("standard", seed=6)(shape).numpy()
+    bound = 1 / math.sqrt(576)
+    assert standard.min() >= -bound and standard.max() <= bound
+    assert abs(standard.std() / (bound / math.sqrt(3)) - 1) < 0.01
+    again = KaimingWeights("xavier_normal", seed=4)(shape).numpy()
+    np.testing.assert_array_equal(again, normal)  # seeded, and fan_scale ignored
