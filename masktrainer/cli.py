@@ -116,16 +116,6 @@ def _config_from_flags(fv: flags.FlagValues) -> RunConfig:
     return cfg
 
 
-def help_text() -> str:
-    fv = flags.FlagValues()
-    define_flags(fv)
-    return (
-        "usage: python -m masktrainer [--flag=value ...]\n\n"
-        "Train masks (or signs) over fixed random weights; see README.md.\n\n"
-        + fv.get_help(include_special_flags=False)
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     if len(argv) > 1 and argv[1] == "export":
@@ -133,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return export_main(argv[1:])
     if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
-        print(help_text())
+        from masktrainer.help import help_text
+
+        print(help_text(), end="")
         return 0
     try:
         command = parse_command(argv)

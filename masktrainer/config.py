@@ -48,56 +48,42 @@ def _schedules() -> tuple[str, ...]:
 
 SHARED_OPTIONS = (
     Option("nettype", str, "LeNet", "Architecture.", choices=_nettypes),
-    Option("traintype", str, "FreePruning",
-           "What trains: Baseline trains the kernels, the others the scores; Min* add the "
-           "penalty -mean(M(score)) per layer; EdgePopup keeps the top --keep_ratio of |score|; "
-           "SlotMachine picks one of --slots values; LaPerm re-permutes each unit's weights; "
-           "SupermaskSampling samples Bernoulli(sigmoid(score)) masks.",
-           choices=methods.train_types),
+    Option("traintype", str, "FreePruning", "What trains.", choices=methods.train_types),
     Option("seed", int, 0, "Run seed; 0 draws one (recorded in config.json).",
            minimum=0, maximum=2**31 - 2),
     Option("outputpath", str, "Outputs", "Root of the run directories."),
     Option("progress", str, "auto", "Keras progress bar (auto: only on a terminal); a line "
            "per epoch always.", choices=PROGRESS_MODES),
-    Option("initializer", str, None,
-           "Frozen-weight init. Self-pruning (default he): he, glorot, heconstant, binary, "
-           "normal (the original's unexposed N(0.1|0, 0.05)). EdgePopup (default "
-           "kaiming_normal): kaiming_normal, kaiming_uniform, signed_constant, "
-           "unsigned_constant. SupermaskSampling (default kaiming_normal): those, "
-           "xavier_normal, xavier_constant, standard. SlotMachine: slot_uniform.",
+    Option("initializer", str, None, "Frozen-weight init (self-pruning's normal is the "
+           "original's unexposed N(0.1|0, 0.05)); each method's choices:",
            choices=_initializers, group="recipe", required=True),
     Option("activation", str, "relu", "Hidden activation.", choices=HIDDEN_ACTIVATIONS,
            group="recipe"),
-    Option("batchsize", int, None, "Training mini-batch size (default 25; 128 EdgePopup/"
-           "SlotMachine/SupermaskSampling).", minimum=1, group="recipe", required=True),
-    Option("maxepochs", int, None, "Training epochs, 0: evaluate only (default 20; EdgePopup "
-           "and SupermaskSampling 100; SlotMachine the original schedule).", minimum=0,
+    Option("batchsize", int, None, "Training mini-batch size.", minimum=1, group="recipe",
+           required=True),
+    Option("maxepochs", int, None, "Training epochs, 0: evaluate only.", minimum=0,
            group="recipe", required=True),
     Option("p1", float, 0.5, "P(+) for heconstant/binary/signed_constant weights.",
            minimum=0.0, maximum=1.0, group="recipe"),
-    Option("lr", float, None, "Learning rate (default 0.001; EdgePopup 0.1; SlotMachine the "
-           "original's per-selection value; SupermaskSampling the original's per-net value).",
-           minimum=0.0, exclusive_minimum=True, group="recipe", required=True),
-    Option("optimizer", str, None, "Default: adam (self-pruning, LaPerm), sgd (EdgePopup, "
-           "SlotMachine, SupermaskSampling). sgd is PyTorch's: momentum buffer, L2 "
-           "--weight_decay added to the gradient.", choices=OPTIMIZERS, group="recipe",
-           required=True),
+    Option("lr", float, None, "Learning rate (Slot Machines: per selection and K, as the "
+           "original).", minimum=0.0, exclusive_minimum=True, group="recipe", required=True),
+    Option("optimizer", str, None, "sgd is PyTorch's: momentum buffer, L2 --weight_decay "
+           "added to the gradient.", choices=OPTIMIZERS, group="recipe", required=True),
     Option("momentum", float, None, "SGD momentum (default 0.9).", minimum=0.0, maximum=1.0,
            exclusive_maximum=True, group="recipe"),
-    Option("weight_decay", float, None, "L2 on the trained variables (the scores for "
-           "EdgePopup/SlotMachine). Default: 1e-4 EdgePopup, 0 SlotMachine (1e-4 for VGG19), "
-           "0 otherwise.", minimum=0.0, group="recipe", required=True),
-    Option("lr_schedule", str, None, "Per-epoch learning rate. Default: cosine (EdgePopup, "
-           "SupermaskSampling), multistep at 80 (SlotMachine VGG19), the notebook's (LaPerm), "
-           "constant otherwise.", choices=_schedules, group="recipe", required=True),
+    Option("weight_decay", float, None, "L2 on the trained variables (the scores, for the "
+           "score methods).", minimum=0.0, group="recipe", required=True),
+    Option("lr_schedule", str, None, "Per-epoch learning rate (SlotMachine VGG19: multistep "
+           "at 80; LaPerm: the notebook's).", choices=_schedules, group="recipe",
+           required=True),
     Option("lr_milestones", str, None, "Epochs where multistep multiplies the rate by 0.1, "
            "e.g. 80 or 60,120.", group="recipe"),
     Option("normalization", str, None,
-           "train_stats (default): all splits use training-split stats; per_set: the original "
+           "train_stats: all splits use training-split stats; per_set: the original "
            "(test set normalised with its own stats); LaPerm notebooks: scale01 (x/255), "
            "raw255 (the CIFAR notebooks' bug), mean_only (ResNet50).",
            choices=NORMALIZATIONS, group="data", required=True),
-    Option("dataset", str, None, "Data set. Default: mnist for LeNet, cifar10 for ConvN.",
+    Option("dataset", str, None, "Data set (the architecture's original).",
            choices=DATASETS, group="data", required=True),
     Option("data_source", str, "auto", "auto: tfds if --manual_dir, files if --data_dir, "
            "else embedded MNIST.", choices=DATA_SOURCES, group="data"),
@@ -114,8 +100,7 @@ SHARED_OPTIONS = (
            "Validation split: head (first --validation_size training images) or slot_machines "
            "(the original's index split: MNIST 50k/10k, CIFAR-10 45k/5k) or test (train on "
            "every training image and validate on the test set, as the LaPerm notebooks did: "
-           "selection on test). Default: slot_machines for SlotMachine on mnist/cifar10, head "
-           "otherwise.", choices=SPLITS, group="data", required=True),
+           "selection on test).", choices=SPLITS, group="data", required=True),
     Option("split_dir", str, None, "Folder with slot_machines_{mnist,cifar10}_permutation.npy "
            "(default: the packaged, checksum-verified copy).", group="data"),
     Option("width_mult", float, 1.0, "Width multiplier of Conv4Wide/Conv6Wide.", minimum=0.0,
@@ -145,7 +130,7 @@ OPTIONS: dict[str, Option] = {
 
 
 # -- resolution ------------------------------------------------------------------------------
-def _resolve(cfg: Any) -> None:
+def _resolve(cfg: RunConfig) -> None:
     given = dataclasses.asdict(cfg)
     for name, value in given.items():
         if value is not None:
@@ -164,7 +149,7 @@ def _resolve(cfg: Any) -> None:
     _check_shared_rules(cfg)
 
 
-def _check_foreign_options(cfg: Any, method: methods.Method) -> None:
+def _check_foreign_options(cfg: RunConfig, method: methods.Method) -> None:
     """The generic rule: a method's own option, set for another method, is an error."""
     for option in OPTIONS.values():
         owner = methods.owner_of(option.name)
@@ -177,7 +162,7 @@ def _check_foreign_options(cfg: Any, method: methods.Method) -> None:
                               f"(it applies to --traintype={types} only)")
 
 
-def _check_nettype(cfg: Any, method: methods.Method) -> None:
+def _check_nettype(cfg: RunConfig, method: methods.Method) -> None:
     if cfg.nettype in method.nettypes:
         return
     owner = next(m for m in methods.METHODS if cfg.nettype in m.nettypes)
@@ -188,7 +173,7 @@ def _check_nettype(cfg: Any, method: methods.Method) -> None:
                       f"--traintype={owner.train_types[0]}")
 
 
-def _check_lr_schedule(cfg: Any, method: methods.Method) -> None:
+def _check_lr_schedule(cfg: RunConfig, method: methods.Method) -> None:
     if cfg.lr_schedule in SHARED_SCHEDULES or cfg.lr_schedule in method.lr_schedules:
         return
     owner = next(m for m in methods.METHODS if cfg.lr_schedule in m.lr_schedules)
@@ -196,7 +181,7 @@ def _check_lr_schedule(cfg: Any, method: methods.Method) -> None:
                       f"(--traintype={owner.train_types[0]} only)")
 
 
-def _check_shared_rules(cfg: Any) -> None:
+def _check_shared_rules(cfg: RunConfig) -> None:
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
     if cfg.resnet_quirks and cfg.nettype != "ResNet":
@@ -208,7 +193,7 @@ def _check_shared_rules(cfg: Any) -> None:
     _check_data_flags(cfg)
 
 
-def _check_optimizer(cfg: Any) -> None:
+def _check_optimizer(cfg: RunConfig) -> None:
     if cfg.optimizer == "adam" and cfg.momentum is not None:
         raise ConfigError("--momentum applies to --optimizer=sgd only")
     if cfg.weight_decay > 0 and cfg.optimizer == "adam":
@@ -221,7 +206,7 @@ def _check_optimizer(cfg: Any) -> None:
         raise ConfigError("--lr_milestones applies to --lr_schedule=multistep only")
 
 
-def _check_split(cfg: Any) -> None:
+def _check_split(cfg: RunConfig) -> None:
     default_size = OPTIONS["validation_size"].default
     if cfg.split == "slot_machines":
         if cfg.dataset not in SPLIT_DATASETS:
@@ -240,7 +225,7 @@ def _check_split(cfg: Any) -> None:
         raise ConfigError("--validation_size does not apply to --split=test (no images held out)")
 
 
-def _check_data_flags(cfg: Any) -> None:
+def _check_data_flags(cfg: RunConfig) -> None:
     if cfg.data_source == "embedded" and cfg.dataset != "mnist":
         raise ConfigError(
             f"--data_source=embedded only ships mnist; give --data_dir for {cfg.dataset}"
@@ -260,65 +245,60 @@ def _check_data_flags(cfg: Any) -> None:
 
 
 # -- the record --------------------------------------------------------------------------------
-def _method(self) -> str:
-    """config.json's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
-    return methods.method_of(self).kind(self)
-
-
-def _architecture(self) -> str:
-    """The registry name of the network (Slot Machines' ConvN use valid padding)."""
-    return methods.method_of(self).architecture(self)
-
-
-def _train_weights(self) -> bool:
-    return methods.method_of(self).trainable(self)[0]
-
-
-def _train_scores(self) -> bool:
-    return methods.method_of(self).trainable(self)[1]
-
-
-def _alpha(self) -> float:
-    return methods.method_of(self).alpha(self)
-
-
-def _to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)
-
-
-def _to_json(self) -> str:
-    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-
-def _from_dict(cls, values: dict[str, Any]) -> Any:
-    unknown = sorted(set(values) - set(OPTIONS))
-    if unknown:
-        raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
-    return cls(**values)
-
-
-def _replace(self, **changes: Any) -> Any:
-    """A new, resolved RunConfig with ``changes`` applied to this one's values."""
-    return dataclasses.replace(self, **changes)
-
-
-RunConfig = dataclasses.make_dataclass(
-    "RunConfig",
+_Fields = dataclasses.make_dataclass(
+    "_Fields",
     [(o.name, o.annotation, dataclasses.field(default=o.default)) for o in OPTIONS.values()],
     frozen=True,
-    namespace={
-        "__doc__": "Everything that defines a run; unset (None) fields take the method's recipe."
-                   "\n\nFields: " + ", ".join(OPTIONS) + ".",
-        "__module__": __name__,
-        "__post_init__": _resolve,
-        "method": property(_method),
-        "architecture": property(_architecture),
-        "train_weights": property(_train_weights),
-        "train_scores": property(_train_scores),
-        "alpha": property(_alpha),
-        "to_dict": _to_dict,
-        "to_json": _to_json,
-        "from_dict": classmethod(_from_dict),
-        "replace": _replace,
-    },
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig(_Fields):
+    """Everything that defines a run: one field per option (:data:`OPTIONS`).
+
+    Unset (``None``) fields take the chosen method's recipe on creation, and
+    every value and combination is checked (:class:`ConfigError`).
+    """
+
+    def __post_init__(self) -> None:
+        _resolve(self)
+
+    @property
+    def method(self) -> str:
+        """config.json's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
+        return methods.method_of(self).kind(self)
+
+    @property
+    def architecture(self) -> str:
+        """The registry name of the network (Slot Machines' ConvN use valid padding)."""
+        return methods.method_of(self).architecture(self)
+
+    @property
+    def train_weights(self) -> bool:
+        return methods.method_of(self).trainable(self)[0]
+
+    @property
+    def train_scores(self) -> bool:
+        return methods.method_of(self).trainable(self)[1]
+
+    @property
+    def alpha(self) -> float:
+        """The Min* penalty coefficient (0 for every other train type)."""
+        return methods.method_of(self).alpha(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunConfig:
+        unknown = sorted(set(values) - set(OPTIONS))
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A new, resolved RunConfig with ``changes`` applied to this one's values."""
+        return dataclasses.replace(self, **changes)

@@ -35,6 +35,7 @@ class Method:
 
     key: ClassVar[str]  # recorded as config.json's "method"
     title: ClassVar[str]  # "edge-popup (Ramanujan et al. 2020)"
+    summary: ClassVar[str] = ""  # what trains, for --help
     train_types: ClassVar[tuple[str, ...]]  # --traintype values
     position: ClassVar[int] = 100  # order in --traintype and --help
     options: ClassVar[tuple[Option, ...]] = ()  # the flags this method owns

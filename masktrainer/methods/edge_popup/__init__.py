@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 class EdgePopup(Method):
     key = "edge_popup"
     title = "edge-popup (Ramanujan et al. 2020)"
+    summary = "keeps the top --keep_ratio of |score| per layer"
     train_types = ("EdgePopup",)
     position = 20
     initializers = ("kaiming_normal", "kaiming_uniform", "signed_constant", "unsigned_constant")

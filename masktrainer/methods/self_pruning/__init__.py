@@ -45,6 +45,8 @@ def default_masktype(traintype: str) -> str:
 class SelfPruning(Method):
     key = "self_pruning"
     title = "self-pruning and sign flipping (Ivan & Florian 2020)"
+    summary = ("a score per weight, w * M(score) (Baseline trains the kernels instead); Min* add "
+               "-mean(M(score)) per layer")
     train_types = tuple(TRAIN_TYPES)
     position = 10
     initializers = TF1_INITS

@@ -41,6 +41,7 @@ SLOT_DEFAULT_BASE_EPOCHS = 140
 class SlotMachines(Method):
     key = "slot_machines"
     title = "Slot Machines (Aladago & Torresani 2021)"
+    summary = "picks one of --slots fixed random values per connection"
     train_types = ("SlotMachine",)
     position = 30
     initializers = ("slot_uniform",)

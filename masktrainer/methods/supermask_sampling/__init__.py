@@ -44,6 +44,7 @@ DEFAULT_SAMPLE_LR = 200.0
 class SupermaskSampling(Method):
     key = "supermask_sampling"
     title = "supermask sampling (Zhou et al. 2019)"
+    summary = "samples Bernoulli(sigmoid(score)) masks at every step"
     train_types = ("SupermaskSampling",)
     position = 50
     initializers = HIDDEN_NETWORKS_INITS

@@ -72,6 +72,7 @@ def laperm_learning_rate(schedule: str, lr: float, epoch: int) -> float:
 class TrainByReconnect(Method):
     key = "laperm"
     title = "LaPerm / Train-by-Reconnect (Qiu & Suda 2020)"
+    summary = "re-permutes each unit's initial weights every --sync_period steps"
     train_types = ("LaPerm",)
     position = 40
     initializers = ("notebook",)
