@@ -95,7 +95,7 @@ def test_factory_initialisers_and_keras_round_trip(tmp_path):
     np.testing.assert_allclose(np.abs(conv.kernel.numpy()), sigma, rtol=1e-6)
     default = build_network("LeNet", (28, 28, 1), 10, SupermaskLayers())
     scores = default.get_layer("dense_1").score.numpy()
-    assert np.abs(scores).max() <= 1 / np.sqrt(784) and scores.std() > 0
+    assert np.abs(scores).max() <= np.float32(1 / np.sqrt(784)) and scores.std() > 0
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.RandomState(1).rand(4, 8, 8, 3).astype(np.float32)
