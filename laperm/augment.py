@@ -28,20 +28,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from laperm.models import MODEL_NAMES
+from laperm.names import AUGMENTATION_SETTINGS, MODEL_NAMES, NOT_AUGMENTED
 
 FILL_MODE = "nearest"
 _MAX_SEED = 2**31 - 1
 
-# name -> (rotation in degrees, zoom fraction, shift fraction, horizontal flip)
-_SETTINGS: dict[str, tuple[float, float, float, bool]] = {
-    "Conv7": (10.0, 0.10, 0.10, False),
-    "Conv2": (15.0, 0.0, 0.10, True),
-    "Conv4": (15.0, 0.0, 0.10, True),
-    "Conv13": (15.0, 0.0, 0.10, True),
-    "ResNet50": (0.0, 0.0, 0.10, True),
-}
-_NO_AUGMENTATION = ("F1", "F2")
+
 
 
 def augmentation(name: str, seed: int | None = None) -> keras.Sequential | None:
@@ -55,14 +47,14 @@ def augmentation(name: str, seed: int | None = None) -> keras.Sequential | None:
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown LaPerm model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    if name in _NO_AUGMENTATION:
+    if name in NOT_AUGMENTED:
         return None
     rng = None if seed is None else np.random.RandomState(seed)
 
     def next_seed() -> int | None:
         return None if rng is None else int(rng.randint(0, _MAX_SEED))
 
-    degrees, zoom, shift, flip = _SETTINGS[name]
+    degrees, zoom, shift, flip = AUGMENTATION_SETTINGS[name]
     layers: list[keras.layers.Layer] = []
     if degrees:
         layers.append(

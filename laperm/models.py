@@ -19,8 +19,8 @@ from typing import Callable
 import keras
 import numpy as np
 
-MODEL_NAMES = ("F1", "F2", "Conv7", "Conv2", "Conv4", "Conv13", "ResNet50")
-MNIST_MODELS = ("F1", "F2", "Conv7")
+from laperm.names import MNIST_MODELS, MODEL_NAMES
+
 WEIGHT_DECAY = 1e-4  # L2 factor of F2, the CIFAR Conv nets and the ResNet
 _MAX_SEED = 2**31 - 1
 

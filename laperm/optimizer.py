@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 
 from laperm.layout import row_shape
+from laperm.names import TIE_BREAKS
 from laperm.rows import reconnect, sorted_rows
 from laperm.schedules import deserialize_sync_period, serialize_sync_period
 
@@ -75,9 +76,10 @@ class LaPerm(keras.optimizers.Optimizer):
             (see :mod:`laperm.schedules`; a callable of the epoch needs
             ``steps_per_epoch``).
         skip_bias: leave biases to the inner optimizer (never permuted).
-        tie_break: "random" (default: equal weights are ranked in a random order
-            drawn from ``seed`` and the step, like the original's unstable sort but
-            reproducible) or "position" (stable sort).
+        tie_break: "position" (default: equal weights are ranked by position, which
+            is what the original's ``tf.argsort(stable=False)`` does in practice on
+            CPU) or "random" (a random order drawn from ``seed`` and the step, which
+            does not hand the larger values to the later positions of a tied row).
         skip_bn: leave BatchNormalization gamma/beta to the inner optimizer.
         roles: optional ``{variable.path: "weight" | "bias" | "bn"}`` (e.g. from
             :func:`roles_from_model`); variables not listed use :func:`default_role`.
@@ -89,7 +91,7 @@ class LaPerm(keras.optimizers.Optimizer):
         sync_period: int | Callable = 250,
         skip_bias: bool = True,
         skip_bn: bool = True,
-        tie_break: str = "random",
+        tie_break: str = "position",
         seed: int = 0,
         roles: dict[str, str] | None = None,
         name: str | None = None,
@@ -108,8 +110,8 @@ class LaPerm(keras.optimizers.Optimizer):
             isinstance(sync_period, int) and sync_period < 1
         ):
             raise ValueError(f"sync_period must be an integer >= 1 or a schedule, got {sync_period!r}")
-        if tie_break not in ("random", "position"):
-            raise ValueError(f"tie_break must be 'random' or 'position', got {tie_break!r}")
+        if tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
         self.tie_break = tie_break
         self.seed = int(seed)
         self.inner_optimizer = inner_optimizer

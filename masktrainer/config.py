@@ -15,14 +15,15 @@ import dataclasses
 import json
 from typing import Any
 
+from laperm.names import MODEL_NAMES as NOTEBOOK_MODELS
 from masktrainer import methods
-from masktrainer.data.preprocessing import NORMALIZATIONS
+from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS, NORMALIZATIONS
 from masktrainer.data.sources import DATA_SOURCES, DATASETS
 from masktrainer.data.splits import SPLIT_DATASETS, SPLITS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import all_lr_schedules
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
-from masktrainer.nn.names import HIDDEN_ACTIVATIONS
+from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
 from masktrainer.run.schedules import SHARED_SCHEDULES, parse_milestones
 
@@ -81,8 +82,15 @@ SHARED_OPTIONS = (
     Option("normalization", str, None,
            "train_stats: all splits use training-split stats; per_set: the original "
            "(test set normalised with its own stats); LaPerm notebooks: scale01 (x/255), "
-           "raw255 (the CIFAR notebooks' bug), mean_only (ResNet50).",
+           "raw255 (the CIFAR notebooks' bug), mean_only (ResNet50); the originals' fixed "
+           "constants: hidden_networks (edge-popup, supermask sampling: MNIST 0.1307/0.3081, "
+           "CIFAR-10 per channel), slot_machines (MNIST [0, 1], CIFAR-10 per channel).",
            choices=NORMALIZATIONS, group="data", required=True),
+    Option("augment", str, None, "Training-time augmentation: flip (Slot Machines' CIFAR-10), "
+           "crop_flip (edge-popup's CIFAR-10: pad 4, random crop, flip), shift_flip (the "
+           "self-pruning ResNet20's 10 % shifts and flips), notebook (the LaPerm notebook's "
+           "rotation/zoom/shift/flip of --nettype).", choices=AUGMENTATIONS, group="data",
+           required=True),
     Option("dataset", str, None, "Data set (the architecture's original).",
            choices=DATASETS, group="data", required=True),
     Option("data_source", str, "auto", "auto: tfds if --manual_dir, files if --data_dir, "
@@ -242,6 +250,13 @@ def _check_data_flags(cfg: RunConfig) -> None:
         raise ConfigError("give either --data_dir (raw files) or --manual_dir (tfds), not both")
     if cfg.data_source == "files" and not cfg.data_dir and cfg.dataset != "mnist":
         raise ConfigError(f"--data_source=files needs --data_dir for {cfg.dataset}")
+    if cfg.augment == "notebook" and cfg.nettype not in NOTEBOOK_MODELS:
+        raise ConfigError(f"--augment=notebook exists for the LaPerm notebook models "
+                          f"({', '.join(NOTEBOOK_MODELS)}), not --nettype={cfg.nettype}")
+    fixed = FIXED_NORMALIZATIONS.get(cfg.normalization)
+    if fixed is not None and cfg.dataset not in fixed:
+        raise ConfigError(f"--normalization={cfg.normalization} has constants for "
+                          f"{' and '.join(fixed)} only (got --dataset={cfg.dataset})")
 
 
 # -- the record --------------------------------------------------------------------------------

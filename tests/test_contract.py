@@ -53,8 +53,8 @@ def _stop_after_epoch_1(line: str) -> None:
 
 def test_every_method_is_registered():
     assert list(METHODS) == ["self_pruning", "edge_popup", "slot_machines", "laperm",
-                             "supermask_sampling"]
-    assert len(methods.train_types()) == len(set(methods.train_types())) == 9
+                             "supermask_sampling", "dense_baseline"]
+    assert len(methods.train_types()) == len(set(methods.train_types())) == 10
 
 
 @pytest.mark.parametrize("key", list(METHODS))

@@ -56,18 +56,62 @@ def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return out
 
 
+# The originals' fixed constants, applied after x/255: dataset -> (mean, std) per channel.
+# hidden_networks: edge-popup and supermask sampling (data/{mnist,cifar}.py of hidden-networks);
+# slot_machines: dataset_utils.py of Slot Machines (MNIST: ToTensor only, i.e. [0, 1]).
+FIXED_NORMALIZATIONS: dict[str, dict[str, tuple[tuple[float, ...], tuple[float, ...]]]] = {
+    "hidden_networks": {
+        "mnist": ((0.1307,), (0.3081,)),
+        "cifar10": ((0.491, 0.482, 0.447), (0.247, 0.243, 0.262)),
+    },
+    "slot_machines": {
+        "mnist": ((0.0,), (1.0,)),
+        "cifar10": ((0.4914, 0.4822, 0.4465), (0.247, 0.243, 0.261)),
+    },
+}
 # Modes that never look at the test set's statistics; "per_set" is handled apart.
-SIMPLE_NORMALIZATIONS = ("train_stats", "scale01", "raw255", "mean_only")
-NORMALIZATIONS = ("train_stats", "per_set", "scale01", "raw255", "mean_only")
+SIMPLE_NORMALIZATIONS = ("train_stats", "scale01", "raw255", "mean_only", *FIXED_NORMALIZATIONS)
+NORMALIZATIONS = ("train_stats", "per_set", "scale01", "raw255", "mean_only",
+                  *FIXED_NORMALIZATIONS)
 
 
-def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
+def fixed_constants(normalization: str, dataset: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(mean, std) float32 per channel of a fixed-constant mode, None for a fitted mode.
+
+    Raises ValueError for a fixed mode without constants for ``dataset``.
+    """
+    table = FIXED_NORMALIZATIONS.get(normalization)
+    if table is None:
+        return None
+    if dataset not in table:
+        raise ValueError(f"normalization {normalization!r} has constants for "
+                         f"{' and '.join(table)} only, not {dataset!r}")
+    mean, std = table[dataset]
+    return np.asarray(mean, np.float32), np.asarray(std, np.float32)
+
+
+def normalized_black(normalization: str, dataset: str) -> tuple[float, ...] | None:
+    """What a raw 0 pixel becomes per channel under a fixed mode (padding value of a crop)."""
+    constants = fixed_constants(normalization, dataset)
+    if constants is None:
+        return None
+    mean, std = constants
+    return tuple(float(v) for v in (np.float32(0.0) - mean) / std)
+
+
+def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray],
+                      dataset: str = "") -> list[np.ndarray]:
     """Apply a mode fitted on ``fit_on`` (already /255) to every array (already /255).
 
     train_stats: per-pixel mean and global std; scale01: /255 only (LaPerm MNIST);
     raw255: raw 0-255 pixels (the LaPerm CIFAR notebooks' normalisation bug);
-    mean_only: /255 minus the per-pixel mean (LaPerm ResNet).
+    mean_only: /255 minus the per-pixel mean (LaPerm ResNet); hidden_networks and
+    slot_machines: the originals' fixed per-channel constants of ``dataset``.
     """
+    constants = fixed_constants(normalization, dataset)
+    if constants is not None:
+        mean, std = constants
+        return [(a - mean) / std for a in arrays]
     if normalization == "train_stats":
         mean, std = _stats(fit_on)
         return [_normalise(a, mean, std) for a in arrays]
@@ -109,7 +153,7 @@ def prepare(
         x_test = _normalise(x_test, *_stats(x_test))
     else:
         x_train_all, x_test = _simple_normalise(
-            normalization, x_train_all[validation_size:], [x_train_all, x_test]
+            normalization, x_train_all[validation_size:], [x_train_all, x_test], raw.dataset
         )
     if input_scale != 1.0:
         x_train_all *= np.float32(input_scale)
@@ -143,7 +187,8 @@ def _prepare_indexed(
         x_train, x_val = _normalise(x_train, mean, std), _normalise(x_val, mean, std)
         x_test = _normalise(x_test, *_stats(x_test))
     else:
-        x_train, x_val, x_test = _simple_normalise(normalization, x_train, [x_train, x_val, x_test])
+        x_train, x_val, x_test = _simple_normalise(normalization, x_train,
+                                                   [x_train, x_val, x_test], raw.dataset)
     if input_scale != 1.0:
         x_train, x_val, x_test = (x * np.float32(input_scale) for x in (x_train, x_val, x_test))
     return Splits(

@@ -69,6 +69,7 @@ class RawData:
     y_test: np.ndarray
     num_classes: int
     source: str  # human-readable origin, recorded in the run directory
+    dataset: str = ""  # mnist, fashion_mnist, cifar10 (the fixed normalisations need it)
 
 
 def sha256_of(path: Path) -> str:
@@ -119,6 +120,7 @@ def _load_idx_dir(folder: Path, dataset: str, source: str) -> RawData:
         arrays["test_labels"].astype(np.int64),
         10,
         source,
+        dataset,
     )
 
 
@@ -164,7 +166,8 @@ def load_from_files(dataset: str, data_dir: str | os.PathLike) -> RawData:
         parts = [_read_cifar_bin(folder / name) for name in names]
         x_train = np.concatenate([p[0] for p in parts[:5]])
         y_train = np.concatenate([p[1] for p in parts[:5]])
-        return RawData(x_train, y_train, *parts[5], 10, f"CIFAR-10 binary batches in {folder}")
+        return RawData(x_train, y_train, *parts[5], 10, f"CIFAR-10 binary batches in {folder}",
+                       dataset)
     raise DataError(f"unknown dataset {dataset!r}")
 
 
@@ -205,6 +208,7 @@ def load_from_tfds(
         y_test.astype(np.int64),
         int(info.features["label"].num_classes),
         f"tensorflow-datasets {dataset} {info.version}",
+        dataset,
     )
 
 

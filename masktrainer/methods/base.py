@@ -46,6 +46,8 @@ class Method:
     label: ClassVar[str] = ""  # how errors name its own models and schedules ("LaPerm notebook")
     keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
     metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
+    loss_over_batches: ClassVar[bool] = False  # evaluation loss: mean over batches (not samples)
+    train_subset_size: ClassVar[int | None] = None  # also evaluate a random training subset
 
     # -- configuration (no TensorFlow) ---------------------------------------------------
     def accepts(self, option: str) -> bool:
@@ -58,11 +60,20 @@ class Method:
         self.defaults(draft)
         draft.put("split", "head")
         draft.put("normalization", "train_stats")
+        draft.put("augment", "none")
         if draft.optimizer == "sgd":
             draft.put("momentum", 0.9)
 
     def default_dataset(self, nettype: str) -> str:
         return original_dataset(nettype)
+
+    def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Fill the settings a run directory of an earlier version lacks with the values that
+        reproduce what that version did (``--augment``: ResNet20 had its shifts and flips)."""
+        if "augment" not in values:
+            values = {**values, "augment": "shift_flip" if values.get("nettype") == "ResNet"
+                      else "none"}
+        return values
 
     def defaults(self, draft: Draft) -> None:
         """Put the method's recipe into the unset settings (``draft.put`` keeps given values)."""
@@ -77,6 +88,14 @@ class Method:
     def architecture(self, cfg: RunConfig) -> str:
         """The registry name of the network this run builds."""
         return cfg.nettype
+
+    def batchnorm(self, cfg: RunConfig) -> bool | None:
+        """Non-affine BN after every conv of a stack (None: the architecture's own choice)."""
+        return None
+
+    def affine_batchnorm(self, cfg: RunConfig) -> bool:
+        """Whether hidden-networks' ResNets learn their BN (only the learned-weights baselines)."""
+        return False
 
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
         """(weights trainable, scores trainable)."""
@@ -121,6 +140,8 @@ class Method:
             self.architecture(cfg), input_shape, num_classes, self.layers(cfg), run_seed,
             activation=cfg.activation, seeding=cfg.seeding, width_mult=cfg.width_mult,
             resnet_quirks=cfg.resnet_quirks, name=f"{name}_{cfg.traintype}",
+            augmentation=training_augmentation(cfg, run_seed), batchnorm=self.batchnorm(cfg),
+            affine_batchnorm=self.affine_batchnorm(cfg),
         )
 
     def make_optimizer(self, cfg: RunConfig, run_seed: int) -> keras.optimizers.Optimizer:
@@ -142,6 +163,15 @@ class Method:
     def input_scale(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int) -> float:
         """A factor on every input pixel (self-pruning's ``binary`` weights)."""
         return 1.0
+
+
+def training_augmentation(cfg: RunConfig, run_seed: int):
+    """The run's ``--augment`` layers (None for ``none``), padding crops with a black pixel."""
+    from masktrainer.data.preprocessing import normalized_black
+    from masktrainer.nn.augment import augmentation
+
+    return augmentation(cfg.augment, nettype=cfg.nettype, seed=run_seed,
+                        fill=normalized_black(cfg.normalization, cfg.dataset))
 
 
 def group_root(cfg: RunConfig) -> Path:

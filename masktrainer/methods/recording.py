@@ -53,6 +53,10 @@ class Recorder:
     def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
         return {"final_weights.npz": S.plain_kernel_arrays(model)}
 
+    def epoch_arrays(self, model: keras.Model, epoch: int) -> dict[str, dict[str, np.ndarray]]:
+        """Arrays to keep from the end of ``epoch`` (file name below the run -> arrays)."""
+        return {}
+
     def summary(self, metrics: dict[str, Any]) -> str:
         return ""
 

@@ -91,7 +91,9 @@ WIDE_ARCHITECTURES = ("Conv4Wide", "Conv6Wide")  # --width_mult scales these
 # The --nettype names of the shared architectures ("ResNet" is ResNet20, nn.resnet20;
 # the Slot* entries above are Slot Machines' own variants, chosen by that method).
 NETTYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
-            "ResNet")
+            "ResNet", "cResNet18")
+# hidden-networks' ResNets (masktrainer.nn.resnets): built from a spec, not an Architecture.
+RESNET_NETTYPES = ("cResNet18",)
 MNIST_ARCHITECTURES = ("LeNet",)  # the data set each was used with; the rest: CIFAR-10
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
@@ -15,6 +16,7 @@ import keras
 from masktrainer.nn.architectures import POOL, Architecture, get_architecture
 from masktrainer.nn.layer_factory import LayerFactory
 from masktrainer.nn.resnet20 import build_resnet20
+from masktrainer.nn.resnets import RESNETS, build_resnet
 from masktrainer.nn.seeds import LayerSeeds, layer_seeds
 
 
@@ -26,8 +28,9 @@ def build_network(
     activation: str = "relu",
     seeds: Sequence[LayerSeeds] | None = None,
     name: str | None = None,
+    augmentation: keras.layers.Layer | None = None,
 ) -> keras.Model:
-    """Functional model: convs -> flatten -> hidden dense -> softmax output."""
+    """Functional model: (augmentation ->) convs -> flatten -> hidden dense -> softmax output."""
     if isinstance(arch, str):
         arch = get_architecture(arch)
     if seeds is not None and len(seeds) != arch.n_masked:
@@ -38,7 +41,7 @@ def build_network(
         return next(seed_iter) if seed_iter is not None else None
 
     inputs = keras.Input(shape=tuple(input_shape), name="input")
-    x = inputs
+    x = inputs if augmentation is None else augmentation(inputs)
     n_conv = n_pool = 0
     paddings = arch.paddings
     for entry in arch.conv:
@@ -97,12 +100,24 @@ def build_architecture(
     width_mult: float = 1.0,
     resnet_quirks: bool = False,
     name: str | None = None,
+    augmentation: keras.layers.Layer | None = None,
+    batchnorm: bool | None = None,
+    affine_batchnorm: bool = False,
 ) -> keras.Model:
-    """The shared architecture ``nettype`` (a stack, or ``ResNet`` = ResNet20) with seeded layers."""
+    """The shared architecture ``nettype`` (a stack, or ``ResNet`` = ResNet20) with seeded layers,
+    ``augmentation`` (training only) right after the input; ``batchnorm`` overrides whether a
+    stack has non-affine BN after its convs; ``affine_batchnorm`` makes hidden-networks' ResNets'
+    BN learned (the dense baselines) instead of non-affine."""
+    if nettype in RESNETS:
+        return build_resnet(nettype, input_shape, num_classes, layers, run_seed,
+                            affine_batchnorm=affine_batchnorm, augmentation=augmentation,
+                            model_name=name)
     if nettype == "ResNet":
         return build_resnet20(input_shape, num_classes, layers, run_seed, quirks=resnet_quirks,
-                              name=name or "ResNet20")
+                              augmentation=augmentation, name=name or "ResNet20")
     arch = get_architecture(nettype, width_mult)
+    if batchnorm is not None:
+        arch = dataclasses.replace(arch, batchnorm=batchnorm)
     seeds = layer_seeds(run_seed, len(arch.conv), arch.conv_positions, len(arch.dense) + 1, seeding)
     return build_network(arch, input_shape, num_classes, layers, activation=activation,
-                         seeds=seeds, name=name)
+                         seeds=seeds, name=name, augmentation=augmentation)

@@ -40,6 +40,12 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def stateless_seed(seed: int | None, stream: int) -> tf.Tensor:
+    """The stateless seed pair ``(seed, stream)``; a fresh random seed when ``seed`` is None."""
+    seed = secrets.randbelow(2**31 - 1) if seed is None else seed
+    return tf.constant([seed, stream], dtype=tf.int64)
+
+
 class SeededInitializer(keras.initializers.Initializer):
     """Base class: stores ``seed`` and turns it into a stateless seed pair.
 
@@ -56,8 +62,7 @@ class SeededInitializer(keras.initializers.Initializer):
         self.seed = None if seed is None else int(seed)
 
     def _stateless_seed(self) -> tf.Tensor:
-        seed = secrets.randbelow(2**31 - 1) if self.seed is None else self.seed
-        return tf.constant([seed, self.stream], dtype=tf.int64)
+        return stateless_seed(self.seed, self.stream)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}

@@ -16,3 +16,5 @@ HIDDEN_NETWORKS_INITS = ("kaiming_normal", "kaiming_uniform", "signed_constant",
                          "unsigned_constant", "xavier_normal", "xavier_constant", "standard")
 # The hidden-networks kinds whose scale uses the fan, so that --scale_fan changes them.
 FAN_SCALED_INITS = ("kaiming_normal", "signed_constant", "unsigned_constant")
+# --augment: the originals' training-time augmentations (masktrainer.nn.augment).
+AUGMENTATIONS = ("none", "flip", "crop_flip", "shift_flip", "notebook")

@@ -2,7 +2,8 @@
 
 Written once against the :class:`~masktrainer.nn.layer_factory.LayerFactory` protocol:
 21 masked convolutions and one masked dense layer, ordinary (trainable) Keras
-BatchNormalization, shift/flip augmentation as preprocessing layers in front.
+BatchNormalization; its shift/flip augmentation (``--augment shift_flip``, the
+default for this net) goes in front.
 
 ``quirks=True`` reproduces the original code: each ReLU conv applies its own
 ReLU *before* BN and again after it (conv -> ReLU -> BN -> ReLU), the output
@@ -34,24 +35,13 @@ def resnet_seeds(run_seed: int, quirks: bool) -> Iterator[LayerSeeds]:
         yield LayerSeeds(int(kernel), int(score))
 
 
-def augmentation(seed: int) -> keras.Sequential:
-    """The original's ImageDataGenerator: shifts of 10 % and horizontal flips."""
-    return keras.Sequential(
-        [
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
-            keras.layers.RandomFlip("horizontal", seed=seed + 1),
-        ],
-        name="augmentation",
-    )
-
-
 def build_resnet20(
     input_shape: Sequence[int],
     num_classes: int,
     layers: LayerFactory,
     run_seed: int,
     quirks: bool = False,
-    augment: bool = True,
+    augmentation: keras.layers.Layer | None = None,
     name: str = "ResNet20",
 ) -> keras.Model:
     seeds = resnet_seeds(run_seed, quirks)
@@ -70,7 +60,7 @@ def build_resnet20(
         return x
 
     inputs = keras.Input(shape=tuple(input_shape), name="input")
-    x = augmentation(run_seed)(inputs) if augment else inputs
+    x = inputs if augmentation is None else augmentation(inputs)
     x = block_layer(x, 16)
     filters = 16
     for stack in range(3):

@@ -75,8 +75,10 @@ def metric_state(model: keras.Model) -> list[list[float]]:
 
 
 def set_metric_state(model: keras.Model, values: list[list[float]]) -> None:
+    """Put back saved accumulators; a run of an earlier version saved fewer (loss and accuracy
+    only), and the metrics added since start from zero for the rest of that epoch."""
     variables = [v for m in model.metrics for v in m.variables]
-    if len(variables) != len(values):
+    if len(variables) < len(values):
         raise RuntimeError(f"{len(values)} saved metric accumulators for {len(variables)} metrics")
     for variable, value in zip(variables, values):
         variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))

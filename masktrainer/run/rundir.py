@@ -25,11 +25,17 @@ BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed",
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:
-    """The RunConfig fields of a run's config.json (its bookkeeping entries dropped)."""
+    """The RunConfig fields of a run's config.json: its bookkeeping entries dropped, and the
+    settings an earlier version did not record filled with what that version did."""
     from masktrainer import methods
 
     extra = {key for method in methods.METHODS for key in method.metadata_keys}
-    return {k: v for k, v in config.items() if k not in BOOKKEEPING_KEYS and k not in extra}
+    values = {k: v for k, v in config.items() if k not in BOOKKEEPING_KEYS and k not in extra}
+    try:
+        method = methods.get_method(values.get("traintype"))
+    except ValueError:  # RunConfig names the bad train type
+        return values
+    return method.upgrade_config(values)
 
 
 def writable_target(path: str | os.PathLike) -> bool:
@@ -120,6 +126,7 @@ class RunDirectory:
     def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
         """An uncompressed .npz of plain numeric arrays (loads with allow_pickle=False)."""
         target = self.path / name
+        target.parent.mkdir(exist_ok=True)  # e.g. selections/ of Slot Machines
         tmp = self.path / (name + ".tmp.npz")
         np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
         os.replace(tmp, target)

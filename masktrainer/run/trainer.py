@@ -36,6 +36,7 @@ from masktrainer.run.checkpoints import (
     resume_state,
     truncate_metrics,
 )
+from masktrainer.run.evaluation import EpochEvaluator, best_epoch, compile_metrics
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
     TensorBoardLog,
@@ -82,6 +83,7 @@ class Trainer:
         self.prepared = self.method.prepare(cfg)  # read and check before anything is written
         check_runtime(cfg)  # e.g. --mixed_precision without a GPU
         self.data = data if data is not None else load_data(cfg)
+        self.evaluator = EpochEvaluator(cfg, self.method, self.data, self.run_seed)
 
     # -- pieces ----------------------------------------------------------------
     def build(self) -> keras.Model:
@@ -94,7 +96,7 @@ class Trainer:
             model.compile(
                 optimizer=self.method.make_optimizer(cfg, self.run_seed),
                 loss=keras.losses.CategoricalCrossentropy(),
-                metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                metrics=compile_metrics(self.method),
                 jit_compile=JIT[cfg.jit_compile],
             )
         return model
@@ -105,10 +107,6 @@ class Trainer:
         if self.cfg.progress == "auto" and sys.stdout.isatty():
             return 1
         return 0
-
-    def _evaluate(self, model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        result = model.evaluate(x, y, batch_size=self.cfg.eval_batchsize, verbose=0, return_dict=True)
-        return float(result["loss"]), float(result["accuracy"])
 
     def _epoch_line(self, epoch: int, metrics: dict[str, Any], extra: str, seconds: float) -> str:
         e = epoch
@@ -132,9 +130,16 @@ class Trainer:
         metrics["epochSeconds"].append(round(seconds, 3))
         return self.recorder.describe(measured)
 
+    def _save_epoch_arrays(self, run: RunDirectory, model: keras.Model, epoch: int) -> None:
+        for name, arrays in self.recorder.epoch_arrays(model, epoch).items():
+            run.save_arrays(name, arrays)
+
+    @property
+    def _flat_keys(self) -> tuple[str, ...]:
+        return CORE_KEYS + self.evaluator.series + self.recorder.flat_keys
+
     def _write(self, run: RunDirectory, metrics: dict[str, Any]) -> None:
-        run.write_metrics(metrics, CORE_KEYS + self.recorder.flat_keys,
-                          self.recorder.per_layer_fields())
+        run.write_metrics(metrics, self._flat_keys, self.recorder.per_layer_fields())
 
     def _describe_run(self) -> str:
         cfg = self.cfg
@@ -171,20 +176,18 @@ class Trainer:
             f"({self.strategy.num_replicas_in_sync} replica(s)); "
             f"train/val/test {len(data.x_train)}/{len(data.x_val)}/{len(data.x_test)}"
         )
-        series = (*CORE_KEYS, *self.recorder.flat_keys, *self.recorder.per_layer_fields(),
-                  "epochSeconds")
+        series = (*self._flat_keys, *self.recorder.per_layer_fields(), "epochSeconds")
         metrics: dict[str, Any] = {key: [] for key in series}
         metrics.update(format_version=1, status="running", epochs_completed=0,
                        layer_names=self.recorder.layer_names,
                        layer_sizes=self.recorder.layer_sizes)
         start = time.perf_counter()
-        train_loss, train_acc = self._evaluate(model, data.x_train, data.y_train)
-        val_loss, val_acc = self._evaluate(model, data.x_val, data.y_val)
-        test_loss, test_acc = self._evaluate(model, data.x_test, data.y_test)
+        train = self.evaluator.split(model, data.x_train, data.y_train)
+        values = self.evaluator.epoch(model, 0)
         seconds = time.perf_counter() - start
-        extra = self._record(metrics, model, seconds, trainLoss=train_loss,
-                             trainAccuracy=train_acc, valLoss=val_loss, valAccuracy=val_acc,
-                             testLoss=test_loss, testAccuracy=test_acc)
+        extra = self._record(metrics, model, seconds, trainLoss=train["loss"],
+                             trainAccuracy=train["accuracy"], **values)
+        self._save_epoch_arrays(run, model, 0)
         self._write(run, metrics)
         run.log(self._epoch_line(0, metrics, extra, seconds))
         return run, metrics
@@ -202,12 +205,15 @@ class Trainer:
             self.recorder.measure(model)  # re-prime statistics that compare with the last epoch
         metrics = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
         metrics = truncate_metrics(metrics, state["epoch"])
+        for key in (*self._flat_keys, *self.recorder.per_layer_fields()):  # added by a newer version
+            metrics.setdefault(key, [None] * (state["epoch"] + 1))
         self._partial = state.get("partial")
         if self._partial:
             # Keras creates the compiled metrics' variables lazily; build them now so
             # the running accumulators of the partial epoch can be put back.
             data = self.data
-            self._evaluate(model, data.x_val[: self.cfg.batchsize], data.y_val[: self.cfg.batchsize])
+            self.evaluator.split(model, data.x_val[: self.cfg.batchsize],
+                                 data.y_val[: self.cfg.batchsize])
         where = f"after epoch {state['epoch']}"
         if self._partial:
             where = f"in epoch {self._partial['epoch']} after step {self._partial['step']}"
@@ -254,12 +260,11 @@ class Trainer:
             # Validation and test at the end of the epoch, on the weights the method
             # evaluates (LaPerm: the reconnected ones).
             self.recorder.prepare_evaluation(model)
-            val_loss, val_acc = self._evaluate(model, data.x_val, data.y_val)
-            test_loss, test_acc = self._evaluate(model, data.x_test, data.y_test)
+            values = self.evaluator.epoch(model, epoch)
             seconds = time.perf_counter() - start
             extra = self._record(metrics, model, seconds, trainLoss=logs["loss"],
-                                 trainAccuracy=logs["accuracy"], valLoss=val_loss,
-                                 valAccuracy=val_acc, testLoss=test_loss, testAccuracy=test_acc)
+                                 trainAccuracy=logs["accuracy"], **values)
+            self._save_epoch_arrays(run, model, epoch)
             self.recorder.finish_evaluation(model)
             metrics["epochs_completed"] = epoch
             self._write(run, metrics)
@@ -288,7 +293,15 @@ class Trainer:
             run.save_arrays(name, arrays)
         model.save(run.path / "model.keras")
         metrics["status"] = "complete"
+        metrics["best"] = best = best_epoch(metrics)
         self._write(run, metrics)
+        if best is not None:
+            def share(key: str) -> str:
+                return "-" if best[key] is None else pct(best[key])
+
+            run.log(f"best validation accuracy {share('valAccuracy')} (top-5 "
+                    f"{share('valTop5Accuracy')}) at epoch {best['epoch']}; test there "
+                    f"{share('testAccuracy')} (top-5 {share('testTop5Accuracy')})")
         run.log(
             f"done: test accuracy {pct(metrics['testAccuracy'][-1])}"
             f"{self.recorder.summary(metrics)}; results in {run.path}"

@@ -288,3 +288,10 @@ def test_tie_break_option_is_validated_and_saved():
     assert LaPerm.from_config(opt.get_config()).tie_break == "position"
     with pytest.raises(ValueError, match="tie_break"):
         LaPerm(keras.optimizers.Adam(), tie_break="first")
+
+
+def test_ties_are_ordered_by_position_by_default_as_the_originals_argsort():
+    assert LaPerm(keras.optimizers.Adam()).tie_break == "position"
+    rows = np.random.RandomState(0).randint(0, 3, size=(4, 500)).astype(np.float32)
+    np.testing.assert_array_equal(tf.argsort(rows, axis=-1).numpy(),
+                                  np.argsort(rows, axis=-1, kind="stable"))

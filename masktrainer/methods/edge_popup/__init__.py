@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.edge_popup.options import OPTIONS
-from masktrainer.nn.names import FAN_SCALED_INITS
+from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
 if TYPE_CHECKING:
@@ -24,25 +25,34 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 
+def hidden_networks_data(draft: Draft) -> None:
+    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10."""
+    if draft.dataset in FIXED_NORMALIZATIONS["hidden_networks"]:
+        draft.put("normalization", "hidden_networks")
+    draft.put("augment", "crop_flip" if draft.dataset == "cifar10" else "none")
+
+
 class EdgePopup(Method):
     key = "edge_popup"
     title = "edge-popup (Ramanujan et al. 2020)"
     summary = "keeps the top --keep_ratio of |score| per layer"
     train_types = ("EdgePopup",)
     position = 20
-    initializers = ("kaiming_normal", "kaiming_uniform", "signed_constant", "unsigned_constant")
+    initializers = HIDDEN_NETWORKS_INITS
     keras_modules = ("masktrainer.methods.edge_popup.layers",)
     options = OPTIONS
 
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")
         draft.put("keep_ratio", 0.5)
+        resnet = draft.nettype == "cResNet18"  # smallscale/resnet18: batch 256, L2 5e-4
         draft.put("lr", 0.1)
-        draft.put("batchsize", 128)
+        draft.put("batchsize", 256 if resnet else 128)
         draft.put("maxepochs", 100)
         draft.put("optimizer", "sgd")
-        draft.put("weight_decay", 1e-4)
+        draft.put("weight_decay", 5e-4 if resnet else 1e-4)
         draft.put("lr_schedule", "cosine")
+        hidden_networks_data(draft)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

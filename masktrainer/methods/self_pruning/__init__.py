@@ -56,6 +56,7 @@ class SelfPruning(Method):
     def defaults(self, draft: Draft) -> None:
         draft.put("masktype", default_masktype(draft.traintype))
         if draft.nettype == "ResNet":
+            draft.put("augment", "shift_flip")  # the original's ImageDataGenerator
             # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
             draft.put("lr_schedule", "multistep")
             draft.put("lr_milestones", "80,120,160")

@@ -15,11 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.data.splits import SPLIT_DATASETS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.slot_machines.options import (
     EVAL_SELECTIONS,
+    MODES,
     OPTIONS,
     SELECTIONS,
     SLOTS,
@@ -47,20 +49,32 @@ class SlotMachines(Method):
     initializers = ("slot_uniform",)
     keras_modules = ("masktrainer.methods.slot_machines.layers",)
     metadata_keys = ("finetune_source",)
+    loss_over_batches = True  # evaluate.py averages the validation loss over batches
     options = OPTIONS
 
     def kind(self, cfg: RunConfig) -> str:
-        return "slot_finetune" if cfg.finetune_from else "slot_machines"
+        if cfg.finetune_from:
+            return "slot_finetune"
+        return "slot_learned" if cfg.selection == "learned" else "slot_machines"
+
+    @staticmethod
+    def trains_weights(cfg: RunConfig | Draft) -> bool:
+        """Fine-tuning and the learned baseline train plain weights (no slots)."""
+        return bool(cfg.finetune_from) or cfg.selection == "learned"
 
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "slot_uniform")
-        if not draft.finetune_from:
+        if draft.finetune_from:
+            draft.put("finetune_epoch", 100)
+        else:
             draft.put("slots", 8)
             draft.put("selection", "greedy")
-            draft.put("eval_selection", "argmax")
-        if draft.finetune_from or draft.selection in SELECTIONS:
-            draft.put("lr", self._lr(draft))
-            draft.put("maxepochs", self._epochs(draft))
+            if draft.selection in SELECTIONS:
+                draft.put("eval_selection", "argmax")
+                draft.put("selection_every", 10)
+        draft.put("lr", self._lr(draft))
+        draft.put("maxepochs", self._epochs(draft))
+        draft.put("bn", draft.nettype == "VGG19")
         draft.put("batchsize", 128)
         draft.put("optimizer", "sgd")
         vgg = draft.nettype == "VGG19"
@@ -68,37 +82,48 @@ class SlotMachines(Method):
         draft.put("lr_schedule", "multistep" if vgg else "constant")
         if draft.lr_schedule == "multistep":
             draft.put("lr_milestones", "80")
+        if draft.dataset in FIXED_NORMALIZATIONS["slot_machines"]:
+            draft.put("normalization", "slot_machines")
+        draft.put("augment", "flip" if draft.dataset == "cifar10" else "none")
         tfds = draft.data_source == "tfds" or draft.manual_dir
         draft.put("split", "slot_machines" if draft.dataset in SPLIT_DATASETS and not tfds
                   else "head")
 
-    @staticmethod
-    def _lr(draft: Draft) -> float:
-        if draft.finetune_from:
+    def _lr(self, draft: Draft) -> float:
+        if self.trains_weights(draft):
             return 0.01
         if draft.selection == "probabilistic":
             return 25.0 if draft.nettype == "Conv6" else 50.0
         return 0.1 if draft.slots <= 8 else 0.01
 
-    @staticmethod
-    def _epochs(draft: Draft) -> int:
+    def _epochs(self, draft: Draft) -> int:
         base = SLOT_BASE_EPOCHS.get(draft.nettype, SLOT_DEFAULT_BASE_EPOCHS)
-        if draft.finetune_from:
+        if self.trains_weights(draft):
             return base + 100
         return base + 40 if draft.selection == "probabilistic" else base
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,
                      " (the initializers of --traintype=SlotMachine)")
+        if cfg.bn and not self.architecture(cfg).startswith(("SlotConv", "VGG")):
+            raise ConfigError(f"--bn applies to the conv nets (Conv2/4/6, VGG19), not "
+                              f"--nettype={cfg.nettype}")
+        if not cfg.finetune_from and (cfg.finetune_epoch is not None or cfg.finetune_any_selection):
+            raise ConfigError("--finetune_epoch/--finetune_any_selection apply with --finetune_from")
         if cfg.finetune_from:
             if cfg.selection is not None or cfg.eval_selection is not None:
                 raise ConfigError(
                     "--selection/--eval_selection do not apply with --finetune_from "
                     "(fine-tuning trains the weights of the argmax selection)"
                 )
+        else:
+            SLOTS.check(cfg.slots)
+            check_choice("--selection", cfg.selection, MODES)
+        if self.trains_weights(cfg):
+            if cfg.eval_selection is not None or cfg.selection_every is not None:
+                raise ConfigError("--eval_selection/--selection_every do not apply to trained "
+                                  "weights (--finetune_from, --selection=learned)")
             return
-        SLOTS.check(cfg.slots)
-        check_choice("--selection", cfg.selection, SELECTIONS)
         check_choice("--eval_selection", cfg.eval_selection, EVAL_SELECTIONS)
         if cfg.selection == "greedy" and cfg.eval_selection != "argmax":
             raise ConfigError("--eval_selection=sample needs --selection=probabilistic")
@@ -106,18 +131,25 @@ class SlotMachines(Method):
     def architecture(self, cfg: RunConfig) -> str:
         return SLOT_ARCHITECTURES.get(cfg.nettype, cfg.nettype)
 
+    def batchnorm(self, cfg: RunConfig) -> bool | None:
+        return cfg.bn
+
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
-        return (True, False) if cfg.finetune_from else (False, True)
+        return (True, False) if self.trains_weights(cfg) else (False, True)
 
     def run_folder(self, cfg: RunConfig) -> Path:
         slots = f"K_{cfg.slots}" if cfg.slots is not None else "K_source"
-        what = "finetune" if cfg.finetune_from else cfg.selection
+        what = f"finetune{cfg.finetune_epoch}" if cfg.finetune_from else cfg.selection
+        what += "_bn" if cfg.bn and cfg.nettype != "VGG19" else ""
         return group_root(cfg) / slots / f"{what}_{cfg.activation}_LR{cfg.lr}"
 
     def describe(self, cfg: RunConfig) -> str:
+        bn = ", non-affine BN" if cfg.bn else ""
         if cfg.finetune_from:
-            return f"fine-tuning the selection of {cfg.finetune_from}"
-        return f"K {cfg.slots}, {cfg.selection} selection (eval {cfg.eval_selection})"
+            return f"fine-tuning the epoch-{cfg.finetune_epoch} selection of {cfg.finetune_from}{bn}"
+        if cfg.selection == "learned":
+            return f"training the weights of a random selection of K {cfg.slots}{bn}"
+        return f"K {cfg.slots}, {cfg.selection} selection (eval {cfg.eval_selection}){bn}"
 
     def example(self) -> dict[str, Any]:
         return {"slots": 2, "selection": "probabilistic", "lr": 5.0, "split": "head"}
@@ -128,8 +160,13 @@ class SlotMachines(Method):
             from masktrainer.nn.layer_factory import DenseReferenceLayers
 
             return DenseReferenceLayers()
-        from masktrainer.methods.slot_machines.layers import SlotMachineLayers
+        from masktrainer.methods.slot_machines.layers import (
+            SlotLearnedLayers,
+            SlotMachineLayers,
+        )
 
+        if cfg.selection == "learned":
+            return SlotLearnedLayers(slots=cfg.slots)
         return SlotMachineLayers(cfg.slots, cfg.selection, cfg.eval_selection)
 
     def prepare(self, cfg: RunConfig) -> Any:
@@ -140,7 +177,7 @@ class SlotMachines(Method):
             load_source,
         )
 
-        source = load_source(cfg.finetune_from)
+        source = load_source(cfg.finetune_from, cfg.finetune_epoch, cfg.finetune_any_selection)
         check_compatible(cfg, source)
         return source
 
@@ -148,7 +185,8 @@ class SlotMachines(Method):
         if prepared is None:
             return {}
         keys = ("run_id", "resolved_seed", "slots", "selection", "maxepochs")
-        return {"finetune_source": {key: prepared.config.get(key) for key in keys}}
+        return {"finetune_source": {**{key: prepared.config.get(key) for key in keys},
+                                    "epoch": prepared.epoch}}
 
     def build_model(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int,
                     run_seed: int, prepared: Any = None) -> keras.Model:
@@ -160,11 +198,11 @@ class SlotMachines(Method):
         return model
 
     def recorder(self, cfg: RunConfig, model: keras.Model):
-        if cfg.finetune_from:
+        if self.trains_weights(cfg):
             return super().recorder(cfg, model)
         from masktrainer.methods.slot_machines.recorder import SlotRecorder
 
-        return SlotRecorder(model)
+        return SlotRecorder(model, cfg.selection_every, cfg.maxepochs)
 
 
 METHOD = SlotMachines()

@@ -27,12 +27,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from masktrainer.methods.slot_machines.options import EVAL_SELECTION, SELECTION, SLOTS
+from masktrainer.methods.base import check_choice
+from masktrainer.methods.slot_machines.options import EVAL_SELECTION, SELECTIONS, SLOTS
 from masktrainer.nn.activations import apply_activation, validate_activation
 from masktrainer.nn.bits import index_bits, pack_indices, unpack_indices
 from masktrainer.nn.geometry import ConvGeometry, DenseGeometry
-from masktrainer.nn.initializers import SeededInitializer, compute_fans
-from masktrainer.nn.layer_factory import LayerPair, seed_of
+from masktrainer.nn.initializers import SeededInitializer, compute_fans, stateless_seed
+from masktrainer.nn.layer_factory import DenseReferenceLayers, LayerPair, seed_of
 from masktrainer.nn.method_layer import MethodLayer
 from masktrainer.nn.seeds import LayerSeeds
 
@@ -77,6 +78,34 @@ class SlotScores(SeededInitializer):
         return tf.cast(values, dtype or "float32")
 
 
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class RandomSlotSelection(SeededInitializer):
+    """One of the K candidate values per connection, chosen uniformly at random.
+
+    The candidates are those a slot layer with the same kernel seed holds
+    (:class:`SlotValues`); ``selection_seed`` draws the choice. This is the
+    original's ``subnet_<k>_0`` (``argmax(rand_like(score))``), the initial
+    weights of its ``learned`` baseline.
+    """
+
+    def __init__(self, slots: int = 8, selection_seed: int | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.slots = validate_slots(slots)
+        self.selection_seed = selection_seed
+
+    def __call__(self, shape, dtype=None):
+        values = SlotValues(seed=self.seed)((*shape, self.slots))
+        chooser = stateless_seed(self.selection_seed, 2)  # stream 2: neither values nor scores
+        index = tf.random.stateless_uniform(tuple(shape), seed=chooser, minval=0,
+                                            maxval=self.slots, dtype=tf.int32)
+        picked = tf.gather(values, index[..., None], batch_dims=len(shape))[..., 0]
+        return tf.cast(picked, dtype or "float32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "slots": self.slots, "selection_seed": self.selection_seed}
+
+
 @tf.custom_gradient
 def select_slot(scores: tf.Tensor, index: tf.Tensor):
     """One-hot of ``index`` along the last (slot) axis; identity gradient to ``scores``."""
@@ -113,7 +142,7 @@ class SlotLayer(MethodLayer):
     ) -> None:
         super().__init__(**kwargs)
         self.slots = validate_slots(slots)
-        SELECTION.check(selection, label="selection", required=True)
+        check_choice("selection", selection, SELECTIONS)
         EVAL_SELECTION.check(eval_selection, label="eval_selection", required=True)
         self.selection = selection
         self.eval_selection = eval_selection
@@ -228,3 +257,14 @@ class SlotMachineLayers(LayerPair):
             "score_initializer": SlotScores(seed=score_seed),
             "sample_seed": None if score_seed is None else score_seed + 1,
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class SlotLearnedLayers(DenseReferenceLayers):
+    """Plain trainable layers starting from a random selection of the K values (``learned``)."""
+
+    slots: int = 8
+
+    def _init(self, seeds: LayerSeeds | None, dense: bool) -> keras.initializers.Initializer:
+        return RandomSlotSelection(self.slots, selection_seed=seed_of(seeds, "score"),
+                                   seed=seed_of(seeds, "kernel"))

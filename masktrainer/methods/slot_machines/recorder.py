@@ -54,14 +54,31 @@ def selected_kernel_arrays(model: keras.Model) -> dict[str, np.ndarray]:
 
 
 
+SNAPSHOT_FOLDER = "selections"
+
+
+def snapshot_name(epoch: int) -> str:
+    """The file holding the selection at the end of ``epoch`` (for --finetune_epoch)."""
+    return f"{SNAPSHOT_FOLDER}/epoch_{epoch:04d}.npz"
+
+
+def batchnorm_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+    """The BatchNormalization moving statistics, keyed ``bn/<layer>/<i>`` (fine-tuning copies them)."""
+    return {f"bn/{layer.name}/{i}": np.asarray(w)
+            for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+            for i, w in enumerate(layer.get_weights())}
+
+
 class SlotRecorder(Recorder):
-    """Selected-slot histograms and how many selections changed since the last epoch."""
+    """Selected-slot histograms, how many selections changed since the last epoch, and the
+    selection every ``snapshot_every`` epochs and at the last (the original's ``checks/``)."""
 
     flat_keys = ("slotChangedFraction",)
 
-    def __init__(self, model: keras.Model) -> None:
+    def __init__(self, model: keras.Model, snapshot_every: int = 0, last_epoch: int = 0) -> None:
         super().__init__(model)
         self.slots = slot_layers(model)[0].slots
+        self.snapshot_every, self.last_epoch = snapshot_every, last_epoch
         self._previous: dict[str, np.ndarray] | None = None
 
     def _layers(self, model: keras.Model) -> tuple[list[str], list[int]]:
@@ -106,5 +123,11 @@ class SlotRecorder(Recorder):
             "selections.npz": slot_selections(model),
             "selected_weights.npz": selected_kernel_arrays(model),
         }
+
+    def epoch_arrays(self, model: keras.Model, epoch: int) -> dict[str, dict[str, np.ndarray]]:
+        every = self.snapshot_every
+        if epoch == self.last_epoch or (every and epoch % every == 0):
+            return {snapshot_name(epoch): {**slot_selections(model), **batchnorm_arrays(model)}}
+        return {}
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
+from masktrainer.methods.edge_popup import hidden_networks_data
 from masktrainer.methods.supermask_sampling.options import OPTIONS
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 # sample/*.yml: lr per architecture (batch 128, cosine, 100 epochs, no weight decay).
-SAMPLE_LR = {"Conv8": 800.0}
+SAMPLE_LR = {"Conv8": 800.0, "cResNet18": 400.0}
 DEFAULT_SAMPLE_LR = 200.0
 
 
@@ -60,6 +61,7 @@ class SupermaskSampling(Method):
         draft.put("optimizer", "sgd")
         draft.put("weight_decay", 0.0)
         draft.put("lr_schedule", "cosine")
+        hidden_networks_data(draft)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

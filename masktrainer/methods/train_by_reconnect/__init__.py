@@ -14,8 +14,9 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from laperm.names import AUGMENTATION_SETTINGS, MODEL_NAMES, TIE_BREAKS
 from masktrainer.errors import ConfigError
-from masktrainer.methods.base import Method, group_root
+from masktrainer.methods.base import Method, group_root, training_augmentation
 from masktrainer.options import Draft, Option
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from masktrainer.config import RunConfig
 
-LAPERM_NETS = ("F1", "F2", "Conv7", "Conv2", "Conv4", "Conv13", "ResNet50")
+LAPERM_NETS = MODEL_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TrainByReconnect(Method):
     lr_schedules = ("exp_decay", "step_decay", "laperm_resnet")
     label = "LaPerm notebook"
     keras_modules = ("laperm.optimizer",)
+    train_subset_size = 30_000  # the notebooks' tsize: train accuracy in evaluation mode
     options = (
         Option("sync_period", int, None, "LaPerm: k, re-permute every k steps (default: the "
                "notebook's: F1/F2 250, Conv7 20, CIFAR convs 1000, ResNet50 800).", minimum=1,
@@ -88,6 +90,9 @@ class TrainByReconnect(Method):
                "(default: the notebook's; Conv7 permutes them).", group="laperm"),
         Option("skip_bn", bool, None, "LaPerm: train BN gamma/beta freely (default true).",
                group="laperm"),
+        Option("tie_break", str, None, "LaPerm: how a sync orders equal weights: position "
+               "(default: the original's tf.argsort in practice) or random (seeded by the run "
+               "seed and the step).", choices=TIE_BREAKS, group="laperm"),
         Option("random_keep_ratio", float, None, "LaPerm: randomly zero all but this fraction "
                "of the initial weights before training (the paper's p = 1 - this; first layer "
                "keeps >= 0.8).", minimum=0.0, maximum=1.0, exclusive_minimum=True,
@@ -111,7 +116,16 @@ class TrainByReconnect(Method):
         draft.put("sync_period", recipe.sync_period)
         draft.put("skip_bias", recipe.skip_bias)
         draft.put("skip_bn", True)
+        draft.put("tie_break", "position")
         draft.put("normalization", recipe.normalization)
+        draft.put("augment", "notebook" if draft.nettype in AUGMENTATION_SETTINGS else "none")
+
+    def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
+        if "augment" not in values:  # the notebook's augmentation was part of the model
+            augmented = values.get("nettype") in AUGMENTATION_SETTINGS
+            values = {**values, "augment": "notebook" if augmented else "none"}
+        values.setdefault("tie_break", "random")  # the tie order of the first versions
+        return values
 
     def validate(self, cfg: RunConfig) -> None:
         if cfg.nettype == "ResNet":
@@ -135,8 +149,8 @@ class TrainByReconnect(Method):
 
     def describe(self, cfg: RunConfig) -> str:
         keep = "" if cfg.random_keep_ratio is None else f", random keep {cfg.random_keep_ratio}"
-        return (f"notebook model, k {cfg.sync_period}, skip bias {cfg.skip_bias}, "
-                f"skip BN {cfg.skip_bn}{keep}, normalization {cfg.normalization}")
+        return (f"notebook model, k {cfg.sync_period}, ties by {cfg.tie_break}, skip bias "
+                f"{cfg.skip_bias}, skip BN {cfg.skip_bn}{keep}, normalization {cfg.normalization}")
 
     def example(self) -> dict[str, Any]:
         return {"nettype": "F1", "sync_period": 5, "lr": 0.01}
@@ -152,7 +166,6 @@ class TrainByReconnect(Method):
         """Notebook model (+ augmentation in front), with F1/F2 agnosticized or random pruning."""
         import keras
 
-        from laperm.augment import augmentation
         from laperm.models import build_laperm_model
         from laperm.weights import agnosticize, random_prune
 
@@ -163,7 +176,7 @@ class TrainByReconnect(Method):
             agnosticize(base, value, list(keep), seed=run_seed)
         elif cfg.random_keep_ratio is not None:
             random_prune(base, cfg.random_keep_ratio, seed=run_seed)
-        augment = augmentation(cfg.nettype, seed=run_seed)
+        augment = training_augmentation(cfg, run_seed)
         if augment is None:
             return base
         inputs = keras.Input(shape=tuple(input_shape), name="input")
@@ -176,7 +189,8 @@ class TrainByReconnect(Method):
         from laperm import LaPerm
 
         return LaPerm(keras.optimizers.Adam(learning_rate=cfg.lr), sync_period=cfg.sync_period,
-                      skip_bias=cfg.skip_bias, skip_bn=cfg.skip_bn, seed=run_seed)
+                      skip_bias=cfg.skip_bias, skip_bn=cfg.skip_bn, tie_break=cfg.tie_break,
+                      seed=run_seed)
 
     def recorder(self, cfg: RunConfig, model: keras.Model):
         from masktrainer.methods.train_by_reconnect.recorder import LaPermRecorder

@@ -71,7 +71,7 @@ def test_slot_run_arrays_hold_a_selection_of_the_initial_values(slot_run):
 def test_finetuning_starts_from_the_selection_and_trains_weights(slot_run, mnist_splits, tmp_path):
     _, source = slot_run
     cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), maxepochs=1,
-                    seed=12, outputpath=str(tmp_path), progress="none")
+                    seed=12, outputpath=str(tmp_path), progress="none", finetune_epoch=2)
     assert (cfg.lr, cfg.method, cfg.train_weights) == (0.01, "slot_finetune", True)
     result = train(cfg, data=_subset(mnist_splits, 20_000), echo=None)
     m = result.metrics
@@ -92,9 +92,32 @@ def test_finetune_rejects_an_incompatible_run(slot_run):
     from masktrainer.run.trainer import Trainer
 
     _, source = slot_run
-    cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), slots=2)
+    cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), slots=2,
+                    finetune_epoch=2)
     with pytest.raises(SourceRunError, match="slots"):
         Trainer(cfg, data=None, echo=None)
+
+
+def test_finetune_epoch_reads_that_epochs_selection(slot_run, mnist_splits, tmp_path):
+    from masktrainer.methods.slot_machines.finetune import SourceRunError, load_source
+    from masktrainer.run.trainer import Trainer
+
+    _, source = slot_run
+    values = load_arrays(source.run_dir / "slot_values.npz")
+    start = load_arrays(source.run_dir / "selections" / "epoch_0000.npz")  # the initial argmax
+    assert sorted(start) == ["dense_1", "dense_2", "output"] and start["output"].dtype == np.uint8
+    cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), maxepochs=0,
+                    finetune_epoch=0, outputpath=str(tmp_path), progress="none", tensorboard=False)
+    result = train(cfg, data=_subset(mnist_splits, 2000), echo=None)
+    initial = load_arrays(result.run_dir / "initial_weights.npz")
+    for name, index in start.items():
+        expected = np.take_along_axis(values[name], index[..., None].astype(np.int64), -1)[..., 0]
+        np.testing.assert_array_equal(initial[name], expected)
+    assert json.loads((result.run_dir / "config.json").read_text())["finetune_source"]["epoch"] == 0
+    with pytest.raises(SourceRunError, match="epochs 0 and 2"):
+        load_source(source.run_dir, epoch=1)
+    with pytest.raises(SourceRunError, match="--finetune_epoch=100"):
+        Trainer(RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir)), echo=None)
 
 
 

@@ -102,3 +102,14 @@ def test_learning_rate_schedules_of_the_notebooks():
         pytest.approx([1e-3, 1e-4, 1e-5, 1e-6, 5e-7])
     with pytest.raises(ConfigError):
         RunConfig(traintype="LaPerm", nettype="F1", optimizer="sgd")
+
+
+def test_tie_order_default_and_the_previous_versions_random_order():
+    from masktrainer.run.rundir import config_values
+
+    assert RunConfig(traintype="LaPerm", nettype="F1").tie_break == "position"
+    assert config_values({"traintype": "LaPerm", "nettype": "F1"})["tie_break"] == "random"
+    model_cfg = RunConfig(traintype="LaPerm", nettype="F2", tie_break="random")
+    from masktrainer.methods import method_of
+
+    assert method_of(model_cfg).make_optimizer(model_cfg, 4).tie_break == "random"
