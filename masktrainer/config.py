@@ -79,6 +79,12 @@ SHARED_OPTIONS = (
            required=True),
     Option("lr_milestones", str, None, "Epochs where multistep multiplies the rate by 0.1, "
            "e.g. 80 or 60,120.", group="recipe"),
+    Option("warmup_epochs", int, None, "Linear warm-up epochs before the schedule "
+           "(hidden-networks: lr * (e + 1) / W; its ImageNet recipes: 5).", minimum=0,
+           group="recipe", required=True),
+    Option("label_smoothing", float, None, "Label smoothing of the cross-entropy (its ImageNet "
+           "recipes: 0.1).", minimum=0.0, maximum=1.0, exclusive_maximum=True, group="recipe",
+           required=True),
     Option("normalization", str, None,
            "train_stats: all splits use training-split stats; per_set: the original "
            "(test set normalised with its own stats); LaPerm notebooks: scale01 (x/255), "
@@ -101,6 +107,8 @@ SHARED_OPTIONS = (
            "downloads.", group="data"),
     Option("tfds_data_dir", str, None, "Where tensorflow-datasets writes prepared data.",
            group="data"),
+    Option("image_size", int, 224, "imagenet2012: the side of the crops (the original's 224).",
+           minimum=8, group="data"),
     Option("validation_size", int, 5000, "Validation = the first N training images.",
            minimum=1, group="data"),
     Option("eval_batchsize", int, 200, "Batch size of evaluations.", minimum=1, group="data"),
@@ -233,6 +241,21 @@ def _check_split(cfg: RunConfig) -> None:
         raise ConfigError("--validation_size does not apply to --split=test (no images held out)")
 
 
+def _check_imagenet(cfg: RunConfig) -> None:
+    default_size = OPTIONS["image_size"].default
+    if cfg.dataset != "imagenet2012":
+        if cfg.image_size != default_size:
+            raise ConfigError("--image_size applies to --dataset=imagenet2012 only")
+        return
+    if cfg.data_source not in ("auto", "tfds") or cfg.data_dir:
+        raise ConfigError("--dataset=imagenet2012 is read by tensorflow-datasets: give "
+                          "--manual_dir (the official tarballs) or a prepared --tfds_data_dir")
+    if cfg.split != "test" or cfg.normalization != "hidden_networks" or cfg.augment != "none":
+        raise ConfigError("--dataset=imagenet2012 streams the official validation set as val and "
+                          "test, normalises as hidden-networks and crops/flips in its pipeline "
+                          "(--split test, --normalization hidden_networks, --augment none)")
+
+
 def _check_data_flags(cfg: RunConfig) -> None:
     if cfg.data_source == "embedded" and cfg.dataset != "mnist":
         raise ConfigError(
@@ -253,6 +276,7 @@ def _check_data_flags(cfg: RunConfig) -> None:
     if cfg.augment == "notebook" and cfg.nettype not in NOTEBOOK_MODELS:
         raise ConfigError(f"--augment=notebook exists for the LaPerm notebook models "
                           f"({', '.join(NOTEBOOK_MODELS)}), not --nettype={cfg.nettype}")
+    _check_imagenet(cfg)
     fixed = FIXED_NORMALIZATIONS.get(cfg.normalization)
     if fixed is not None and cfg.dataset not in fixed:
         raise ConfigError(f"--normalization={cfg.normalization} has constants for "

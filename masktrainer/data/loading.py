@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,9 +14,16 @@ from masktrainer.data.sources import load_raw
 from masktrainer.data.splits import slot_machines_split
 from masktrainer.errors import DataError
 
+if TYPE_CHECKING:
+    from masktrainer.data.imagenet import ImageNetData
 
-def load_data(cfg: RunConfig) -> Splits:
+
+def load_data(cfg: RunConfig) -> Splits | ImageNetData:
     """Raw data -> the configured split and normalisation (and the method's input scale)."""
+    if cfg.dataset == "imagenet2012":  # streamed, never in memory
+        from masktrainer.data.imagenet import ImageNetData
+
+        return ImageNetData(cfg.manual_dir, cfg.tfds_data_dir, cfg.image_size)
     raw = load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir, cfg.tfds_data_dir)
     scale = methods.method_of(cfg).input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
     if cfg.split == "slot_machines":

@@ -16,6 +16,7 @@ class EpochBatches:
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None) -> None:
         self.x, self.y = tf.constant(x), tf.constant(y)
         self.size, self.batch_size, self.seed = len(x), batch_size, seed
+        self.steps = -(-self.size // batch_size)  # per epoch
 
     def epoch(self, epoch: int):
         if self.seed is None:

@@ -38,6 +38,25 @@ class Splits:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
 
+    # The data protocol the trainer uses (masktrainer.data.imagenet streams the same way).
+    def train_batches(self, batch_size: int, seed: int | None):
+        """Shuffled training batches per epoch, a function of (seed, epoch)."""
+        from masktrainer.data.pipeline import EpochBatches
+
+        return EpochBatches(self.x_train, self.y_train, batch_size, seed)
+
+    def evaluation(self, split: str, batch_size: int, limit: int | None = None) -> dict:
+        """``model.evaluate`` arguments for ``split`` (train, val or test), its first ``limit``."""
+        x, y = {"train": (self.x_train, self.y_train), "val": (self.x_val, self.y_val),
+                "test": (self.x_test, self.y_test)}[split]
+        return {"x": x[:limit], "y": y[:limit], "batch_size": batch_size}
+
+    def train_subset(self, size: int, seed: int, epoch: int, batch_size: int) -> dict:
+        """A random training subset of ``size`` images, a function of (seed, epoch)."""
+        order = np.random.RandomState([seed % 2**32, epoch, 1])
+        index = np.sort(order.choice(len(self.x_train), size, replace=False))
+        return {"x": self.x_train[index], "y": self.y_train[index], "batch_size": batch_size}
+
 
 def _stats(images: np.ndarray) -> tuple[np.ndarray, float]:
     """Per-pixel mean over the set and the global std of the centred set."""
@@ -63,6 +82,7 @@ FIXED_NORMALIZATIONS: dict[str, dict[str, tuple[tuple[float, ...], tuple[float, 
     "hidden_networks": {
         "mnist": ((0.1307,), (0.3081,)),
         "cifar10": ((0.491, 0.482, 0.447), (0.247, 0.243, 0.262)),
+        "imagenet2012": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
     },
     "slot_machines": {
         "mnist": ((0.0,), (1.0,)),

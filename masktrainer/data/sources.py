@@ -46,7 +46,7 @@ SHA256 = {
         "test_batch.bin": "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b",
     },
 }
-DATASETS = ("mnist", "fashion_mnist", "cifar10")
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "imagenet2012")  # imagenet2012: data.imagenet
 DATA_SOURCES = ("auto", "embedded", "files", "tfds")
 # Sub-folders of --data_dir searched for each data set, in order.
 SUBDIRS = {

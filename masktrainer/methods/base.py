@@ -58,9 +58,11 @@ class Method:
         """Fill the unset settings: the data set, the method's recipe, then shared fallbacks."""
         draft.put("dataset", self.default_dataset(draft.nettype))
         self.defaults(draft)
-        draft.put("split", "head")
+        draft.put("split", "test" if draft.dataset == "imagenet2012" else "head")
         draft.put("normalization", "train_stats")
         draft.put("augment", "none")
+        draft.put("warmup_epochs", 0)
+        draft.put("label_smoothing", 0.0)
         if draft.optimizer == "sgd":
             draft.put("momentum", 0.9)
 
@@ -152,7 +154,7 @@ class Method:
     def learning_rate(self, cfg: RunConfig, epoch: int) -> float:
         """The rate of 0-based ``epoch``."""
         return shared_learning_rate(cfg.lr_schedule, cfg.lr, epoch, cfg.maxepochs,
-                                    cfg.lr_milestones, cfg.resnet_quirks)
+                                    cfg.lr_milestones, cfg.resnet_quirks, cfg.warmup_epochs)
 
     def recorder(self, cfg: RunConfig, model: keras.Model) -> Recorder:
         """What the run records per epoch and saves (see :mod:`masktrainer.methods.recording`)."""

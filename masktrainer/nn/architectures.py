@@ -90,15 +90,18 @@ ARCHITECTURES: dict[str, Architecture] = {
 WIDE_ARCHITECTURES = ("Conv4Wide", "Conv6Wide")  # --width_mult scales these
 # The --nettype names of the shared architectures ("ResNet" is ResNet20, nn.resnet20;
 # the Slot* entries above are Slot Machines' own variants, chosen by that method).
-NETTYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
-            "ResNet", "cResNet18")
 # hidden-networks' ResNets (masktrainer.nn.resnets): built from a spec, not an Architecture.
-RESNET_NETTYPES = ("cResNet18",)
+IMAGENET_ARCHITECTURES = ("ResNet18", "ResNet50", "ResNet101", "WideResNet50_2",
+                          "WideResNet101_2")
+NETTYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
+            "ResNet", "cResNet18", *IMAGENET_ARCHITECTURES)
 MNIST_ARCHITECTURES = ("LeNet",)  # the data set each was used with; the rest: CIFAR-10
 
 
 def original_dataset(nettype: str) -> str:
     """The data set the originals trained ``nettype`` on."""
+    if nettype in IMAGENET_ARCHITECTURES:
+        return "imagenet2012"
     return "mnist" if nettype in MNIST_ARCHITECTURES else "cifar10"
 
 

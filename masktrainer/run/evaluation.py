@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from masktrainer.config import RunConfig
 from masktrainer.data.preprocessing import Splits
@@ -64,32 +65,63 @@ class EpochEvaluator:
         self.cfg, self.method, self.data, self.seed = cfg, method, data, run_seed
         self.batch_size = cfg.batchsize if method.loss_over_batches else cfg.eval_batchsize
         size = method.train_subset_size
-        self.subset_size = None if size is None else min(size, len(data.x_train))
+        self.subset_size = None if size is None else min(size, data.sizes()["train"])
+        self._stream_model, self._stream_fn = None, None
 
     @property
     def series(self) -> tuple[str, ...]:
         """The per-epoch keys this evaluator adds to the core ones."""
         return TOP5_KEYS + (SUBSET_KEYS if self.subset_size is not None else ())
 
-    def split(self, model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """loss, accuracy and top5 of one split in evaluation mode."""
-        result = model.evaluate(x, y, batch_size=self.batch_size, verbose=0, return_dict=True)
+    def split(self, model: keras.Model, split: str, limit: int | None = None) -> dict[str, float]:
+        """loss, accuracy and top5 of ``split`` (train, val, test) in evaluation mode."""
+        return self._scores(model, self.data.evaluation(split, self.batch_size, limit))
+
+    def _scores(self, model: keras.Model, inputs: dict) -> dict[str, float]:
+        if isinstance(inputs["x"], tf.data.Dataset):
+            return self._stream_scores(model, inputs["x"])
+        result = model.evaluate(**inputs, verbose=0, return_dict=True)
         loss = result["batch_loss"] if self.method.loss_over_batches else result["loss"]
         return {"loss": float(loss), "accuracy": float(result["accuracy"]),
                 "top5": float(result["top5"])}
 
+    def _stream_scores(self, model: keras.Model, batches: tf.data.Dataset) -> dict[str, float]:
+        """A streamed split, batch by batch on the model itself: Keras' distributed evaluate
+        fails on a last batch that does not split evenly across the replicas."""
+        if self._stream_model is not model:  # trace once per model
+            self._stream_model, self._stream_fn = model, self._batch_scores(model)
+        sums = np.zeros(6)  # loss * n, loss, correct, top-5 correct, n, batches
+        for x, y in batches:
+            loss, hits, top5, n = (float(v) for v in self._stream_fn(x, y))
+            sums += (loss * n, loss, hits, top5, n, 1)
+        weighted, summed, hits, top5, n, count = sums
+        loss = summed / count if self.method.loss_over_batches else weighted / n
+        return {"loss": float(loss), "accuracy": float(hits / n), "top5": float(top5 / n)}
+
+    @staticmethod
+    def _batch_scores(model: keras.Model):
+        @tf.function
+        def scores(x, y):
+            p = model(x, training=False)
+            loss = model.loss(y, p) + tf.add_n(model.losses or [tf.constant(0.0)])
+            label = tf.argmax(y, -1, output_type=tf.int32)
+            hits = tf.cast(tf.argmax(p, -1, output_type=tf.int32) == label, tf.float32)
+            top5 = tf.cast(tf.math.in_top_k(label, p, 5), tf.float32)
+            return loss, tf.reduce_sum(hits), tf.reduce_sum(top5), tf.cast(tf.shape(x)[0],
+                                                                             tf.float32)
+
+        return scores
+
     def epoch(self, model: keras.Model, epoch: int) -> dict[str, float]:
         """Validation, test and (if any) training-subset values of the end of ``epoch``."""
-        data = self.data
-        val = self.split(model, data.x_val, data.y_val)
-        test = self.split(model, data.x_test, data.y_test)
+        test = self.split(model, "test")
+        val = test if self.cfg.split == "test" else self.split(model, "val")  # val is the test set
         values = {"valLoss": val["loss"], "valAccuracy": val["accuracy"],
                   "valTop5Accuracy": val["top5"], "testLoss": test["loss"],
                   "testAccuracy": test["accuracy"], "testTop5Accuracy": test["top5"]}
         if self.subset_size is not None:
-            order = np.random.RandomState([self.seed % 2**32, epoch, 1])
-            index = np.sort(order.choice(len(data.x_train), self.subset_size, replace=False))
-            subset = self.split(model, data.x_train[index], data.y_train[index])
+            subset = self._scores(model, self.data.train_subset(self.subset_size, self.seed, epoch,
+                                                                self.batch_size))
             values.update(trainSubsetLoss=subset["loss"], trainSubsetAccuracy=subset["accuracy"])
         return values
 

@@ -28,13 +28,18 @@ def parse_milestones(text: str) -> list[int]:
 
 
 def shared_learning_rate(schedule: str, lr: float, epoch: int, maxepochs: int,
-                         milestones: str | None = None, resnet_quirks: bool = False) -> float:
-    """Learning rate of 0-based ``epoch``: constant, cosine over ``maxepochs``, or x0.1 steps."""
+                         milestones: str | None = None, resnet_quirks: bool = False,
+                         warmup: int = 0) -> float:
+    """Learning rate of 0-based ``epoch``: constant, cosine over ``maxepochs``, or x0.1 steps,
+    after ``warmup`` epochs of linear warm-up ``lr * (epoch + 1) / warmup`` (hidden-networks:
+    the cosine then spans the remaining ``maxepochs - warmup`` epochs)."""
+    if warmup and epoch < warmup:
+        return float(lr) * (epoch + 1) / warmup
     if schedule == "constant":
         return float(lr)
     if schedule == "cosine":
-        total = max(int(maxepochs), 1)
-        return 0.5 * (1.0 + math.cos(math.pi * epoch / total)) * float(lr)
+        total = max(int(maxepochs) - warmup, 1)
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - warmup) / total)) * float(lr)
     if schedule == "multistep":
         passed = sum(1 for milestone in parse_milestones(milestones) if epoch >= milestone)
         base = RESNET_QUIRKS_LR if resnet_quirks else float(lr)

@@ -25,7 +25,6 @@ import tensorflow as tf
 from masktrainer import methods
 from masktrainer.config import RunConfig
 from masktrainer.data.loading import load_data
-from masktrainer.data.pipeline import EpochBatches
 from masktrainer.data.preprocessing import Splits
 from masktrainer.methods.recording import CORE_KEYS, Recorder
 from masktrainer.nn.seeds import resolve_run_seed
@@ -95,7 +94,7 @@ class Trainer:
                                             self.run_seed, self.prepared)
             model.compile(
                 optimizer=self.method.make_optimizer(cfg, self.run_seed),
-                loss=keras.losses.CategoricalCrossentropy(),
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
                 metrics=compile_metrics(self.method),
                 jit_compile=JIT[cfg.jit_compile],
             )
@@ -174,7 +173,7 @@ class Trainer:
             f"{self._describe_run()}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, "
             f"seed {self.run_seed}, distribute {cfg.distribute} "
             f"({self.strategy.num_replicas_in_sync} replica(s)); "
-            f"train/val/test {len(data.x_train)}/{len(data.x_val)}/{len(data.x_test)}"
+            f"train/val/test {'/'.join(str(n) for n in data.sizes().values())}"
         )
         series = (*self._flat_keys, *self.recorder.per_layer_fields(), "epochSeconds")
         metrics: dict[str, Any] = {key: [] for key in series}
@@ -182,7 +181,7 @@ class Trainer:
                        layer_names=self.recorder.layer_names,
                        layer_sizes=self.recorder.layer_sizes)
         start = time.perf_counter()
-        train = self.evaluator.split(model, data.x_train, data.y_train)
+        train = self.evaluator.split(model, "train")
         values = self.evaluator.epoch(model, 0)
         seconds = time.perf_counter() - start
         extra = self._record(metrics, model, seconds, trainLoss=train["loss"],
@@ -211,9 +210,7 @@ class Trainer:
         if self._partial:
             # Keras creates the compiled metrics' variables lazily; build them now so
             # the running accumulators of the partial epoch can be put back.
-            data = self.data
-            self.evaluator.split(model, data.x_val[: self.cfg.batchsize],
-                                 data.y_val[: self.cfg.batchsize])
+            self.evaluator.split(model, "val", limit=self.cfg.batchsize)
         where = f"after epoch {state['epoch']}"
         if self._partial:
             where = f"in epoch {self._partial['epoch']} after step {self._partial['step']}"
@@ -235,7 +232,7 @@ class Trainer:
         if board is not None and first == 1:
             board.write(0, metrics, model, None, self.recorder.layer_names,
                         self.recorder.per_layer_fields())
-        batches = EpochBatches(data.x_train, data.y_train, cfg.batchsize, self.run_seed)
+        batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
             lr = self.method.learning_rate(cfg, epoch - 1)
@@ -249,9 +246,8 @@ class Trainer:
                 callbacks.append(RestoreMetricState(self._partial["metric_state"]))
             monitor.offset = done
             if cfg.checkpoint_every:
-                steps = -(-len(data.x_train) // cfg.batchsize)
                 callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
-                                                steps_per_epoch=steps))
+                                                steps_per_epoch=batches.steps))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
                                 callbacks=callbacks, verbose=self._progress_verbosity())
             if monitor.bad_step is not None:

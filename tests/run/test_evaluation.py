@@ -33,7 +33,7 @@ def test_top5_and_the_sample_mean_loss():
     cfg = RunConfig(traintype="EdgePopup", seed=1)
     method, model = _model(cfg)
     data = _data()
-    scores = EpochEvaluator(cfg, method, data, 1).split(model, data.x_test, data.y_test)
+    scores = EpochEvaluator(cfg, method, data, 1).split(model, "test")
     p = model.predict(data.x_test, verbose=0)
     labels = data.y_test.argmax(1)
     top5 = np.mean([label in np.argsort(row)[-5:] for row, label in zip(p, labels)])
@@ -49,7 +49,7 @@ def test_slot_machines_average_the_loss_over_batches_of_the_training_batch_size(
     data = _data()
     evaluator = EpochEvaluator(cfg, method, data, 1)
     assert evaluator.batch_size == 20
-    scores = evaluator.split(model, data.x_val[:50], data.y_val[:50])  # batches 20, 20, 10
+    scores = evaluator.split(model, "val", limit=50)  # batches 20, 20, 10
     p = model.predict(data.x_val[:50], verbose=0)
     ce = -np.log(np.clip(p[np.arange(50), data.y_val[:50].argmax(1)], 1e-7, 1))
     batch_means = [ce[:20].mean(), ce[20:40].mean(), ce[40:].mean()]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import hidden_networks_data
+from masktrainer.methods.edge_popup import hidden_networks_data, imagenet_recipe
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -40,6 +40,8 @@ class DenseBaseline(Method):
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")
         draft.put("optimizer", "sgd")
+        if draft.dataset == "imagenet2012":
+            imagenet_recipe(draft, 0.256)  # largescale/baselines
         if draft.optimizer == "sgd":
             lr, batch, decay = SGD_RECIPES.get(draft.nettype, (0.01, 128, 1e-4))
             draft.put("lr_schedule", "cosine")

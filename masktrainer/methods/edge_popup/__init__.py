@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 
+def imagenet_recipe(draft: Draft, lr: float) -> None:
+    """hidden-networks' largescale configs: SGD momentum 0.875, 5 warm-up epochs then cosine,
+    label smoothing 0.1, L2 2^-15, batch 256, 100 epochs."""
+    draft.put("lr", lr)
+    draft.put("momentum", 0.875)
+    draft.put("warmup_epochs", 5)
+    draft.put("label_smoothing", 0.1)
+    draft.put("weight_decay", 2.0**-15)
+    draft.put("batchsize", 256)
+
+
 def hidden_networks_data(draft: Draft) -> None:
     """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10."""
     if draft.dataset in FIXED_NORMALIZATIONS["hidden_networks"]:
@@ -45,6 +56,9 @@ class EdgePopup(Method):
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")
         draft.put("keep_ratio", 0.5)
+        if draft.dataset == "imagenet2012":
+            imagenet_recipe(draft, 0.1 if draft.nettype == "ResNet50" and draft.scale_fan
+                            and draft.initializer == "signed_constant" else 0.256)
         resnet = draft.nettype == "cResNet18"  # smallscale/resnet18: batch 256, L2 5e-4
         draft.put("lr", 0.1)
         draft.put("batchsize", 256 if resnet else 128)

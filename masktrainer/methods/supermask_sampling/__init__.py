@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 # sample/*.yml: lr per architecture (batch 128, cosine, 100 epochs, no weight decay).
-SAMPLE_LR = {"Conv8": 800.0, "cResNet18": 400.0}
+SAMPLE_LR = {"Conv8": 800.0, "cResNet18": 400.0, "ResNet50": 400.0}  # ResNet50: ImageNet
 DEFAULT_SAMPLE_LR = 200.0
 
 
@@ -56,7 +56,7 @@ class SupermaskSampling(Method):
         draft.put("initializer", "kaiming_normal")
         draft.put("eval_mask", "threshold")
         draft.put("lr", SAMPLE_LR.get(draft.nettype, DEFAULT_SAMPLE_LR))
-        draft.put("batchsize", 128)
+        draft.put("batchsize", 256 if draft.dataset == "imagenet2012" else 128)
         draft.put("maxepochs", 100)
         draft.put("optimizer", "sgd")
         draft.put("weight_decay", 0.0)
