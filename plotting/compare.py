@@ -26,10 +26,10 @@ from plotting.groups import (
     sort_value,
     varying_fields,
 )
+from plotting.ranges import ACCURACY, SPARSITY, AxisRanges, finish_epoch_axes
 from plotting.style import (
     colors,
     draw_band,
-    epoch_axis,
     new_figure,
     note_missing,
     set_title,
@@ -65,7 +65,9 @@ def compare_facets(
     return result
 
 
-def compare_figure(groups: Sequence[RunGroup], field: str) -> Figure:
+def compare_figure(
+    groups: Sequence[RunGroup], field: str, ranges: AxisRanges | None = None
+) -> Figure:
     """Test accuracy and sparsity per epoch, one colour per value of ``field``."""
     values = sorted({g.config.get(field) for g in groups}, key=sort_value)
     palette = dict(zip(map(repr, values), colors(len(values))))
@@ -83,8 +85,8 @@ def compare_figure(groups: Sequence[RunGroup], field: str) -> Figure:
         if title:
             width = int(fig.get_figwidth() / columns * 12)
             subfig.suptitle(textwrap.fill(title, width), fontsize="medium")
-        axes = subfig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
-        _draw_facet(axes, members, field, palette)
+        axes = subfig.subplots(rows, 1, squeeze=False)[:, 0]
+        _draw_facet(axes, members, field, palette, ranges)
     values_text = ", ".join(format_field(field, v) for v in values)
     set_title(
         fig,
@@ -99,6 +101,7 @@ def _draw_facet(
     members: Sequence[RunGroup],
     field: str,
     palette: dict[str, Any],
+    ranges: AxisRanges | None = None,
 ) -> None:
     used: dict[str, int] = {}
     acc_ax = axes[0]
@@ -122,9 +125,7 @@ def _draw_facet(
             draw_band(axes[1], sparsity, palette[key], label, linestyle=dashed)
             drawn_sparsity = True
     acc_ax.set_ylabel("Test accuracy (%)")
-    epoch_axis(acc_ax)
-    if len(axes) > 1:
-        acc_ax.set_xlabel("")  # shared with the panel below
+    finish_epoch_axes([acc_ax], ACCURACY, ranges)
     if drawn_acc:
         acc_ax.legend(fontsize="small", title=field, title_fontsize="small")
     else:
@@ -135,6 +136,6 @@ def _draw_facet(
             ax.set_ylabel(q.SPARSITY_LABELS[kinds.pop()])
         else:
             ax.set_ylabel("Remaining weights, flipped signs (dashed) (%)")
-        epoch_axis(ax)
+        finish_epoch_axes([ax], SPARSITY, ranges)
         if not drawn_sparsity:
             note_missing(ax, "not recorded")
