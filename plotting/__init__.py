@@ -17,11 +17,13 @@ from plotting.api import (
     save_figures,
 )
 from plotting.groups import Band, RunGroup, aggregate, group_fields, group_runs
+from plotting.ranges import AxisRanges
 from plotting.runs import Run, RunFileError, find_run_dirs, load_run, load_runs
 from plotting.table import summary_table, to_csv, to_markdown, write_summary
 
 __all__ = [
     "FORMATS",
+    "AxisRanges",
     "Band",
     "NoRunsError",
     "Run",

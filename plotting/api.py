@@ -21,6 +21,7 @@ from plotting.figures import (
 )
 from plotting.groups import RunGroup, group_fields, group_runs
 from plotting.profiles import weight_profile_figure
+from plotting.ranges import AxisRanges
 from plotting.runs import Run, load_runs, warn
 from plotting.style import assign_colors
 from plotting.table import write_summary
@@ -56,23 +57,28 @@ def check_compare(runs: Sequence[Run], field: str) -> None:
 
 
 def build_figures(
-    groups: Sequence[RunGroup], compare: str | None = None
+    groups: Sequence[RunGroup],
+    compare: str | None = None,
+    ranges: AxisRanges | None = None,
 ) -> dict[str, Figure]:
-    """All figures the groups have data for, keyed by output file stem."""
+    """All figures the groups have data for, keyed by output file stem.
+
+    ``ranges``: y-limits and log scales chosen by the user (default: automatic).
+    """
     assign_colors(groups)
     candidates: dict[str, Figure | None] = {
-        "accuracy_loss": accuracy_loss_figure(groups),
-        "accuracy_sparsity": accuracy_sparsity_figure(groups),
+        "accuracy_loss": accuracy_loss_figure(groups, ranges),
+        "accuracy_sparsity": accuracy_sparsity_figure(groups, ranges),
     }
     for kind in (q.REMAINING, q.FLIPPED):
-        candidates[kind] = sparsity_figure(groups, kind)
-        candidates[f"{kind}_per_layer"] = layer_sparsity_figure(groups, kind)
+        candidates[kind] = sparsity_figure(groups, kind, ranges)
+        candidates[f"{kind}_per_layer"] = layer_sparsity_figure(groups, kind, ranges)
     candidates["composition"] = composition_figure(groups)
-    candidates["extra_metrics"] = extra_metrics_figure(groups)
+    candidates["extra_metrics"] = extra_metrics_figure(groups, ranges)
     candidates["weight_profiles"] = weight_profile_figure(groups)
     if compare is not None:
         stem = "compare_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", compare)
-        candidates[stem] = compare_figure(groups, compare)
+        candidates[stem] = compare_figure(groups, compare, ranges)
     return {name: fig for name, fig in candidates.items() if fig is not None}
 
 
@@ -100,6 +106,7 @@ def render(
     out: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = ("png",),
     dpi: int = DEFAULT_DPI,
+    ranges: AxisRanges | None = None,
 ) -> tuple[dict[str, Figure], list[Path]]:
     """Load (if given a path), group, plot and save; returns figures and files.
 
@@ -123,7 +130,7 @@ def render(
     if compare is not None:
         check_compare(runs, compare)
     groups = group_runs(runs)
-    figures = build_figures(groups, compare)
+    figures = build_figures(groups, compare, ranges)
     target = Path(out) if out is not None else source
     written: list[Path] = []
     if target is not None:
@@ -137,6 +144,7 @@ def plot_runs(
     compare: str | None = None,
     out: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = ("png",),
+    ranges: AxisRanges | None = None,
 ) -> dict[str, Figure]:
     """Plot a folder of runs (or loaded runs); returns figures by file stem.
 
@@ -146,6 +154,8 @@ def plot_runs(
     ``compare_<field>`` -- each only when the runs
     recorded what it shows. Files (and ``summary.md``/``summary.csv``) are
     written to ``out``, or into the runs folder when ``runs`` is a path.
+    ``ranges`` fixes y-limits or log scales, e.g.
+    ``AxisRanges(limits={"accuracy": (96, 99)}, log={"loss"})``.
     """
-    figures, _ = render(runs, compare, out, formats)
+    figures, _ = render(runs, compare, out, formats, ranges=ranges)
     return figures

@@ -1,140 +1,230 @@
 """Side-by-side comparison of configurations that differ in one config field.
 
-Groups are coloured by their value of the compared field. Other fields that
-vary within one value (e.g. several learning rates of FreePruning) split the
-figure into facets, so only like is compared with like; a value represented
-by a single configuration (e.g. one Baseline) is drawn in every facet as a
-reference.
+Only comparable runs share axes: groups are first split by data set and net
+(:data:`~plotting.groups.COMPARABLE_FIELDS`, unless one of them is compared).
+Comparing methods (``traintype``), each method brings its own recipe; a field
+that varies *within* one method (e.g. two learning rates of FreePruning)
+splits the block into panels, one per setting, and each panel also holds the
+other methods' configurations that do not contradict it (a single EdgePopup
+configuration appears next to each FreePruning learning rate). Comparing any
+other field, a panel holds the groups that agree in everything else that tells
+groups apart (comparing learning rates: a panel per method). Colours follow
+the compared value, line styles the variants of one value.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from plotting import quantities as q
 from plotting.groups import (
+    COMPARABLE_FIELDS,
+    METHOD_FIELD,
     RunGroup,
+    distinguishing_fields,
     format_field,
     order_fields,
     seeds_text,
     sort_value,
     varying_fields,
 )
+from plotting.ranges import ACCURACY, SPARSITY, AxisRanges, finish_epoch_axes
 from plotting.style import (
     colors,
     draw_band,
-    epoch_axis,
     new_figure,
     note_missing,
+    outside_legend,
     set_title,
 )
 
 LINESTYLES = ("-", "--", ":", "-.")
+MAX_COLUMNS = 3
+#: Inches of one panel, of a panel title and of one legend row.
+PANEL_SIZE = (4.6, 2.5)
+TITLE_HEIGHT = 0.5
+LEGEND_ROW_HEIGHT = 0.22
+#: Inches; room for the figure title when there is a single panel.
+MIN_WIDTH = 7.0
+
+Setting = frozenset  # of (field, value) pairs
+
+
+def comparable_blocks(groups: Sequence[RunGroup], field: str) -> list[list[RunGroup]]:
+    """Groups split by data set and net (whichever of them is not ``field``)."""
+    names = order_fields(set(COMPARABLE_FIELDS) - {field})
+    blocks: dict[tuple, list[RunGroup]] = {}
+    for group in groups:
+        blocks.setdefault(tuple(repr(group.config.get(n)) for n in names), []).append(group)
+    return sorted(
+        blocks.values(), key=lambda b: [sort_value(b[0].config.get(n)) for n in names]
+    )
+
+
+def _panel_fields(members: Sequence[RunGroup], field: str) -> dict[str, set[str]]:
+    """Per value of ``field`` (as repr), the fields that put its groups in panels.
+
+    Comparing methods, each method's groups are told apart by their own
+    settings (the recipes differ anyway); comparing any other field, by every
+    field that tells apart the groups of the block.
+    """
+    by_value: dict[str, list[RunGroup]] = {}
+    for group in members:
+        by_value.setdefault(repr(group.config.get(field)), []).append(group)
+    if field != METHOD_FIELD:
+        shared = distinguishing_fields(members) - {field}
+        return {value: shared for value in by_value}
+    return {value: distinguishing_fields(gs) - {field} for value, gs in by_value.items()}
+
+
+def _setting(group: RunGroup, names: set[str]) -> Setting:
+    return Setting((n, group.config[n]) for n in names if group.config.get(n) is not None)
+
+
+def _consistent(a: Setting, b: Setting) -> bool:
+    values = dict(a)
+    return all(values.get(name, value) == value for name, value in b)
+
+
+def _split_block(
+    members: Sequence[RunGroup], field: str
+) -> list[tuple[Setting, list[RunGroup]]]:
+    """Panels of one block: (the setting a panel stands for, its groups).
+
+    One panel per setting no other setting extends; a group joins every panel
+    it does not contradict (a field it lacks contradicts nothing). Panels whose
+    groups all appear in the remaining panels are dropped.
+    """
+    fields = _panel_fields(members, field)
+    settings = [_setting(g, fields[repr(g.config.get(field))]) for g in members]
+    distinct = list(dict.fromkeys(settings))
+    maximal = [s for s in distinct if not any(s < other for other in distinct)]
+    panels = [
+        (setting, [g for g, s in zip(members, settings) if _consistent(s, setting)])
+        for setting in maximal
+    ]
+    for index in reversed(range(len(panels))):
+        others = {id(g) for _, chosen in panels[:index] + panels[index + 1 :] for g in chosen}
+        if len(panels) > 1 and {id(g) for g in panels[index][1]} <= others:
+            del panels[index]
+    return panels
+
+
+def _differing(settings: Sequence[Setting]) -> set[str]:
+    """Fields whose value (where set) is not the same in all settings."""
+    values: dict[str, set[str]] = {}
+    for setting in settings:
+        for name, value in setting:
+            values.setdefault(name, set()).add(repr(value))
+    return {name for name, seen in values.items() if len(seen) > 1}
 
 
 def compare_facets(
     groups: Sequence[RunGroup], field: str
 ) -> list[tuple[str, list[RunGroup]]]:
-    """Split groups into facets (title, members) for comparing ``field``."""
-    by_value: dict[Any, list[RunGroup]] = {}
-    for group in groups:
-        by_value.setdefault(group.config.get(field), []).append(group)
-    multi = [members for members in by_value.values() if len(members) > 1]
-    if not multi:
-        return [("", list(groups))]
-    context = order_fields(
-        {name for members in multi for name in varying_fields(members)} - {field}
+    """Panels (title, groups) for comparing ``field``; titles name what differs."""
+    blocks = comparable_blocks(groups, field)
+    block_fields = order_fields(
+        set(varying_fields([b[0] for b in blocks])) & (set(COMPARABLE_FIELDS) - {field})
     )
-    references = [m[0] for m in by_value.values() if len(m) == 1]
-    facets: dict[tuple, list[RunGroup]] = {}
-    for members in multi:
-        for group in members:
-            key = tuple(repr(group.config.get(name)) for name in context)
-            facets.setdefault(key, []).append(group)
-    result = []
-    for members in facets.values():
-        config = members[0].config
-        title = " · ".join(format_field(n, config.get(n), True) for n in context)
-        result.append((title, members + references))
-    return result
+    facets = []
+    for block in blocks:
+        head = [format_field(n, block[0].config.get(n)) for n in block_fields]
+        panels = _split_block(block, field)
+        shown = order_fields(_differing([setting for setting, _ in panels]))
+        for setting, chosen in panels:
+            values = dict(setting)
+            parts = head + [format_field(n, values[n], True) for n in shown if n in values]
+            facets.append((" · ".join(parts), chosen))
+    return facets
 
 
-def compare_figure(groups: Sequence[RunGroup], field: str) -> Figure:
+def compare_figure(
+    groups: Sequence[RunGroup], field: str, ranges: AxisRanges | None = None
+) -> Figure:
     """Test accuracy and sparsity per epoch, one colour per value of ``field``."""
     values = sorted({g.config.get(field) for g in groups}, key=sort_value)
     palette = dict(zip(map(repr, values), colors(len(values))))
     facets = compare_facets(groups, field)
     has_sparsity = any(g.band(q.sparsity_pct) for g in groups)
     rows = 2 if has_sparsity else 1
-    n_facets = len(facets)  # a row of up to three, else a near-square grid
-    columns = n_facets if n_facets <= 3 else min(3, math.ceil(math.sqrt(n_facets)))
+    columns = min(MAX_COLUMNS, len(facets))
     grid_rows = math.ceil(len(facets) / columns)
-    fig = new_figure(5.5 * columns + 0.5, (3.4 * rows + 1.4) * grid_rows + 1.2)
+    legend_rows = max(len(members) for _, members in facets)  # at worst one per row
+    width, height = PANEL_SIZE
+    facet_height = height * rows + TITLE_HEIGHT + LEGEND_ROW_HEIGHT * legend_rows
+    fig = new_figure(max(MIN_WIDTH, width * columns + 0.3), facet_height * grid_rows + 1.0)
     subfigs = np.atleast_1d(fig.subfigures(grid_rows, columns, squeeze=False)).ravel()
     for subfig in subfigs[len(facets) :]:
         subfig.set_visible(False)
     for subfig, (title, members) in zip(subfigs, facets):
         if title:
-            width = int(fig.get_figwidth() / columns * 12)
-            subfig.suptitle(textwrap.fill(title, width), fontsize="medium")
-        axes = subfig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
-        _draw_facet(axes, members, field, palette)
-    values_text = ", ".join(format_field(field, v) for v in values)
+            subfig.suptitle(title, fontsize="medium")
+        _draw_facet(subfig, rows, members, field, palette, ranges)
+    shown = "test accuracy and sparsity" if has_sparsity else "test accuracy"
     set_title(
         fig,
-        f"Comparison by {field} ({values_text}): mean over seeds, band = min-max",
+        f"Comparison by {field}: {shown} per epoch (mean over seeds, band = min-max)",
         groups,
     )
     return fig
 
 
+def _variant_labels(members: Sequence[RunGroup], field: str) -> list[str]:
+    """Legend labels: the compared value, plus what tells apart its variants."""
+    fields = _panel_fields(members, field)
+    labels = []
+    for group in members:
+        value = group.config.get(field)
+        names = order_fields(fields[repr(value)])
+        parts = [format_field(field, value)]
+        parts += [format_field(n, group.config[n], True) for n in names if n in group.config]
+        labels.append(f"{' · '.join(parts)} ({seeds_text(group.n)})")
+    return labels
+
+
 def _draw_facet(
-    axes: Sequence[Any],
+    subfig: SubFigure,
+    rows: int,
     members: Sequence[RunGroup],
     field: str,
     palette: dict[str, Any],
+    ranges: AxisRanges | None,
 ) -> None:
+    axes = subfig.subplots(rows, 1, squeeze=False)[:, 0]
+    members = sorted(members, key=lambda g: sort_value(g.config.get(field)))
     used: dict[str, int] = {}
-    acc_ax = axes[0]
-    drawn_acc = drawn_sparsity = False
-    kinds = set()
-    for group in sorted(members, key=lambda g: sort_value(g.config.get(field))):
-        value = group.config.get(field)
-        key = repr(value)
+    handles, kinds = {}, set()
+    for group, label in zip(members, _variant_labels(members, field)):
+        key = repr(group.config.get(field))
         style = LINESTYLES[used.get(key, 0) % len(LINESTYLES)]
         used[key] = used.get(key, 0) + 1
-        label = f"{format_field(field, value)} ({seeds_text(group.n)})"
         accuracy = group.band(q.series("testAccuracy"))
         if accuracy is not None:
-            draw_band(acc_ax, accuracy, palette[key], label, linestyle=style)
-            drawn_acc = True
-        sparsity = group.band(q.sparsity_pct) if len(axes) > 1 else None
+            handles[label] = draw_band(axes[0], accuracy, palette[key], label, linestyle=style)
+        sparsity = group.band(q.sparsity_pct) if rows > 1 else None
         if sparsity is not None:
             kind = q.sparsity_kind(group.config)
             kinds.add(kind)
             dashed = "--" if kind == q.FLIPPED else style
-            draw_band(axes[1], sparsity, palette[key], label, linestyle=dashed)
-            drawn_sparsity = True
-    acc_ax.set_ylabel("Test accuracy (%)")
-    epoch_axis(acc_ax)
-    if len(axes) > 1:
-        acc_ax.set_xlabel("")  # shared with the panel below
-    if drawn_acc:
-        acc_ax.legend(fontsize="small", title=field, title_fontsize="small")
-    else:
-        note_missing(acc_ax, "test accuracy not recorded")
-    if len(axes) > 1:
-        ax = axes[1]
+            line = draw_band(axes[1], sparsity, palette[key], label, linestyle=dashed)
+            handles.setdefault(label, line)
+    axes[0].set_ylabel("Test accuracy (%)")
+    finish_epoch_axes(axes[:1], ACCURACY, ranges)
+    if not axes[0].get_lines():
+        note_missing(axes[0], "test accuracy not recorded")
+    if rows > 1:
         if len(kinds) == 1:
-            ax.set_ylabel(q.SPARSITY_LABELS[kinds.pop()])
-        else:
-            ax.set_ylabel("Remaining weights, flipped signs (dashed) (%)")
-        epoch_axis(ax)
-        if not drawn_sparsity:
-            note_missing(ax, "not recorded")
+            axes[1].set_ylabel(q.SPARSITY_LABELS[kinds.pop()])
+        elif kinds:  # the two-kind label would not fit the panel's height
+            axes[1].set_ylabel("Share of weights (%)")
+            axes[1].set_title("Remaining weights; flipped signs dashed", fontsize="medium")
+        finish_epoch_axes(axes[1:], SPARSITY, ranges)
+        if not axes[1].get_lines():
+            note_missing(axes[1], "no remaining weights or flipped signs recorded")
+    outside_legend(subfig, list(handles.values()), list(handles))

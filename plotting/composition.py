@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from plotting import quantities as q
 from plotting.groups import RunGroup
-from plotting.style import figure_legend, new_figure, set_title
+from plotting.style import new_figure, outside_legend, set_title
 
 SIGNS = ("Negative", "Zero", "Positive")
 SIGN_COLORS = ("#d6604d", "#bababa", "#4393c3")
@@ -21,7 +21,9 @@ PANELS = (("Masks M", 0), ("Masked weights M × W", 3))
 LABEL_MIN_PCT = 8.0
 #: Up to this many configurations are stacked in one column, more in two.
 SINGLE_COLUMN_MAX = 3
-TITLE_CHARS = 120
+TITLE_CHARS = 90
+#: Inches of one configuration's pair of panels.
+COLUMN_WIDTH, ROW_HEIGHT = 6.5, 3.2
 
 
 def final_composition(group: RunGroup) -> tuple[np.ndarray, int, int] | None:
@@ -62,7 +64,7 @@ def composition_figure(groups: Sequence[RunGroup]) -> Figure | None:
         return None
     columns = 1 if len(rows) <= SINGLE_COLUMN_MAX else 2
     grid_rows = math.ceil(len(rows) / columns)
-    fig = new_figure(11 * columns, 3.4 * grid_rows + 1.6)
+    fig = new_figure(COLUMN_WIDTH * columns, ROW_HEIGHT * grid_rows + 1.6)
     subfigs = fig.subfigures(grid_rows, columns, squeeze=False).ravel()
     for subfig in subfigs[len(rows) :]:
         subfig.set_visible(False)
@@ -80,5 +82,5 @@ def composition_figure(groups: Sequence[RunGroup]) -> Figure | None:
         "Final per-layer composition of masks and masked weights (mean over seeds)",
         [group for group, _ in rows],
     )
-    figure_legend(fig, containers, list(SIGNS))
+    outside_legend(fig, containers, list(SIGNS))
     return fig

@@ -11,22 +11,47 @@ import numpy as np
 
 from plotting.runs import Run, warn
 
-#: Config keys that identify a run rather than its configuration.
-IGNORED_CONFIG_KEYS = frozenset(
+#: Config keys that say how, when or where a run was made, not what it trained:
+#: runs that differ only in these (and the seed) are seeds of one configuration.
+BOOKKEEPING_KEYS = frozenset(
     {
-        "seed",
-        "resolved_seed",
-        "run_id",
+        # written by the trainer next to the settings (method/architecture
+        # follow from traintype/nettype)
         "run_dir",
+        "run_id",
         "created",
         "versions",
+        "resolved_seed",
+        "data",
+        "method",
+        "architecture",
+        "format_version",
+        # settings of speed, logging, checkpoints and file locations
+        "progress",
+        "tensorboard",
+        "jit_compile",
         "outputpath",
         "data_dir",
         "manual_dir",
+        "tfds_data_dir",
+        "split_dir",
+        "eval_batchsize",
+        "checkpoint_every",
+        "deterministic",
+        "distribute",
+        "mixed_precision",
     }
 )
+#: Config keys that never define a configuration; the seed varies inside a group.
+IGNORED_CONFIG_KEYS = BOOKKEEPING_KEYS | {"seed"}
+#: The field naming the method: other fields that differ only between methods
+#: are part of each method's recipe and stay out of labels.
+METHOD_FIELD = "traintype"
+#: Only runs with the same values of these fields share axes.
+COMPARABLE_FIELDS = ("dataset", "nettype")
 #: Fields always named in a legend label (when present): the method and its
-#: main hyperparameters. Other fields are named when they differ between groups.
+#: main hyperparameters. Other fields are named when they tell groups apart
+#: (see :func:`distinguishing_fields`).
 LABEL_FIELDS = (
     "traintype",
     "initializer",
@@ -40,7 +65,6 @@ LABEL_FIELDS = (
 )
 #: Preferred order for further fields that distinguish groups.
 FIELD_ORDER = (
-    "method",
     "traintype",
     "nettype",
     "dataset",
@@ -65,7 +89,6 @@ FIELD_PREFIX = {
     "initializer": "",
     "activation": "",
     "masktype": "",
-    "method": "",
     "batchsize": "batch ",
 }
 
@@ -191,8 +214,32 @@ def varying_fields(groups: Sequence[RunGroup]) -> list[str]:
     return order_fields(varying)
 
 
+def distinguishing_fields(groups: Sequence[RunGroup]) -> set[str]:
+    """Fields that tell the groups apart, without those that follow from the method.
+
+    The method itself and the :data:`COMPARABLE_FIELDS` when they differ, and
+    any other field that differs between groups of one method; a field that
+    differs only between methods (each method's own optimizer or batch size)
+    is part of the methods' recipes. Groups of different methods differ in the
+    method, groups of one method in a field of this set.
+    """
+    varying = set(varying_fields(groups))
+    by_method: dict[str, list[RunGroup]] = {}
+    for group in groups:
+        by_method.setdefault(repr(group.config.get(METHOD_FIELD)), []).append(group)
+    within = {name for members in by_method.values() for name in varying_fields(members)}
+    return (varying & {METHOD_FIELD, *COMPARABLE_FIELDS}) | within
+
+
+def naming_fields(groups: Sequence[RunGroup]) -> list[str]:
+    """Fields that group names show, in display order: the :data:`LABEL_FIELDS`
+    the groups have and the :func:`distinguishing_fields`."""
+    present = {name for name in LABEL_FIELDS if any(name in g.config for g in groups)}
+    return order_fields(present | distinguishing_fields(groups))
+
+
 def group_runs(runs: Iterable[Run]) -> list[RunGroup]:
-    """Group runs by configuration, name and order the groups.
+    """Group runs by configuration, name and order the groups (runs by seed).
 
     Warns about complete runs that have fewer epochs than others in their
     group (incomplete runs were already reported when loaded).
@@ -200,9 +247,11 @@ def group_runs(runs: Iterable[Run]) -> list[RunGroup]:
     by_key: dict[ConfigKey, list[Run]] = {}
     for run in runs:
         by_key.setdefault(config_key(run.config), []).append(run)
-    groups = [RunGroup(key, members) for key, members in by_key.items()]
-    present = {name for name in LABEL_FIELDS if any(name in g.config for g in groups)}
-    shown = order_fields(present | set(varying_fields(groups)))
+    groups = [
+        RunGroup(key, sorted(members, key=Run.seed_order))
+        for key, members in by_key.items()
+    ]
+    shown = naming_fields(groups)
     groups.sort(key=lambda g: [sort_value(g.config.get(name)) for name in shown])
     for group in groups:
         config = group.config

@@ -5,6 +5,7 @@ Examples::
     python -m plotting.plotter --runs Outputs/FreePruning/LeNet
     python -m plotting.plotter --runs Outputs --compare traintype
     python -m plotting.plotter --runs Outputs --out figures --formats png,pdf,svg
+    python -m plotting.plotter --runs Outputs --ylim accuracy=96:99 --logy loss
 
 Exit status: 0 on success, 2 on bad arguments or when no run is found.
 """
@@ -22,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
+from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 
 PROG = "plotter"
 
@@ -38,6 +40,23 @@ def _formats(text: str) -> tuple[str, ...]:
         return check_formats(text.split(","))
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _limits(text: str) -> tuple[str, Limits]:
+    try:
+        return parse_limits(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def axis_ranges(ylim: Sequence[tuple[str, Limits]], logy: Sequence[str]) -> AxisRanges:
+    """The ``--ylim``/``--logy`` choices; ``ValueError`` when they contradict."""
+    limits: dict[str, Limits] = {}
+    for kind, span in ylim:
+        if kind in limits:
+            raise ValueError(f"--ylim given twice for {kind}")
+        limits[kind] = span
+    return AxisRanges(limits, frozenset(logy))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dpi", type=int, default=DEFAULT_DPI, help="resolution of raster output"
     )
+    parser.add_argument(
+        "--ylim",
+        metavar="KIND=LOW:HIGH",
+        type=_limits,
+        action="append",
+        default=[],
+        help=f"fixed y-range of every {'/'.join(KINDS)} axis (accuracies and"
+        " weights in %%), e.g. accuracy=96:99 or loss=:0.5 (an empty end stays"
+        " automatic); repeatable. Default: automatic, accuracy and loss from"
+        " epochs 1 and later",
+    )
+    parser.add_argument(
+        "--logy",
+        metavar="KIND",
+        choices=KINDS,
+        action="append",
+        default=[],
+        help=f"log-scale y-axes of one kind ({', '.join(KINDS)}); repeatable",
+    )
     return parser
 
 
@@ -78,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
     try:
-        _, written = render(args.runs, args.compare, args.out, args.formats, args.dpi)
+        ranges = axis_ranges(args.ylim, args.logy)
+        _, written = render(
+            args.runs, args.compare, args.out, args.formats, args.dpi, ranges
+        )
     except (NoRunsError, NotADirectoryError, ValueError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

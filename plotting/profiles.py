@@ -3,15 +3,16 @@
 A LaPerm sync only rearranges values inside each output unit's weight vector,
 so a unit's *profile* (its weights sorted ascending) is the same before and
 after training: the figure draws the initial profiles in grey and the final
-ones in the group's colour on top, and says in each panel title whether every
+ones in the group's colour on top, and says in each panel whether every
 final unit is a permutation of its initial one. Data: ``initial_weights.npz``
 and ``final_weights.npz`` of the run directory (read with
-``allow_pickle=False``), one row of panels per LaPerm configuration (its
+``allow_pickle=False``), one block of panels per LaPerm configuration (its
 lowest-seed run whose files load), one panel per kernel.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 import zipfile
 from collections.abc import Sequence
@@ -30,6 +31,13 @@ FINAL_FILE = "final_weights.npz"
 #: Units drawn per panel (evenly spaced): more lines only blur the picture.
 MAX_UNITS = 48
 MAX_PANELS = 8
+MAX_COLUMNS = 4
+#: Inches of one panel, of a configuration's title, and the least figure width.
+PANEL_SIZE = (3.0, 2.6)
+BLOCK_TITLE_HEIGHT = 0.4
+MIN_WIDTH = 7.0
+PERMUTED = "every unit a permutation\nof its initial weights"
+CHANGED = "profiles changed"
 
 
 def _load(path: Path) -> dict[str, np.ndarray] | None:
@@ -45,21 +53,8 @@ def _candidate_runs(group: RunGroup) -> list[Run]:
     """The group's runs with both weight files, lowest seed first (LaPerm groups only)."""
     if group.config.get("traintype") != "LaPerm":
         return []
-    runs = sorted(group.runs, key=lambda run: (_seed_order(run), str(run.path)))
-    return [run for run in runs
+    return [run for run in group.runs
             if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file()]
-
-
-def _seed(run: Run):
-    seed = run.config.get("seed")
-    return run.config.get("resolved_seed") if seed is None else seed
-
-
-def _seed_order(run: Run) -> tuple[int, float | str]:
-    seed = _seed(run)
-    if isinstance(seed, (int, float)) and not isinstance(seed, bool):
-        return 0, seed
-    return 1, str(seed)
 
 
 def _kernels(initial: dict, final: dict) -> list[str]:
@@ -68,27 +63,36 @@ def _kernels(initial: dict, final: dict) -> list[str]:
 
 
 def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
-    """Initial (grey) and final (colour) sorted weight profiles of LaPerm runs."""
+    """Initial (grey) and final (colour) sorted weight profiles of LaPerm runs.
+
+    One block of panels per configuration, titled with its name and the seed
+    drawn; at most :data:`MAX_COLUMNS` kernels to a row.
+    """
     rows = []
     for group in groups:
         for run in _candidate_runs(group):  # the first run whose files load
             initial, final = _load(run.path / INITIAL_FILE), _load(run.path / FINAL_FILE)
-            if initial is not None and final is not None and _kernels(initial, final):
-                rows.append((group, run, initial, final))
+            names = _kernels(initial, final) if initial is not None and final is not None else []
+            if names:
+                rows.append((group, run, initial, final, names))
                 break
     if not rows:
         return None
-    columns = max(len(_kernels(initial, final)) for _, _, initial, final in rows)
-    fig = new_figure(3.4 * columns + 1, 2.9 * len(rows) + 1.4)
-    axes = fig.subplots(len(rows), columns, squeeze=False)
-    for axes_row, (group, run, initial, final) in zip(axes, rows):
-        names = _kernels(initial, final)
-        for ax, name in zip(axes_row, names):
+    columns = min(MAX_COLUMNS, max(len(names) for *_, names in rows))
+    panel_rows = [math.ceil(len(names) / columns) for *_, names in rows]
+    width, height = PANEL_SIZE
+    heights = [height * n + BLOCK_TITLE_HEIGHT for n in panel_rows]
+    fig = new_figure(max(MIN_WIDTH, width * columns + 0.6), sum(heights) + 1.0)
+    subfigs = fig.subfigures(len(rows), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for subfig, n_rows, (group, run, initial, final, names) in zip(subfigs, panel_rows, rows):
+        subfig.suptitle(f"{group.name} ({run.seed_text})", fontsize="medium")
+        axes = subfig.subplots(n_rows, columns, squeeze=False)
+        for ax, name in zip(axes.ravel(), names):
             _draw_panel(ax, name, to_rows(initial[name]), to_rows(final[name]), group.color)
-        for ax in axes_row[len(names):]:
+        for ax in axes.ravel()[len(names):]:
             ax.set_axis_off()
-        label = textwrap.fill(f"{group.name} (seed {_seed(run)})", 32)
-        axes_row[0].set_ylabel(f"{label}\nweight", fontsize="small")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("weight")
     set_title(fig, "LaPerm weight profiles: each unit's weights sorted ascending "
                    "(grey: initial, colour: final)", [group for group, *_ in rows])
     return fig
@@ -102,8 +106,10 @@ def _draw_panel(ax, name: str, initial: np.ndarray, final: np.ndarray, color) ->
     ax.plot(position, final_sorted[units].T, color=color or "C0", linewidth=0.7)
     same = bool(np.array_equal(initial_sorted, final_sorted))
     moved = float(np.mean(initial != final)) * 100
-    verdict = "every unit a permutation of its initial weights" if same else "profiles changed"
-    title = f"{name} ({initial.shape[0]} units x {initial.shape[1]})"
-    ax.set_title(f"{textwrap.fill(title, 34)}\n{textwrap.fill(verdict, 34)}; "
-                 f"{moved:.1f}% moved", fontsize="small")
-    ax.set_xlabel("rank within unit (fraction)", fontsize="small")
+    ax.set_title(f"{textwrap.fill(name, 30)}\n{initial.shape[0]} units × {initial.shape[1]},"
+                 f" {moved:.1f} % moved", fontsize="small")
+    # Sorted profiles rise from lower left to upper right: the upper left is free.
+    verdict = PERMUTED if same else CHANGED
+    ax.text(0.03, 0.97, verdict, transform=ax.transAxes, ha="left", va="top",
+            fontsize="small", color="0.25" if same else "tab:red")
+    ax.set_xlabel("rank within unit (fraction)")

@@ -30,10 +30,27 @@ SERIES_LABELS = {
     "valLoss": "Validation loss",
     "testLoss": "Test loss",
     "remainingWeights": "Remaining weights",
-    "epochSeconds": "Epoch duration (s)",
+    # LaPerm
+    "syncCount": "Syncs so far",
+    "syncChangedPositions": "Positions moved at the last sync",
+    "permutationIntact": "Every unit a permutation",
+    "changedFromInitial": "Positions moved from initial (%)",
+    # Slot Machines, supermask sampling
+    "slotChangedFraction": "Selections changed since last epoch (%)",
+    "prunedFractionEstimate": "Expected pruned weights (%)",
 }
-#: Series shown in the dedicated figures; anything else is plotted generically.
-DEDICATED_SERIES = frozenset(SERIES_LABELS) - {"epochSeconds"}
+#: Series shown in the dedicated figures.
+DEDICATED_SERIES = frozenset(
+    {"trainAccuracy", "valAccuracy", "testAccuracy"}
+    | {"trainLoss", "valLoss", "testLoss", "remainingWeights"}
+)
+#: Series drawn nowhere: an epoch's wall-clock time measures the machine.
+UNPLOTTED_SERIES = frozenset({"epochSeconds"})
+#: Series that are 1 for yes and 0 for no.
+YES_NO_SERIES = frozenset({"permutationIntact"})
+#: Series recorded as fractions of 1 besides accuracies and ``*Fraction*``
+#: keys; every share is plotted in percent so that no axis mixes the two.
+FRACTION_SERIES = frozenset({"changedFromInitial"})
 
 Quantity = Callable[[Run], np.ndarray | None]
 
@@ -44,9 +61,14 @@ def sparsity_kind(run_or_config: Run | dict) -> str:
     return FLIPPED if config.get("masktype") == "flip" else REMAINING
 
 
+def is_fraction(key: str) -> bool:
+    """Whether the series ``key`` is recorded as a fraction of 1."""
+    return key.endswith("Accuracy") or "Fraction" in key or key in FRACTION_SERIES
+
+
 def series(key: str) -> Quantity:
-    """A raw per-epoch series; accuracies are converted to percent."""
-    scale = 100.0 if key.endswith("Accuracy") else 1.0
+    """A raw per-epoch series; fractions (accuracies included) in percent."""
+    scale = 100.0 if is_fraction(key) else 1.0
 
     def quantity(run: Run) -> np.ndarray | None:
         values = run.series.get(key)
@@ -120,19 +142,21 @@ def composition_pct(run: Run) -> np.ndarray | None:
 
 
 def generic_series_keys(runs: list[Run]) -> list[str]:
-    """Per-epoch series without a dedicated figure, in first-seen order."""
+    """Plotted per-epoch series without a dedicated figure, in first-seen order."""
     keys: dict[str, None] = {}
     for run in runs:
         for key in run.series:
-            if key not in DEDICATED_SERIES:
+            if key not in DEDICATED_SERIES | UNPLOTTED_SERIES:
                 keys.setdefault(key)
     return list(keys)
 
 
 def series_label(key: str) -> str:
-    """Axis label for a series key, e.g. "Slot changed fraction"."""
+    """Axis label for a series key, e.g. "Kept fraction" -> "Kept (%)"."""
     if key in SERIES_LABELS:
         return SERIES_LABELS[key]
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").split()
     text = " ".join(words).lower()
+    if is_fraction(key):
+        text = " ".join(word for word in text.split() if word != "fraction") + " (%)"
     return text[:1].upper() + text[1:]

@@ -87,6 +87,28 @@ class Run:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    @property
+    def seed(self) -> Any:
+        """The seed the run used: ``resolved_seed`` (``seed`` 0 means "drawn")."""
+        resolved = self.config.get("resolved_seed")
+        return self.config.get("seed") if resolved is None else resolved
+
+    @property
+    def seed_drawn(self) -> bool:
+        return self.config.get("seed") == 0
+
+    @property
+    def seed_text(self) -> str:
+        """"seed 3", or "seed 123456 (drawn)" for a run started with seed 0."""
+        return f"seed {self.seed}" + (" (drawn)" if self.seed_drawn else "")
+
+    def seed_order(self) -> tuple[int, float | str, str]:
+        """Sort key: numeric seeds first, in numeric order; then by path."""
+        seed = self.seed
+        if isinstance(seed, (int, float)) and not isinstance(seed, bool):
+            return 0, seed, str(self.path)
+        return 1, str(seed), str(self.path)
+
 
 def warn(message: str) -> None:
     """Report a problem with an input file (stderr unless logging says otherwise)."""
@@ -94,14 +116,26 @@ def warn(message: str) -> None:
 
 
 def find_run_dirs(root: str | os.PathLike[str]) -> list[Path]:
-    """Return every run directory below ``root`` (inclusive), sorted."""
+    """Return every run directory below ``root`` (inclusive), sorted.
+
+    A folder with only one of the two files is reported and skipped: with only
+    config.json it is a run still evaluating epoch 0 (or killed then).
+    """
     found: list[Path] = []
     for current, dirs, files in os.walk(root):
-        if CONFIG_FILE in files and METRICS_FILE in files:
+        has_config, has_metrics = CONFIG_FILE in files, METRICS_FILE in files
+        if has_config and has_metrics:
             found.append(Path(current))
             dirs.clear()  # a run directory does not contain further runs
-        else:
-            dirs.sort()
+            continue
+        if has_config:
+            warn(
+                f"{Path(current) / CONFIG_FILE}: no {METRICS_FILE} yet (a run still"
+                " starting, or killed before epoch 0 was evaluated); skipping it"
+            )
+        elif has_metrics:
+            warn(f"{Path(current) / METRICS_FILE}: no {CONFIG_FILE}; skipping it")
+        dirs.sort()
     return sorted(found)
 
 

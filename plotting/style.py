@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
 
 from plotting.groups import Band, RunGroup, format_field, varying_fields
 
@@ -86,12 +85,6 @@ def draw_band(
     return line
 
 
-def epoch_axis(ax: Axes) -> None:
-    ax.set_xlabel(EPOCH_LABEL)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(True, alpha=0.3)
-
-
 def context_text(groups: Sequence[RunGroup]) -> str:
     """Shared configuration (e.g. "LeNet · mnist · relu") and run counts."""
     varying = set(varying_fields(groups))
@@ -119,23 +112,43 @@ def set_title(fig: Figure, title: str, groups: Sequence[RunGroup] = ()) -> None:
 
 
 def legend_columns(labels: Sequence[str], width_inches: float) -> int:
-    longest = max((len(label) for label in labels), default=1)
+    """A first guess of how many legend columns fit in ``width_inches``."""
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=1)
     fit = int(width_inches * CHARS_PER_INCH / (longest + 4))
     return max(1, min(len(labels), fit))
 
 
-def figure_legend(fig: Figure, handles: Sequence[Any], labels: Sequence[str]) -> None:
-    """One legend for the whole figure, below the axes."""
+def wrap_label(label: str, width_inches: float) -> str:
+    """``label`` broken into lines that fit a legend column ``width_inches`` wide."""
+    return textwrap.fill(label, max(20, int(width_inches * CHARS_PER_INCH) - 6))
+
+
+def outside_legend(
+    where: FigureBase, handles: Sequence[Any], labels: Sequence[str], **kwargs: Any
+) -> Any:
+    """A legend below the axes of a figure or subfigure that fits inside it.
+
+    Long labels are wrapped; columns are dropped until the legend's measured
+    width fits the (sub)figure.
+    """
     if not handles:
-        return
-    fig.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncols=legend_columns(labels, fig.get_figwidth()),
-        fontsize="small",
-        frameon=False,
-    )
+        return None
+    width = where.bbox.width / where.figure.dpi
+    labels = [wrap_label(label, width) for label in labels]
+    for ncols in range(legend_columns(labels, width), 0, -1):
+        box = where.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=ncols,
+            fontsize="small",
+            frameon=False,
+            **kwargs,
+        )
+        if ncols == 1 or box.get_window_extent().width <= where.bbox.width:
+            return box
+        box.remove()
+    return None  # not reached: one column always returns
 
 
 def note_missing(ax: Axes, text: str) -> None:

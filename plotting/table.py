@@ -15,7 +15,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
     kind = q.sparsity_kind(config)
     sparsity, _ = _final(group, q.sparsity_pct)
     row["n_seeds"] = group.n
+    row["seeds"] = " ".join(str(run.seed) for run in group.runs)  # sorted by seed
     row["n_complete"] = sum(run.complete for run in group.runs)
     row["epochs"] = group.n_points - 1
     row["n_final"] = n_final
@@ -76,7 +77,11 @@ def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
     ) = _stats(test)
     row["final_val_acc_mean"] = _stats(val)[0]
     row["best_val_acc_mean"] = _stats([b[1] for b in best])[0]
-    row["best_val_epoch_mean"] = _stats([float(b[0]) for b in best])[0]
+    (
+        row["best_val_epoch_mean"],
+        row["best_val_epoch_min"],
+        row["best_val_epoch_max"],
+    ) = _stats([float(b[0]) for b in best])
     row["best_val_epochs"] = " ".join(str(b[0]) for b in best) or None
     (
         row["test_at_best_val_mean"],
@@ -96,18 +101,28 @@ def summary_table(groups: Sequence[RunGroup]) -> list[dict[str, Any]]:
     return [summary_row(group, fields) for group in groups]
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _number(value: float | None) -> str:
+    """A percentage, with two decimals."""
+    return "–" if value is None else f"{value:.2f}"
 
 
-def _range(row: dict[str, Any], prefix: str) -> str:
+def _count(value: float | None) -> str:
+    """An epoch or a mean of epochs: ``18``, or ``17.7`` when not whole."""
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _range(
+    row: dict[str, Any], prefix: str, formatted: Callable[[float | None], str] = _number
+) -> str:
     mean = row[f"{prefix}_mean"]
     if mean is None:
         return "–"
     low, high = row[f"{prefix}_min"], row[f"{prefix}_max"]
     if low == high:
-        return _number(mean)
-    return f"{_number(mean)} [{_number(low)}–{_number(high)}]"
+        return formatted(mean)
+    return f"{formatted(mean)} [{formatted(low)}–{formatted(high)}]"
 
 
 def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> str:
@@ -144,7 +159,7 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
             _range(row, "final_test_acc"),
             _number(row["final_val_acc_mean"]),
             _number(row["best_val_acc_mean"]),
-            _number(row["best_val_epoch_mean"], 1),
+            _range(row, "best_val_epoch", _count),
             _range(row, "test_at_best_val"),
             sparsity,
         )

@@ -14,10 +14,11 @@ from plotting.profiles import weight_profile_figure
 
 
 def _write_run(root: Path, name: str, traintype: str, initial: dict, final: dict | None,
-               seed: int = 1) -> Path:
+               seed: int = 1, resolved_seed: int | None = None) -> Path:
     run_dir = root / name
     run_dir.mkdir(parents=True)
     config = {"traintype": traintype, "nettype": "F1", "dataset": "mnist", "seed": seed,
+              "resolved_seed": seed if resolved_seed is None else resolved_seed,
               "sync_period": 250}
     metrics = {"format_version": 1, "status": "complete", "epochs_completed": 1,
                "testAccuracy": [0.1, 0.8], "trainLoss": [2.3, 0.7]}
@@ -46,16 +47,26 @@ def laperm_weights():
     return initial, final
 
 
+def _verdict(ax) -> str:
+    (text,) = ax.texts
+    return text.get_text().replace("\n", " ")
+
+
+def _figure(root: Path):
+    return weight_profile_figure(plotting.group_runs(plotting.load_runs(root)))
+
+
 def test_figure_has_one_panel_per_kernel_and_reports_permutations(tmp_path, laperm_weights):
     initial, final = laperm_weights
     _write_run(tmp_path, "laperm", "LaPerm", initial, final)
     figures = plotting.build_figures(plotting.group_runs(plotting.load_runs(tmp_path)))
     fig = figures["weight_profiles"]
-    titles = [ax.get_title() for ax in fig.axes if ax.axison]
-    assert len(titles) == 2  # the two kernels; the bias is not profiled
-    assert all("permutation of its" in t for t in titles)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 2  # the two kernels; the bias is not profiled
+    assert all(_verdict(ax) == "every unit a permutation of its initial weights"
+               for ax in panels)
     conv_panel = next(ax for ax in fig.axes if ax.get_title().startswith("conv.kernel"))
-    assert "4 units x 18" in conv_panel.get_title()
+    assert "4 units × 18" in conv_panel.get_title()
     # grey initial + coloured final line per unit (4 filters).
     assert len(conv_panel.get_lines()) == 8
 
@@ -64,17 +75,37 @@ def test_changed_profile_is_reported(tmp_path, laperm_weights):
     initial, final = laperm_weights
     final = dict(final, **{"dense.kernel": final["dense.kernel"] * 2.0})
     _write_run(tmp_path, "laperm", "LaPerm", initial, final)
-    fig = weight_profile_figure(plotting.group_runs(plotting.load_runs(tmp_path)))
+    fig = _figure(tmp_path)
     dense_panel = next(ax for ax in fig.axes if ax.get_title().startswith("dense.kernel"))
-    assert "profiles changed" in dense_panel.get_title()
+    assert _verdict(dense_panel) == "profiles changed"
 
 
 def test_lowest_seed_is_drawn_numerically(tmp_path, laperm_weights):
     initial, final = laperm_weights
     for seed in (10, 2):
         _write_run(tmp_path, f"seed{seed}", "LaPerm", initial, final, seed=seed)
-    fig = weight_profile_figure(plotting.group_runs(plotting.load_runs(tmp_path)))
-    assert "(seed 2)" in fig.axes[0].get_ylabel().replace("\n", " ")
+    (block,) = _figure(tmp_path).subfigs
+    assert block.get_suptitle().endswith("(seed 2)")
+
+
+def test_a_drawn_seed_is_named_by_its_resolved_value(tmp_path, laperm_weights):
+    initial, final = laperm_weights
+    _write_run(tmp_path, "drawn", "LaPerm", initial, final, seed=0, resolved_seed=4242)
+    (block,) = _figure(tmp_path).subfigs
+    assert block.get_suptitle().endswith("(seed 4242 (drawn))")
+
+
+def test_many_kernels_wrap_into_rows_of_readable_width(tmp_path):
+    rng = np.random.RandomState(1)
+    initial = {f"layer{i}.kernel": rng.randn(6, 4).astype(np.float32) for i in range(8)}
+    final = {name: kernel[::-1] for name, kernel in initial.items()}  # rows permuted
+    _write_run(tmp_path, "laperm", "LaPerm", initial, final)
+    fig = _figure(tmp_path)
+    width, height = fig.get_size_inches()
+    assert width * 150 <= 1900 and height * 150 <= 1400  # px at the default 150 dpi
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 8
+    assert len({round(ax.get_position().y0, 3) for ax in panels}) == 2  # two rows of four
 
 
 def test_no_figure_without_laperm_weights(tmp_path, laperm_weights, caplog):
