@@ -25,6 +25,7 @@ from plotting.ranges import AxisRanges
 from plotting.runs import Run, load_runs, warn
 from plotting.style import assign_colors
 from plotting.table import write_summary
+from plotting.tracer import permutation_tracer_figure
 
 FORMATS = ("png", "pdf", "svg")
 DEFAULT_DPI = 150
@@ -76,6 +77,7 @@ def build_figures(
     candidates["composition"] = composition_figure(groups)
     candidates["extra_metrics"] = extra_metrics_figure(groups, ranges)
     candidates["weight_profiles"] = weight_profile_figure(groups)
+    candidates["permutation_tracer"] = permutation_tracer_figure(groups)
     if compare is not None:
         stem = "compare_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", compare)
         candidates[stem] = compare_figure(groups, compare, ranges)
@@ -150,7 +152,7 @@ def plot_runs(
 
     Figures: ``accuracy_loss``, ``accuracy_sparsity``, ``remaining`` /
     ``flipped`` and their ``_per_layer`` variants, ``composition``,
-    ``extra_metrics``, ``weight_profiles`` (LaPerm runs) and
+    ``extra_metrics``, ``weight_profiles`` and ``permutation_tracer`` (LaPerm runs) and
     ``compare_<field>`` -- each only when the runs
     recorded what it shows. Files (and ``summary.md``/``summary.csv``) are
     written to ``out``, or into the runs folder when ``runs`` is a path.

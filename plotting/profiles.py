@@ -40,7 +40,7 @@ PERMUTED = "every unit a permutation\nof its initial weights"
 CHANGED = "profiles changed"
 
 
-def _load(path: Path) -> dict[str, np.ndarray] | None:
+def load_weights(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
@@ -49,7 +49,7 @@ def _load(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def _candidate_runs(group: RunGroup) -> list[Run]:
+def laperm_runs(group: RunGroup) -> list[Run]:
     """The group's runs with both weight files, lowest seed first (LaPerm groups only)."""
     if group.config.get("traintype") != "LaPerm":
         return []
@@ -57,7 +57,7 @@ def _candidate_runs(group: RunGroup) -> list[Run]:
             if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file()]
 
 
-def _kernels(initial: dict, final: dict) -> list[str]:
+def kernel_names(initial: dict, final: dict) -> list[str]:
     names = [n for n in initial if n in final and initial[n].ndim in (2, 4)]
     return [n for n in names if initial[n].shape == final[n].shape][:MAX_PANELS]
 
@@ -70,9 +70,9 @@ def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
     """
     rows = []
     for group in groups:
-        for run in _candidate_runs(group):  # the first run whose files load
-            initial, final = _load(run.path / INITIAL_FILE), _load(run.path / FINAL_FILE)
-            names = _kernels(initial, final) if initial is not None and final is not None else []
+        for run in laperm_runs(group):  # the first run whose files load
+            initial, final = load_weights(run.path / INITIAL_FILE), load_weights(run.path / FINAL_FILE)
+            names = kernel_names(initial, final) if initial is not None and final is not None else []
             if names:
                 rows.append((group, run, initial, final, names))
                 break
