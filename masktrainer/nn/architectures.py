@@ -22,7 +22,10 @@ class Architecture:
     ``conv_padding`` gives one padding per conv (empty: ``padding`` for all);
     ``batchnorm`` puts a non-affine BatchNormalization between every conv and
     its activation; ``dropout`` > 0 puts a Dropout before every hidden dense
-    layer; ``final_avg_pool`` > 0 average-pools by that factor before flattening.
+    layer; ``final_avg_pool`` > 0 average-pools by that factor before flattening;
+    ``linear_convs`` lists (1-based) convs without an activation; ``feature_dropout``
+    is a channel (spatial) dropout before flattening and ``output_dropout`` a dropout
+    right before the output layer (hidden-networks' simple MNIST net).
     """
 
     name: str
@@ -34,6 +37,9 @@ class Architecture:
     batchnorm: bool = False
     dropout: float = 0.0
     final_avg_pool: int = 0
+    linear_convs: tuple[int, ...] = ()
+    feature_dropout: float = 0.0
+    output_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.conv_padding and len(self.conv_padding) != len(self.conv_positions):
@@ -86,6 +92,12 @@ ARCHITECTURES: dict[str, Architecture] = {
                               conv_padding=("valid",) * 4 + ("same",) * 2, dropout=0.5),
     # Slot Machines vgg19.py: 16 convs, non-affine BN, 4 max-pools, AvgPool(2), one FC.
     "VGG19": Architecture("VGG19", conv=_VGG19, batchnorm=True, final_avg_pool=2),
+    # hidden-networks simple_mnist_example.py: conv 32 -> ReLU -> conv 64 (no activation) ->
+    # max-pool -> Dropout2d(0.25) -> fc 128 -> ReLU -> Dropout2d(0.5) -> fc 10; PyTorch of the
+    # time applied Dropout2d to a 2-D tensor element-wise, i.e. as plain Dropout.
+    "SimpleMNIST": Architecture("SimpleMNIST", conv=(32, 64, POOL), dense=(128,),
+                                padding="valid", linear_convs=(2,), feature_dropout=0.25,
+                                output_dropout=0.5),
 }
 WIDE_ARCHITECTURES = ("Conv4Wide", "Conv6Wide")  # --width_mult scales these
 # The --nettype names of the shared architectures ("ResNet" is ResNet20, nn.resnet20;
@@ -94,8 +106,8 @@ WIDE_ARCHITECTURES = ("Conv4Wide", "Conv6Wide")  # --width_mult scales these
 IMAGENET_ARCHITECTURES = ("ResNet18", "ResNet50", "ResNet101", "WideResNet50_2",
                           "WideResNet101_2")
 NETTYPES = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8", "Conv4Wide", "Conv6Wide", "VGG19",
-            "ResNet", "cResNet18", *IMAGENET_ARCHITECTURES)
-MNIST_ARCHITECTURES = ("LeNet",)  # the data set each was used with; the rest: CIFAR-10
+            "ResNet", "cResNet18", *IMAGENET_ARCHITECTURES, "SimpleMNIST")
+MNIST_ARCHITECTURES = ("LeNet", "SimpleMNIST")  # the data set each was used with; the rest: CIFAR-10
 
 
 def original_dataset(nettype: str) -> str:

@@ -50,7 +50,7 @@ def build_network(
             x = keras.layers.MaxPooling2D(pool_size=2, name=f"pool_{n_pool}")(x)
             continue
         n_conv += 1
-        conv_activation = "linear" if arch.batchnorm else activation
+        conv_activation = "linear" if arch.batchnorm or n_conv in arch.linear_convs else activation
         x = layers.conv(
             int(entry), arch.kernel_size, paddings[n_conv - 1], conv_activation, next_seeds(),
             f"conv_{n_conv}",
@@ -63,12 +63,16 @@ def build_network(
             x = keras.layers.Activation(activation, name=f"act_{n_conv}")(x)
     if arch.final_avg_pool:
         x = keras.layers.AveragePooling2D(arch.final_avg_pool, name="avg_pool")(x)
+    if arch.feature_dropout:
+        x = keras.layers.SpatialDropout2D(arch.feature_dropout, name="feature_dropout")(x)
     if len(x.shape) > 2:
         x = keras.layers.Flatten(name="flatten")(x)
     for j, units in enumerate(arch.dense, start=1):
         if arch.dropout:
             x = keras.layers.Dropout(arch.dropout, name=f"dropout_{j}")(x)
         x = layers.dense(units, activation, next_seeds(), f"dense_{j}")(x)
+    if arch.output_dropout:
+        x = keras.layers.Dropout(arch.output_dropout, name="output_dropout")(x)
     outputs = layers.dense(num_classes, "softmax", next_seeds(), "output")(x)
     return keras.Model(inputs, outputs, name=name or arch.name)
 

@@ -48,3 +48,17 @@ def test_wide_architectures_scale_every_width():
     assert arch.conv == (128, 128, "pool", 256, 256, "pool") and arch.dense == (512, 512)
     model = build_network(arch, (32, 32, 3), 10, EdgePopupLayers())
     assert model.get_layer("flatten").output.shape[-1] == 256 * 64
+
+
+def test_simple_mnist_net_is_hidden_networks_example():
+    """2 convs (the second without activation), pool, channel dropout, fc 128, dropout, fc 10."""
+    model = build_network("SimpleMNIST", (28, 28, 1), 10, EdgePopupLayers())
+    assert model.get_layer("conv_1").get_config()["activation"] == "relu"
+    assert model.get_layer("conv_2").get_config()["activation"] == "linear"
+    assert model.get_layer("flatten").output.shape[-1] == 9216
+    assert model.get_layer("feature_dropout").rate == 0.25
+    assert model.get_layer("output_dropout").rate == 0.5
+    names = [layer.name for layer in model.layers]
+    assert names.index("pool_1") < names.index("feature_dropout") < names.index("flatten")
+    assert names.index("dense_1") < names.index("output_dropout") < names.index("output")
+    assert kernel_parameter_count(model) == 9 * 32 + 9 * 32 * 64 + 9216 * 128 + 128 * 10
