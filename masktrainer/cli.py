@@ -21,6 +21,7 @@ from absl import flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, DataError
 from masktrainer.options import Option
+from masktrainer.presets import Preset, expand
 from masktrainer.run.rundir import config_values, writable_target
 
 USAGE_EXIT = 2
@@ -45,6 +46,10 @@ def define_flags(fv: flags.FlagValues) -> None:
     """Declare all flags on ``fv`` (a private FlagValues: no global state)."""
     for option in OPTIONS.values():
         _define(option, fv)
+    flags.DEFINE_string("preset", None,
+                        "Run an original experiment: its flags from experiments/presets/NAME.flags "
+                        "(flags after it override them); --preset list names them all.",
+                        flag_values=fv)
     flags.DEFINE_string("resume", None,
                         "Continue a killed run in RUN_DIR from its last completed epoch, with "
                         "its own config (no other flags but --progress).", flag_values=fv)
@@ -59,6 +64,7 @@ class Command:
     cfg: RunConfig
     resume_dir: Path | None = None
     resolved_seed: int | None = None
+    invocation: dict | None = None  # config.json "invocation": the preset and the command line
 
 
 def _resume_command(fv: flags.FlagValues) -> Command:
@@ -87,14 +93,29 @@ def parse_command(argv: Sequence[str]) -> Command:
     fv = flags.FlagValues()
     define_flags(fv)
     try:
-        rest = fv(list(argv))
+        expanded, preset = expand(argv)
+        rest = fv(expanded)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
     except flags.Error as err:
         raise UsageError(str(err).splitlines()[0]) from None
     if len(rest) > 1:
         raise UsageError(f"unexpected argument(s): {' '.join(rest[1:])}")
     if fv["resume"].value:
+        if preset is not None:
+            raise UsageError("--resume continues a run with its own config; drop --preset")
         return _resume_command(fv)
-    return Command(_config_from_flags(fv))
+    if preset is not None:
+        _check_requirements(preset, fv)
+    invocation = {"preset": preset.name if preset else None, "command": list(argv[1:])}
+    return Command(_config_from_flags(fv), invocation=invocation)
+
+
+def _check_requirements(preset: Preset, fv: flags.FlagValues) -> None:
+    for required in preset.requires:
+        name = required.lstrip("-").split("=", 1)[0]
+        if name not in fv or not fv[name].present:
+            raise UsageError(f"--preset {preset.name} needs --{name} ({preset.title})")
 
 
 def parse_args(argv: Sequence[str]) -> RunConfig:
@@ -122,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from masktrainer.export.cli import export_main
 
         return export_main(argv[1:])
+    if argv[1:] in (["--preset", "list"], ["--preset=list"]):
+        from masktrainer.presets import listing
+
+        print(listing(), end="")
+        return 0
     if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
         from masktrainer.help import help_text
 
@@ -141,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Checks the runtime (e.g. --mixed_precision on CPU) and loads the data
         # before anything is written.
         trainer = Trainer(command.cfg, resume_dir=command.resume_dir,
-                          resolved_seed=command.resolved_seed)
+                          resolved_seed=command.resolved_seed, invocation=command.invocation)
     except (ConfigError, DataError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT

@@ -18,6 +18,8 @@ from masktrainer.options import GROUPS, Option
 WIDTH = 100
 USAGE = """\
 usage: python -m masktrainer [--flag=value ...]          train one run (see README.md)
+       python -m masktrainer --preset NAME [--flag=value]  an original experiment (overridable)
+       python -m masktrainer --preset list               the presets, one line each
        python -m masktrainer --resume RUN_DIR            continue a killed run
        python -m masktrainer export RUN_DIR [--out DIR] [--formats plain,compact]
        python -m masktrainer export --help"""
@@ -87,6 +89,10 @@ def help_text() -> str:
         lines.append(titles[group] + ":")
         for option in options:
             lines += _entry(_flag(option), _option_help(option))
+        if group == "run":
+            lines += _entry("--preset", "NAME: the flags of an original experiment "
+                            "(experiments/presets/NAME.flags); flags after it override them. "
+                            "--preset list names them.")
         if group == "safety":
             lines += _entry("--resume", "RUN_DIR: continue a killed run from its last "
                             "checkpoint, with its own config (no other flags but --progress).")

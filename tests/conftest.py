@@ -1,11 +1,14 @@
 """Shared fixtures. Data beyond the embedded MNIST comes from $MASKTRAINER_DATA_DIR."""
 
+import io
 import os
+import tarfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -37,3 +40,36 @@ def mnist_splits():
     from masktrainer.data.sources import load_embedded_mnist
 
     return prepare(load_embedded_mnist())
+
+
+# -- a tiny fake ILSVRC 2012 in the official tarball layout (tfds prepares it from manual_dir) --
+IMAGENET_CLASSES = ("n01440764", "n01443537")  # the first two synsets of tfds' label list
+
+
+def _jpeg(rng, height, width) -> bytes:
+    image = rng.randint(0, 256, size=(height, width, 3)).astype(np.uint8)
+    return tf.io.encode_jpeg(image).numpy()
+
+
+def _add(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    tar.addfile(info, io.BytesIO(payload))
+
+
+@pytest.fixture(scope="session")
+def fake_imagenet(tmp_path_factory) -> Path:
+    """12 training images of two classes and 4 validation images, as the official tarballs."""
+    root = tmp_path_factory.mktemp("imagenet")
+    rng = np.random.RandomState(0)
+    with tarfile.open(root / "ILSVRC2012_img_train.tar", "w") as train:
+        for synset in IMAGENET_CLASSES:
+            inner = io.BytesIO()
+            with tarfile.open(fileobj=inner, mode="w") as images:
+                for i in range(6):
+                    _add(images, f"{synset}_{i}.JPEG", _jpeg(rng, 40 + 3 * i, 56 - 2 * i))
+            _add(train, f"{synset}.tar", inner.getvalue())
+    with tarfile.open(root / "ILSVRC2012_img_val.tar", "w") as val:
+        for i in range(1, 5):
+            _add(val, f"ILSVRC2012_val_{i:08d}.JPEG", _jpeg(rng, 48, 40))
+    return root

@@ -21,7 +21,7 @@ import numpy as np
 # config.json keys that describe the run rather than configure it (the rest are RunConfig
 # fields); methods may add their own (``Method.metadata_keys``).
 BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
-                    "run_dir", "created", "data", "versions")
+                    "run_dir", "created", "data", "versions", "invocation")
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:

@@ -73,8 +73,10 @@ class Trainer:
         echo: Callable[[str], None] | None = print,
         resume_dir: str | Path | None = None,
         resolved_seed: int | None = None,
+        invocation: dict[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.invocation = invocation
         self.echo = echo
         self.resume_dir = None if resume_dir is None else Path(resume_dir)
         self.run_seed = resolved_seed if resolved_seed is not None else resolve_run_seed(cfg.seed)
@@ -164,6 +166,7 @@ class Trainer:
             "created": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": {"source": data.source, **data.sizes()},
             "versions": _versions(),
+            **({"invocation": self.invocation} if self.invocation else {}),
         })
         for name, arrays in self.recorder.initial_arrays(model).items():
             run.save_arrays(name, arrays)

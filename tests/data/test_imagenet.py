@@ -2,9 +2,7 @@
 tfds prepares it from --manual_dir, the pipeline streams it, and a ResNet-18 trains under a
 mirrored strategy on 2 logical CPUs."""
 
-import io
 import json
-import tarfile
 
 import numpy as np
 import pytest
@@ -15,37 +13,6 @@ from masktrainer.data.imagenet import ImageNetData
 from masktrainer.data.loading import load_data
 from masktrainer.methods import epoch_learning_rate
 from masktrainer.run.trainer import Trainer
-
-CLASSES = ("n01440764", "n01443537")  # the first two synsets of tfds' label list
-
-
-def _jpeg(rng, height, width) -> bytes:
-    image = rng.randint(0, 256, size=(height, width, 3)).astype(np.uint8)
-    return tf.io.encode_jpeg(image).numpy()
-
-
-def _add(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(payload)
-    tar.addfile(info, io.BytesIO(payload))
-
-
-@pytest.fixture(scope="module")
-def fake_imagenet(tmp_path_factory):
-    root = tmp_path_factory.mktemp("imagenet")
-    rng = np.random.RandomState(0)
-    with tarfile.open(root / "ILSVRC2012_img_train.tar", "w") as train:
-        for synset in CLASSES:
-            inner = io.BytesIO()
-            with tarfile.open(fileobj=inner, mode="w") as images:
-                for i in range(6):
-                    _add(images, f"{synset}_{i}.JPEG", _jpeg(rng, 40 + 3 * i, 56 - 2 * i))
-            _add(train, f"{synset}.tar", inner.getvalue())
-    with tarfile.open(root / "ILSVRC2012_img_val.tar", "w") as val:
-        for i in range(1, 5):
-            _add(val, f"ILSVRC2012_val_{i:08d}.JPEG", _jpeg(rng, 48, 40))
-    return root
-
 
 def test_the_largescale_recipe_is_the_originals():
     cfg = RunConfig(traintype="EdgePopup", nettype="ResNet50", initializer="signed_constant")

@@ -1,0 +1,95 @@
+"""Presets: one flag file per experiment of the originals (``experiments/presets/NAME.flags``).
+
+A preset is an absl flag file: its first comment line says what it runs, the
+second which original setting it reproduces, ``# requires: --flag`` lines name
+flags the user must add (e.g. ``--finetune_from``), and the rest are flags.
+``--preset NAME`` stands for ``--flagfile=<its file>`` at its place on the
+command line, so any flag after it overrides the preset. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+from typing import Sequence
+
+from masktrainer.errors import ConfigError
+
+SUFFIX = ".flags"
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    name: str
+    path: Path
+    title: str
+    source: str
+    requires: tuple[str, ...]
+
+
+def preset_dir() -> Path:
+    """``experiments/presets`` of the installed ``experiments`` package, or of the checkout."""
+    spec = importlib.util.find_spec("experiments")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if (Path(location) / "presets").is_dir():
+                return Path(location) / "presets"
+    return Path(__file__).resolve().parents[1] / "experiments" / "presets"
+
+
+def _read(path: Path) -> Preset:
+    comments = [line[1:].strip() for line in path.read_text(encoding="utf-8").splitlines()
+                if line.startswith("#")]
+    title = comments[0] if comments else ""
+    source = next((c.removeprefix("original:").strip() for c in comments
+                   if c.startswith("original:")), "")
+    requires = tuple(c.removeprefix("requires:").strip() for c in comments
+                     if c.startswith("requires:"))
+    return Preset(path.stem, path, title, source, requires)
+
+
+def all_presets() -> list[Preset]:
+    folder = preset_dir()
+    return [_read(path) for path in sorted(folder.glob(f"*{SUFFIX}"))] if folder.is_dir() else []
+
+
+def get_preset(name: str) -> Preset:
+    path = preset_dir() / f"{name}{SUFFIX}"
+    if not name or "/" in name or not path.is_file():
+        close = [p.name for p in all_presets() if name and name.split("_")[0] in p.name][:5]
+        hint = f" (e.g. {', '.join(close)})" if close else ""
+        raise ConfigError(f"--preset={name!r} is not a preset{hint}; --preset list shows them")
+    return _read(path)
+
+
+def listing() -> str:
+    """``--preset list``: one line per preset."""
+    presets = all_presets()
+    width = max((len(p.name) for p in presets), default=0)
+    return "\n".join(f"{p.name:<{width}}  {p.title}" for p in presets) + "\n"
+
+
+def expand(argv: Sequence[str]) -> tuple[list[str], Preset | None]:
+    """argv with ``--preset NAME`` replaced by its flag file (and the preset used)."""
+    out: list[str] = []
+    preset = None
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--preset" or arg.startswith("--preset="):
+            if arg == "--preset":
+                if i + 1 >= len(args):
+                    raise ConfigError("--preset needs a name (--preset list shows them)")
+                name, i = args[i + 1], i + 1
+            else:
+                name = arg.split("=", 1)[1]
+            if preset is not None:
+                raise ConfigError("give --preset once")
+            preset = get_preset(name)
+            out.append(f"--flagfile={preset.path}")
+        else:
+            out.append(arg)
+        i += 1
+    return out, preset

@@ -1,0 +1,210 @@
+"""Presets: one flag file per experiment of the originals. Every preset validates, builds its
+model and its data pipeline (no training); ``--preset list``, overrides and requirements."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from masktrainer import methods
+from masktrainer.cli import UsageError, parse_command
+from masktrainer.config import OPTIONS
+from masktrainer.errors import ConfigError
+from masktrainer.data import loading
+from masktrainer.data.preprocessing import Splits
+from masktrainer.nn.architectures import IMAGENET_ARCHITECTURES
+from masktrainer.presets import all_presets, get_preset, listing, preset_dir
+from masktrainer.run.trainer import Trainer
+
+PRESETS = {preset.name: preset for preset in all_presets()}
+# INDEX.md "Experiments the originals support"; 13 is the plotter's weight profiles and tracer.
+INDEX_EXPERIMENTS = set(range(1, 26)) - {13}
+# Built once per (train type, architecture): the big ones take tens of seconds each on CPU.
+HEAVY = ("VGG19", *IMAGENET_ARCHITECTURES)
+
+
+def _flag_lines(preset):
+    return [line for line in preset.path.read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _argv(name, **extra):
+    return ["masktrainer", "--preset", name, *(f"--{k}={v}" for k, v in extra.items())]
+
+
+def test_a_preset_for_every_experiment_of_the_originals():
+    assert len(PRESETS) >= 100
+    cited = set()
+    for preset in PRESETS.values():
+        assert preset.title and preset.source, preset.name
+        match = re.search(r"INDEX ([0-9, ]+)", preset.source)
+        assert match, f"{preset.name} does not cite its INDEX.md experiment"
+        cited |= {int(n) for n in re.findall(r"\d+", match.group(1))}
+        # the original setting it reproduces: a file or config name
+        assert re.search(r"\.(py|yml|yaml|ipynb|md)\b", preset.source), preset.name
+        for line in _flag_lines(preset):
+            name = line.split("=", 1)[0]
+            assert name.startswith("--") and name[2:] in OPTIONS, (preset.name, line)
+    assert INDEX_EXPERIMENTS <= cited, sorted(INDEX_EXPERIMENTS - cited)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_validates_and_says_what_it_sets(name, tmp_path):
+    preset = PRESETS[name]
+    needs = {req.lstrip("-"): str(tmp_path) for req in preset.requires}
+    command = parse_command(_argv(name, **needs))
+    cfg = command.cfg
+    assert command.invocation["preset"] == name
+    assert cfg.to_dict() == type(cfg).from_dict(cfg.to_dict()).to_dict()
+    for line in _flag_lines(preset):
+        flag, _, value = line[2:].partition("=")
+        got = getattr(cfg, flag)
+        if isinstance(got, bool):
+            assert got is (value.lower() not in ("false", "0")) if value else got, line
+        elif isinstance(got, (int, float)):
+            assert got == pytest.approx(float(value)), line
+        else:
+            assert str(got) == value, line
+    for required in needs:
+        with pytest.raises(UsageError, match=f"--preset {name} needs --{required}"):
+            parse_command(_argv(name))
+
+
+def test_flags_after_a_preset_override_it_and_errors_are_one_line():
+    cfg = parse_command(_argv("edge_popup_conv4_sc", keep_ratio=0.3, maxepochs=2)).cfg
+    assert (cfg.keep_ratio, cfg.maxepochs, cfg.initializer, cfg.scale_fan) == (
+        0.3, 2, "signed_constant", True)
+    before = parse_command(["masktrainer", "--nettype=Conv2", "--preset", "laperm_f1"]).cfg
+    assert before.nettype == "F1"  # the preset comes later and wins
+    with pytest.raises(UsageError, match="is not a preset .*edge_popup_conv2"):
+        parse_command(_argv("edge_popup"))
+    with pytest.raises(UsageError, match="give --preset once"):
+        parse_command(_argv("laperm_f1") + ["--preset", "laperm_f2"])
+    with pytest.raises(UsageError, match="drop --preset"):
+        parse_command(_argv("laperm_f1") + ["--resume", "somewhere"])
+    with pytest.raises(ConfigError, match="not a preset"):
+        get_preset("../presets/laperm_f1")
+
+
+def test_preset_list_prints_one_line_each_and_the_cli_exits_cleanly():
+    lines = listing().splitlines()
+    assert len(lines) == len(PRESETS)
+    assert all(line.split()[0] in PRESETS for line in lines)
+    result = subprocess.run([sys.executable, "-m", "masktrainer", "--preset", "list"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == listing()
+    bad = subprocess.run([sys.executable, "-m", "masktrainer", "--preset", "nope"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert preset_dir().name == "presets"
+
+
+# -- models and data pipelines ---------------------------------------------------------------
+
+_RAW: dict = {}
+_BUILT: set = set()
+_DATA: dict = {}
+# What load_data and the training batches depend on (--augment is a layer of the model).
+DATA_FIELDS = tuple(o.name for o in OPTIONS.values()
+                    if o.group == "data" and o.name not in ("augment", "eval_batchsize"))
+
+
+@pytest.fixture
+def cached_raw(monkeypatch):
+    """Read each data set from disk once for the whole module."""
+    real = loading.load_raw
+
+    def load(dataset, *args):
+        if (dataset, *args) not in _RAW:
+            _RAW[(dataset, *args)] = real(dataset, *args)
+        return _RAW[(dataset, *args)]
+
+    monkeypatch.setattr(loading, "load_raw", load)
+
+
+def _tiny(splits: Splits, size: int = 32) -> Splits:
+    return Splits(splits.x_train[:2 * size], splits.y_train[:2 * size], splits.x_val[:size],
+                  splits.y_val[:size], splits.x_test[:size], splits.y_test[:size],
+                  splits.num_classes, splits.source)
+
+
+def _data_and_batch(cfg):
+    """The preset's data and a first training batch, checked; made once per data setting."""
+    method = methods.method_of(cfg)
+    if cfg.dataset == "imagenet2012":
+        key = (cfg.manual_dir, cfg.image_size, cfg.batchsize)
+    else:
+        raw = loading.load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir,
+                               cfg.tfds_data_dir)
+        scale = method.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
+        key = (*(getattr(cfg, name) for name in DATA_FIELDS), cfg.resnet_quirks, scale,
+               cfg.batchsize)
+    if key not in _DATA:
+        data = loading.load_data(cfg)
+        x, y = next(iter(data.train_batches(cfg.batchsize, 1).epoch(0)))
+        size = min(cfg.batchsize, data.sizes()["train"])
+        assert tuple(x.shape) == (size, *data.input_shape)
+        assert tuple(y.shape) == (size, data.num_classes)
+        assert np.isfinite(np.asarray(x)).all()
+        _DATA[key] = data, np.asarray(x)[:2]
+    return _DATA[key]
+
+
+def _check_pipeline_and_model(cfg, prepared=None):
+    data, x = _data_and_batch(cfg)
+    method = methods.method_of(cfg)
+    heavy = cfg.nettype in HEAVY
+    key = (cfg.traintype, cfg.nettype) if heavy else tuple(sorted(cfg.to_dict().items()))
+    if key in _BUILT:
+        return
+    _BUILT.add(key)
+    model = method.build_model(cfg, data.input_shape, data.num_classes, 1,
+                               method.prepare(cfg) if prepared is None else prepared)
+    out = model(x, training=True)  # the training path: augmentation included
+    assert tuple(out.shape) == (2, data.num_classes)
+    assert np.allclose(np.sum(np.asarray(out), axis=1), 1.0, atol=1e-4)
+
+
+SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, cached_raw):
+    cfg = parse_command(_argv(name, data_dir=shared_data_dir)).cfg
+    _check_pipeline_and_model(cfg)
+
+
+IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
+
+
+@pytest.mark.parametrize("name", IMAGENET)
+def test_imagenet_presets_build_on_a_fake_ilsvrc(name, fake_imagenet, tmp_path_factory):
+    tfds_dir = tmp_path_factory.getbasetemp() / "preset_tfds"  # prepared once, then reused
+    cfg = parse_command(_argv(name, manual_dir=fake_imagenet, tfds_data_dir=tfds_dir)).cfg
+    assert cfg.dataset == "imagenet2012" and cfg.image_size == 224
+    data, _ = _data_and_batch(cfg)
+    assert data.input_shape == (224, 224, 3) and data.num_classes == 1000
+    _check_pipeline_and_model(cfg)
+
+
+FINETUNE = sorted(name for name, preset in PRESETS.items() if "--finetune_from" in preset.requires)
+
+
+@pytest.mark.parametrize("name", FINETUNE)
+def test_finetune_presets_build_from_a_run_of_their_greedy_preset(
+        name, shared_data_dir, cached_raw, tmp_path):
+    greedy = name.replace("_finetune", "_greedy")
+    assert greedy in PRESETS
+    # VGG19: two slots instead of eight keep the source run small (the fine-tuned network is
+    # the same: the selected value of every connection).
+    slots = {"slots": 2} if "vgg19" in name else {}
+    source_cfg = parse_command(_argv(greedy, data_dir=shared_data_dir, maxepochs=1, seed=1,
+                                     outputpath=tmp_path, progress="none", tensorboard=False,
+                                     **slots)).cfg
+    data, _ = _data_and_batch(source_cfg)
+    source = Trainer(source_cfg, data=_tiny(data), echo=None).run()
+    cfg = parse_command(_argv(name, data_dir=shared_data_dir, finetune_from=source.run_dir,
+                              finetune_epoch=1)).cfg
+    _check_pipeline_and_model(cfg)
