@@ -36,11 +36,6 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in BOOKKEEPING_KEYS and k not in extra}
 
 
-def writable_target(path: str | os.PathLike) -> bool:
-    """True if ``path`` exists as a writable folder or could be created."""
-    return safe_io.folder_problem(path) is None
-
-
 def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 

@@ -11,15 +11,15 @@ intended behaviour.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from masktrainer.errors import ConfigError
+from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.methods.slot_machines.recorder import selected_kernel_arrays
+from masktrainer.run import safe_io
 
 if TYPE_CHECKING:
     from masktrainer.config import RunConfig
@@ -49,8 +49,8 @@ def load_source(run_dir: str | Path) -> FinetuneSource:
             f"--finetune_from {folder} is not a finished run (config.json and model.keras needed)"
         )
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        config = safe_io.read_json_object(config_path)  # regular files only: a FIFO never blocks
+    except RunStateError as err:
         raise SourceRunError(f"{config_path} is unreadable ({err})") from None
     if config.get("traintype") != "SlotMachine" or config.get("finetune_from"):
         raise SourceRunError(
