@@ -100,18 +100,15 @@ def _finish(tmp: Path, target: Path) -> None:
     _fsync_folder(target.parent)
 
 
-def atomic_write(target: str | os.PathLike, write: Callable[[BinaryIO], None],
-                 suffix: str = "") -> Path:
-    """Write ``target`` through ``write(handle)`` into a fresh temporary file, then rename."""
+def _replace(target: str | os.PathLike, suffix: str, fill: Callable[[int, Path], None]) -> Path:
+    """Create the temporary file, let ``fill(fd, tmp)`` write and sync (and close ``fd``), then
+    rename it over ``target``; OS errors become RunWriteError naming ``target``."""
     target = Path(target)
     refuse_link(target)
     try:
         fd, tmp = _temporary(target, suffix)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
+            fill(fd, tmp)
             _finish(tmp, target)
         except BaseException:
             _unlink_quietly(tmp)
@@ -119,6 +116,19 @@ def atomic_write(target: str | os.PathLike, write: Callable[[BinaryIO], None],
     except OSError as err:
         raise RunWriteError(f"cannot write {target}: {_reason(err)}") from None
     return target
+
+
+def atomic_write(target: str | os.PathLike, write: Callable[[BinaryIO], None],
+                 suffix: str = "") -> Path:
+    """Write ``target`` through ``write(handle)`` into a fresh temporary file, then rename."""
+
+    def fill(fd: int, tmp: Path) -> None:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    return _replace(target, suffix, fill)
 
 
 def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
@@ -133,25 +143,17 @@ def atomic_write_path(target: str | os.PathLike, write: Callable[[Path], None],
                       suffix: str = "") -> Path:
     """Like :func:`atomic_write` for writers that take a path (``model.save`` wants
     ``.keras``): ``write`` fills the exclusively created temporary file ``<...><suffix>``."""
-    target = Path(target)
-    refuse_link(target)
-    try:
-        fd, tmp = _temporary(target, suffix)
+
+    def fill(fd: int, tmp: Path) -> None:
         os.close(fd)
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
         try:
-            write(tmp)
-            fd = os.open(tmp, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            _finish(tmp, target)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-    except OSError as err:
-        raise RunWriteError(f"cannot write {target}: {_reason(err)}") from None
-    return target
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    return _replace(target, suffix, fill)
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:

@@ -96,3 +96,12 @@ def cli(args: list[str], **kwargs) -> subprocess.Popen:
            **kwargs.pop("env", {})}
     return subprocess.Popen([sys.executable, "-m", "masktrainer", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def export_cli(capsys, *args) -> tuple[int, str]:
+    """``python -m masktrainer export ARGS`` in this process: (exit status, stderr)."""
+    from masktrainer.cli import main
+
+    capsys.readouterr()
+    code = main(["masktrainer", "export", *map(str, args)])
+    return code, capsys.readouterr().err

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from safety_support import one_line, snapshot
+from safety_support import export_cli, one_line, snapshot
 
 from masktrainer.cli import main
 from masktrainer.export.compact import (
@@ -36,15 +36,9 @@ def run(exported, tmp_path):
     return target
 
 
-def _export(capsys, *args):
-    capsys.readouterr()
-    code = main(["masktrainer", "export", *map(str, args)])
-    return code, capsys.readouterr().err
-
-
 def test_a_second_export_into_the_same_folder_is_refused(run, capsys):
     before = snapshot(run)
-    code, err = _export(capsys, run)
+    code, err = export_cli(capsys, run)
     assert code == 2
     assert one_line(err) == (f"masktrainer: error: --out {run / 'export'} already holds "
                              "plain.keras, compact.npz; pass --overwrite to replace it")
@@ -53,15 +47,15 @@ def test_a_second_export_into_the_same_folder_is_refused(run, capsys):
 
 def test_only_the_formats_asked_for_count(run, capsys):
     (run / "export" / "compact.npz").unlink()
-    code, err = _export(capsys, run, "--formats", "plain")
+    code, err = export_cli(capsys, run, "--formats", "plain")
     assert code == 2 and "already holds plain.keras;" in one_line(err)
-    code, _ = _export(capsys, run, "--formats", "compact")
+    code, _ = export_cli(capsys, run, "--formats", "compact")
     assert code == 0 and (run / "export" / "compact.npz").is_file()
 
 
 def test_overwrite_replaces_the_export(run, capsys):
     old = (run / "export" / "compact.npz").stat().st_mtime_ns
-    code, _ = _export(capsys, run, "--overwrite")
+    code, _ = export_cli(capsys, run, "--overwrite")
     assert code == 0 and (run / "export" / "compact.npz").stat().st_mtime_ns != old
     assert load_compact(run).weights
 
@@ -76,7 +70,7 @@ def test_a_refused_write_keeps_the_earlier_export(run, capsys, monkeypatch):
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    code, err = _export(capsys, run, "--formats", "compact", "--overwrite")
+    code, err = export_cli(capsys, run, "--formats", "compact", "--overwrite")
     assert code == 1
     assert one_line(err) == (f"masktrainer: error: cannot write {run / 'export' / 'compact.npz'}: "
                              "No space left on device")
@@ -92,14 +86,14 @@ def test_a_refused_write_keeps_the_earlier_export(run, capsys, monkeypatch):
 ], ids=["config-garbage", "config-bad-value", "seed-string"])
 def test_a_broken_run_directory_is_one_line(run, tmp_path, capsys, setup, message):
     setup(run)
-    code, err = _export(capsys, run, "--out", tmp_path / "out")
+    code, err = export_cli(capsys, run, "--out", tmp_path / "out")
     assert code == 2 and message in one_line(err)
     assert not (tmp_path / "out").exists()
 
 
 def test_an_out_path_that_is_a_file_is_refused(run, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    code, err = _export(capsys, run, "--out", tmp_path / "file")
+    code, err = export_cli(capsys, run, "--out", tmp_path / "file")
     assert code == 2 and "is a file, not a folder" in one_line(err)
 
 

@@ -12,7 +12,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from safety_support import one_line, snapshot
+from safety_support import export_cli, one_line, snapshot
 
 from masktrainer.cli import main
 from masktrainer.errors import RunStateError
@@ -120,17 +120,11 @@ def finished(reference_run, tmp_path):
     return target
 
 
-def _export(capsys, *args):
-    capsys.readouterr()
-    code = main(["masktrainer", "export", *map(str, args)])
-    return code, capsys.readouterr().err
-
-
 def test_export_refuses_a_linked_export_folder(finished, tmp_path, capsys):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (finished / "export").symlink_to(elsewhere)
-    code, err = _export(capsys, finished)
+    code, err = export_cli(capsys, finished)
     assert code == 2 and "is a link" in one_line(err)
     assert list(elsewhere.iterdir()) == []
 
@@ -139,7 +133,7 @@ def test_export_refuses_an_out_folder_that_is_a_link(finished, tmp_path, capsys)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "out").symlink_to(elsewhere)
-    code, err = _export(capsys, finished, "--out", tmp_path / "out")
+    code, err = export_cli(capsys, finished, "--out", tmp_path / "out")
     assert code == 2 and "is a link; give the real folder" in one_line(err)
     assert list(elsewhere.iterdir()) == []
 
@@ -149,7 +143,7 @@ def test_export_refuses_a_run_whose_model_is_a_link(finished, tmp_path, capsys):
     shutil.move(finished / "model.keras", moved)
     (finished / "model.keras").symlink_to(moved)
     before = snapshot(tmp_path)
-    code, err = _export(capsys, finished, "--out", tmp_path / "out")
+    code, err = export_cli(capsys, finished, "--out", tmp_path / "out")
     assert code == 2 and "model.keras is a link" in one_line(err)
     assert snapshot(tmp_path) == before
 
@@ -158,7 +152,7 @@ def test_overwrite_never_replaces_through_a_linked_file(finished, victim, tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     (out / "compact.npz").symlink_to(victim)
-    code, err = _export(capsys, finished, "--out", out, "--formats", "compact", "--overwrite")
+    code, err = export_cli(capsys, finished, "--out", out, "--formats", "compact", "--overwrite")
     assert code == 2 and "compact.npz is a link" in one_line(err)
     assert victim.read_bytes() == VICTIM
     assert json.loads((finished / "metrics.json").read_text())["status"] == "complete"
