@@ -5,25 +5,40 @@ shared ones and every method's own). Every flag of the original
 ``MaskTrainer.py`` keeps its name, choices and default (``--masktype`` now
 follows ``--traintype`` unless given). Any invalid value or combination is
 reported as one line on stderr with exit status 2, before anything is written
-and before TensorFlow is imported.
+and before TensorFlow is imported. So is a run directory that ``--resume`` cannot
+trust (:mod:`masktrainer.run.resume`). Later failures are one line too: a refused
+write (full disk, ...) exits 1, a diverged run 3, SIGINT/SIGTERM 130/143 after a
+checkpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from absl import flags
 
+from masktrainer import methods
 from masktrainer.config import OPTIONS, RunConfig
-from masktrainer.errors import ConfigError, DataError
+from masktrainer.errors import (
+    ConfigError,
+    DataError,
+    RunInterrupted,
+    RunStateError,
+    RunWriteError,
+    WorkerFailed,
+)
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
-from masktrainer.run.rundir import config_values, writable_target
+from masktrainer.run.resume import open_for_resume, resume_command
+from masktrainer.run.rundir import config_values
+from masktrainer.run.safe_io import folder_problem
 
+FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer
 USAGE_EXIT = 2
 DIVERGED_EXIT = 3
 
@@ -53,6 +68,9 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("resume", None,
                         "Continue a killed run in RUN_DIR from its last completed epoch, with "
                         "its own config (no other flags but --progress).", flag_values=fv)
+    flags.DEFINE_string("resume_checkpoint", None,
+                        "With --resume: continue from this kept checkpoint (e.g. ckpt-6) instead "
+                        "of the last one, e.g. when the last one is corrupt.", flag_values=fv)
 
 
 class UsageError(Exception):
@@ -64,28 +82,31 @@ class Command:
     cfg: RunConfig
     resume_dir: Path | None = None
     resolved_seed: int | None = None
+    resume_checkpoint: str | None = None
     invocation: dict | None = None  # config.json "invocation": the preset and the command line
 
 
+_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress")
+
+
 def _resume_command(fv: flags.FlagValues) -> Command:
-    extra = [f"--{name}" for name in fv if fv[name].present and name not in ("resume", "progress")]
+    extra = [f"--{name}" for name in fv if fv[name].present and name not in _RESUME_FLAGS]
     if extra:
         raise UsageError(f"--resume continues a run with its own config; drop {' '.join(extra)}")
+    if not fv["resume"].value:
+        raise UsageError("--resume needs the run directory to continue (got an empty value)")
     run_dir = Path(fv["resume"].value).expanduser()
-    try:
-        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise UsageError(f"--resume {run_dir} is not a readable run directory ({err})") from None
-    if metrics.get("status") == "complete":
-        raise UsageError(f"--resume {run_dir}: the run is already complete")
-    values = config_values(config)
-    values["progress"] = fv["progress"].value
-    try:
+    choice = fv["resume_checkpoint"].value
+    try:  # checked again under the run's lock when training starts
+        found = open_for_resume(run_dir, choice)
+        values = config_values(found.config)
+        values["progress"] = fv["progress"].value
         cfg = RunConfig.from_dict(values)
-    except ConfigError as err:
+    except RunStateError as err:
         raise UsageError(f"--resume {run_dir}: {err}") from None
-    return Command(cfg, run_dir, int(config["resolved_seed"]))
+    except ConfigError as err:
+        raise UsageError(f"--resume {run_dir}: config.json: {err}") from None
+    return Command(cfg, run_dir, found.config["resolved_seed"], choice)
 
 
 def parse_command(argv: Sequence[str]) -> Command:
@@ -101,10 +122,12 @@ def parse_command(argv: Sequence[str]) -> Command:
         raise UsageError(str(err).splitlines()[0]) from None
     if len(rest) > 1:
         raise UsageError(f"unexpected argument(s): {' '.join(rest[1:])}")
-    if fv["resume"].value:
+    if fv["resume"].present:
         if preset is not None:
             raise UsageError("--resume continues a run with its own config; drop --preset")
         return _resume_command(fv)
+    if fv["resume_checkpoint"].present:
+        raise UsageError("--resume_checkpoint applies to --resume only")
     if preset is not None:
         _check_requirements(preset, fv)
     invocation = {"preset": preset.name if preset else None, "command": list(argv[1:])}
@@ -128,13 +151,26 @@ def _config_from_flags(fv: flags.FlagValues) -> RunConfig:
         cfg = RunConfig(**{name: fv[name].value for name in OPTIONS})
     except ConfigError as err:
         raise UsageError(str(err)) from None
-    if not writable_target(cfg.outputpath):
-        raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written")
+    # The whole run folder: a file where one of its folders must go, an over-long name.
+    problem = folder_problem(methods.method_of(cfg).run_folder(cfg) / "run-0000000")
+    if problem:
+        raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written: {problem}")
     for name in ("data_dir", "manual_dir", "split_dir", "finetune_from"):
         value = getattr(cfg, name)
-        if value and not Path(value).expanduser().is_dir():
-            raise UsageError(f"--{name} {value} is not a directory")
+        if value:
+            _check_input_folder(name, Path(value).expanduser())
     return cfg
+
+
+def _check_input_folder(name: str, path: Path) -> None:
+    try:
+        is_dir = path.is_dir()
+    except OSError as err:
+        raise UsageError(f"--{name} {path} cannot be read: {err.strerror}") from None
+    if not is_dir:
+        raise UsageError(f"--{name} {path} is not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise UsageError(f"--{name} {path} is not readable (no permission)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,17 +199,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     from masktrainer.run.monitors import TrainingDiverged
     from masktrainer.run.trainer import Trainer
 
+    trainer = None
     try:
         # Checks the runtime (e.g. --mixed_precision on CPU) and loads the data
         # before anything is written.
         trainer = Trainer(command.cfg, resume_dir=command.resume_dir,
-                          resolved_seed=command.resolved_seed, invocation=command.invocation)
-    except (ConfigError, DataError) as err:
-        print(f"masktrainer: error: {err}", file=sys.stderr)
-        return USAGE_EXIT
-    try:
+                          resolved_seed=command.resolved_seed,
+                          resume_checkpoint=command.resume_checkpoint,
+                          invocation=command.invocation)
         trainer.run()
+    except (ConfigError, DataError, RunStateError) as err:
+        return _fail(err, USAGE_EXIT)
+    except (RunWriteError, WorkerFailed) as err:
+        return _fail(err, FAILED_EXIT)
     except TrainingDiverged as err:
-        print(f"masktrainer: error: {err}", file=sys.stderr)
-        return DIVERGED_EXIT
+        return _fail(err, DIVERGED_EXIT)
+    except RunInterrupted as err:
+        print(f"masktrainer: {err}", file=sys.stderr)
+        return 128 + err.signum
+    except KeyboardInterrupt:  # before the run's handlers, or a second Ctrl-C
+        run = getattr(trainer, "run_path", None)
+        where = (f"; resume with: {resume_command(run)}" if run is not None
+                 else " before the run started; nothing was written")
+        print(f"masktrainer: interrupted{where}", file=sys.stderr)
+        return 128 + signal.SIGINT
     return 0
+
+
+def _fail(err: Exception, status: int) -> int:
+    print(f"masktrainer: error: {err}", file=sys.stderr)
+    return status

@@ -96,5 +96,8 @@ def help_text() -> str:
         if group == "safety":
             lines += _entry("--resume", "RUN_DIR: continue a killed run from its last "
                             "checkpoint, with its own config (no other flags but --progress).")
+            lines += _entry("--resume_checkpoint", "ckpt-N: with --resume, continue from this "
+                            "kept checkpoint instead (the one before the last, when the last "
+                            "is corrupt).")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -60,7 +60,8 @@ class Option:
         """
         label = label or f"--{self.name}"
         if value is None:
-            if self.required if required is None else required:
+            # An option with a default of its own has no "unset" state.
+            if (self.required if required is None else required) or self.default is not None:
                 raise ConfigError(f"{label} must be set")
             return
         if self.kind is bool:
@@ -70,6 +71,8 @@ class Option:
         if self.kind is str:
             if not isinstance(value, str):
                 raise ConfigError(f"{label} must be a string (got {value!r})")
+            if "\x00" in value:  # no file name or choice holds one; os calls would raise
+                raise ConfigError(f"{label} must not contain a NUL character")
             choices = self.choice_list()
             if choices is not None and value not in choices:
                 raise ConfigError(f"{label}={value!r} is not one of: {', '.join(choices)}")

@@ -7,7 +7,9 @@ Examples::
     python -m plotting.plotter --runs Outputs --out figures --formats png,pdf,svg
     python -m plotting.plotter --runs Outputs --ylim accuracy=96:99 --logy loss
 
-Exit status: 0 on success, 2 on bad arguments or when no run is found.
+Exit status: 0 on success, 2 on bad arguments (an unusable ``--out``, a
+``--dpi`` outside 1..MAX_DPI) or when no run is found, 1 when writing a figure
+fails (one line naming the file).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
+from masktrainer.run.safe_io import folder_problem
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 
 PROG = "plotter"
+#: Beyond this, figures of several inches need gigapixel canvases.
+MAX_DPI = 1200
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,9 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the plotter; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    if args.dpi <= 0:
-        print(f"{PROG}: error: --dpi must be positive", file=sys.stderr)
-        return 2
+    if not 0 < args.dpi <= MAX_DPI:
+        return _error(f"--dpi must be in 1..{MAX_DPI} (got {args.dpi})")
+    problem = None if args.out is None else (folder_problem(args.out) if args.out else "empty")
+    if problem:
+        return _error(f"--out {args.out} cannot be created or written: {problem}")
     logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
     try:
         ranges = axis_ranges(args.ylim, args.logy)
@@ -121,11 +128,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.runs, args.compare, args.out, args.formats, args.dpi, ranges
         )
     except (NoRunsError, NotADirectoryError, ValueError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return _error(str(error))
+    except OSError as error:  # a full disk, a folder where a figure goes, ...
+        name = error.filename or args.out or args.runs
+        return _error(f"cannot write {name}: {error.strerror or error}", status=1)
     for path in written:
         print(path)
     return 0
+
+
+def _error(message: str, status: int = 2) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from laperm.layout import to_rows
+from masktrainer.errors import RunStateError
+from masktrainer.run.safe_io import check_regular
 from plotting.groups import RunGroup
 from plotting.runs import Run, warn
 from plotting.style import new_figure, set_title
@@ -42,9 +44,10 @@ CHANGED = "profiles changed"
 
 def load_weights(path: Path) -> dict[str, np.ndarray] | None:
     try:
+        check_regular(path)  # np.load would block on a FIFO
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RunStateError) as error:
         warn(f"{path}: cannot read ({error}); no weight profile for this run")
         return None
 

@@ -4,7 +4,9 @@ A run directory is any directory holding both ``config.json`` and
 ``metrics.json`` (written by the masktrainer trainers). Files are only ever
 parsed as JSON; nothing read from them is executed. Problems are reported as
 warnings on the ``plotting`` logger (stderr by default) naming the file, and
-the offending run or series is skipped.
+the offending run or series is skipped. Only regular files within a size limit
+are read (a FIFO or a link to a device named ``metrics.json`` is skipped with a
+warning). Non-finite values (NaN, ±inf) are reported and left out of the figures.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from masktrainer.errors import RunStateError
+from masktrainer.run.safe_io import JSON_LIMIT, read_regular
 
 LOGGER = logging.getLogger("plotting")
 
@@ -188,12 +193,14 @@ def load_run(run_dir: str | os.PathLike[str]) -> Run:
 
 def _read_json_object(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_regular(path, JSON_LIMIT).decode("utf-8")
+    except RunStateError as error:
+        raise RunFileError(str(error)) from None
+    except UnicodeDecodeError as error:
         raise RunFileError(f"{path}: cannot read ({error})") from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise RunFileError(f"{path}: invalid JSON ({error})") from None
     if not isinstance(data, dict):
         raise RunFileError(f"{path}: expected a JSON object, got {type(data).__name__}")
@@ -255,8 +262,19 @@ def _read_series(
                     " (epochs_completed + 1); ignoring it"
                 )
             continue  # unknown lists of another length are not per-epoch data
-        series[key] = array
+        series[key] = _without_non_finite(array, value, key, path)
     return series
+
+
+def _without_non_finite(array: np.ndarray, raw: list, key: str, path: Path) -> np.ndarray:
+    """NaN and ±inf (not null: a missing value) are reported, then drawn as gaps."""
+    bad = [epoch for epoch, item in enumerate(raw) if item is not None and not math.isfinite(item)]
+    if bad:
+        values = ", ".join(f"{raw[e]} at epoch {e}" for e in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        warn(f"{path}: '{key}' has non-finite values ({values}{more}); they are not plotted")
+        array = np.where(np.isfinite(array), array, math.nan)
+    return array
 
 
 def _read_layer_names(metrics: dict[str, Any], path: Path) -> tuple[str, ...]:

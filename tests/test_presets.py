@@ -11,9 +11,9 @@ import pytest
 from masktrainer import methods
 from masktrainer.cli import UsageError, parse_command
 from masktrainer.config import OPTIONS
-from masktrainer.errors import ConfigError
 from masktrainer.data import loading
 from masktrainer.data.preprocessing import Splits
+from masktrainer.errors import ConfigError
 from masktrainer.nn.architectures import IMAGENET_ARCHITECTURES
 from masktrainer.presets import all_presets, get_preset, listing, preset_dir
 from masktrainer.run.trainer import Trainer

@@ -2,7 +2,9 @@
 
 Every loader returns ``RawData``: uint8 images (N, H, W, C) and integer labels
 for the official train and test sets, in the publisher's order (tfds shuffles).
-Local files are checked against their published sha256 before use.
+Local files are checked against their published sha256 before use. tensorflow-datasets
+never downloads when ``--manual_dir`` is given (the files it needs must be there), and
+without it fails fast when the download server cannot be reached.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import gzip
 import hashlib
 import importlib.resources
 import os
+import socket
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +58,19 @@ SUBDIRS = {
     "fashion_mnist": ("", "fashion_mnist", "fashion-mnist"),
     "cifar10": ("", "cifar10", "cifar-10-batches-bin"),
 }
+# What tensorflow-datasets reads from --manual_dir (the basenames of its download URLs),
+# and the host it downloads from otherwise.
+TFDS_MANUAL_FILES = {
+    "mnist": tuple(IDX_FILES.values()),
+    "fashion_mnist": tuple(IDX_FILES.values()),
+    "cifar10": ("cifar-10-binary.tar.gz",),
+}
+TFDS_DOWNLOAD_HOSTS = {
+    "mnist": ("storage.googleapis.com", 443),
+    "fashion_mnist": ("fashion-mnist.s3-website.eu-central-1.amazonaws.com", 80),
+    "cifar10": ("www.cs.toronto.edu", 443),
+}
+PROBE_SECONDS = 5.0
 OFFLINE_HELP = (
     "provide it offline with --data_dir=DIR (MNIST/Fashion-MNIST: the four IDX .gz files; "
     "CIFAR-10: the binary-version data_batch_1..5.bin and test_batch.bin) or "
@@ -183,8 +200,11 @@ def load_from_tfds(
     if manual_dir:
         if not Path(manual_dir).is_dir():
             raise DataError(f"--manual_dir {manual_dir} is not a directory; {OFFLINE_HELP}")
+        _check_manual_files(dataset, Path(manual_dir))
         config = tfds.download.DownloadConfig(manual_dir=str(manual_dir))
         kwargs["download_and_prepare_kwargs"] = {"download_config": config}
+    elif not _tfds_prepared(tfds, dataset, data_dir):
+        _check_reachable(dataset)
     try:
         (train, test), info = tfds.load(
             dataset,
@@ -212,6 +232,47 @@ def load_from_tfds(
     )
 
 
+def _check_manual_files(dataset: str, folder: Path) -> None:
+    """Every file tfds reads from ``folder`` is there (and verified where its sha256 is
+    known), so tfds never falls back to a download."""
+    names = TFDS_MANUAL_FILES.get(dataset, ())
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise DataError(f"--manual_dir {folder} lacks {', '.join(missing)} (tensorflow-datasets "
+                        f"would download instead); {OFFLINE_HELP}")
+    for name in names:
+        if name in SHA256.get(dataset, {}):
+            _verify(folder / name, dataset)
+
+
+def _tfds_prepared(tfds, dataset: str, data_dir: str | None) -> bool:
+    try:
+        return bool(tfds.builder(dataset, data_dir=data_dir).is_prepared())
+    except Exception:  # an unknown or broken tfds folder: treat as not prepared
+        return False
+
+
+def _check_reachable(dataset: str) -> None:
+    """DataError within PROBE_SECONDS if tfds's download server cannot be reached (name
+    lookups can block for minutes offline, so the probe runs in a thread of its own)."""
+    host, port = TFDS_DOWNLOAD_HOSTS.get(dataset, ("storage.googleapis.com", 443))
+    reached = threading.Event()
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
+            reached.set()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS)  # returns at once when the connection fails
+    if not reached.is_set():
+        raise DataError(f"tensorflow-datasets would download {dataset} from {host}, which "
+                        f"cannot be reached (offline?); {OFFLINE_HELP}")
+
+
 def load_raw(
     dataset: str,
     source: str = "auto",
@@ -219,7 +280,17 @@ def load_raw(
     manual_dir: str | None = None,
     tfds_data_dir: str | None = None,
 ) -> RawData:
-    """Dispatch on ``source``: auto picks tfds (manual_dir), files (data_dir) or embedded."""
+    """Dispatch on ``source``: auto picks tfds (manual_dir), files (data_dir) or embedded.
+    An unreadable file or folder is a DataError naming it."""
+    try:
+        return _load_raw(dataset, source, data_dir, manual_dir, tfds_data_dir)
+    except OSError as err:
+        where = err.filename or data_dir or manual_dir
+        raise DataError(f"cannot read {where}: {err.strerror or err}; {OFFLINE_HELP}") from None
+
+
+def _load_raw(dataset: str, source: str, data_dir: str | None, manual_dir: str | None,
+              tfds_data_dir: str | None) -> RawData:
     if source == "auto":
         if manual_dir:
             source = "tfds"

@@ -4,24 +4,29 @@
 Keras layers, effective kernels folded in) and/or ``compact.npz`` (the learned
 bits over weights regenerated from ``config.json``; see
 :mod:`masktrainer.export.compact`), as chosen by ``--formats``. A missing,
-incomplete or foreign run directory is a one-line ``masktrainer: error: ...``
-with exit status 2, before anything is written.
+incomplete or foreign run directory (or one holding links) is a one-line
+``masktrainer: error: ...`` with exit status 2, before anything is written; so is
+an ``--out`` that already holds an export, unless ``--overwrite`` is given. Files
+are written atomically and never through a link; a write the operating system
+refuses (full disk, ...) is one line with exit status 1, earlier exports intact.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from masktrainer.run.rundir import writable_target
+from masktrainer.errors import ConfigError, RunStateError, RunWriteError
+from masktrainer.export import COMPACT_NAME, PLAIN_NAME
+from masktrainer.run import safe_io
 
 FORMATS = ("plain", "compact")
-PLAIN_NAME = "plain.keras"
+FILE_NAMES = {"plain": PLAIN_NAME, "compact": COMPACT_NAME}
+FAILED_EXIT = 1
 USAGE_EXIT = 2
 
 
@@ -52,19 +57,21 @@ def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     if not path.is_dir():
         raise ExportError(f"{path} is not a directory")
     config_path, metrics_path = path / "config.json", path / "metrics.json"
-    if not config_path.is_file() or not metrics_path.is_file():
+    if not config_path.exists() or not metrics_path.exists():
         raise ExportError(f"{path} is not a run directory (config.json and metrics.json needed)")
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        status = json.loads(metrics_path.read_text(encoding="utf-8")).get("status")
-    except (OSError, ValueError, AttributeError) as err:
-        raise ExportError(f"{path}: unreadable config.json or metrics.json ({err})") from None
+        safe_io.refuse_links_in(path)
+        config = safe_io.read_json_object(config_path)
+        status = safe_io.read_json_object(metrics_path).get("status")
+    except RunStateError as err:
+        raise ExportError(str(err)) from None
     if status != "complete":
         raise ExportError(f"run {path} is incomplete (metrics.json status {status!r})")
     if not (path / "model.keras").is_file():
         raise ExportError(f"run {path} has no model.keras")
-    if "resolved_seed" not in config:
-        raise ExportError(f"{config_path} has no resolved_seed")
+    seed = config.get("resolved_seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 1:
+        raise ExportError(f"{config_path} has no valid resolved_seed (got {seed!r})")
     return path, config
 
 
@@ -90,45 +97,57 @@ def _load_model(path: Path):
         raise ExportError(f"{path / 'model.keras'} cannot be loaded ({name})") from None
 
 
+def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
+    """ExportError if ``out`` cannot take the export: a link, a file, not writable, or
+    holding an earlier export (without ``overwrite``)."""
+    if out.is_symlink():
+        raise ExportError(f"--out {out} is a link; give the real folder")
+    problem = safe_io.folder_problem(out)
+    if problem:
+        raise ExportError(f"--out {out} cannot be created or written: {problem}")
+    present = [FILE_NAMES[f] for f in formats if os.path.lexists(out / FILE_NAMES[f])]
+    for name in present:
+        if (out / name).is_symlink():
+            raise ExportError(f"{out / name} is a link; refusing to replace anything through it")
+    if present and not overwrite:
+        raise ExportError(f"--out {out} already holds {', '.join(present)}; pass --overwrite "
+                          "to replace it")
+
+
 def export_run(
     run_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,
     formats: Sequence[str] = FORMATS,
     echo: Callable[[str], None] | None = print,
+    overwrite: bool = False,
 ) -> ExportResult:
-    """Export a finished run; every file is computed before the first one is written."""
-    from masktrainer.export.compact import (
-        COMPACT_NAME,
-        CompactError,
-        encode_run,
-        save_compact,
-    )
+    """Export a finished run; every file is computed before the first one is written.
+    An existing export in ``out_dir`` is refused unless ``overwrite``."""
+    from masktrainer.export.compact import CompactError, encode_run, save_compact
     from masktrainer.export.plain import export_notes, kernel_bytes, to_plain_model
 
     path, config = check_run_dir(run_dir)
     out = Path(out_dir).expanduser() if out_dir is not None else path / "export"
-    if not writable_target(out) or (out.exists() and not out.is_dir()):
-        raise ExportError(f"--out {out} cannot be created or written")
+    check_out_dir(out, formats, overwrite)
     model = _load_model(path)
     plain = to_plain_model(model)
     arrays = None
     if "compact" in formats:
         try:
             arrays = encode_run(model, config, reference=plain)
-        except CompactError as err:
-            raise ExportError(str(err)) from None
+        except (CompactError, ConfigError) as err:
+            raise ExportError(f"{path}: {err}") from None
     for note in export_notes(model):
         _say(echo, f"note: {note}")
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RunWriteError(f"cannot create {out}: {err.strerror}") from None
     files: dict[str, Path] = {}
     if "plain" in formats:
-        target = out / PLAIN_NAME
-        tmp = out / "plain.tmp.keras"
-        plain.save(tmp)
-        os.replace(tmp, target)
-        files["plain"] = target
-        _say(echo, f"plain Keras model: {target}")
+        files["plain"] = safe_io.atomic_write_path(out / PLAIN_NAME, plain.save, suffix=".keras")
+        _say(echo, f"plain Keras model: {files['plain']}")
     dense = kernel_bytes(plain)
     size = payload = None
     if arrays is not None:
@@ -162,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="output folder (default RUN_DIR/export)")
     parser.add_argument("--formats", default=",".join(FORMATS),
                         help="comma list of: plain, compact (default both)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier export in --out (refused otherwise)")
     return parser
 
 
@@ -171,11 +192,16 @@ def export_main(argv: Sequence[str]) -> int:
     try:
         args = parser.parse_args(list(argv[1:]))
         formats = parse_formats(args.formats)
-        check_run_dir(args.run_dir)  # fail before the heavy imports
-        export_run(args.run_dir, args.out, formats)
-    except ExportError as err:
+        path, _ = check_run_dir(args.run_dir)  # fail before the heavy imports
+        out = Path(args.out).expanduser() if args.out is not None else path / "export"
+        check_out_dir(out, formats, args.overwrite)
+        export_run(args.run_dir, args.out, formats, overwrite=args.overwrite)
+    except (ExportError, RunStateError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
+    except RunWriteError as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return FAILED_EXIT
     except SystemExit as done:  # --help
         return int(done.code or 0)
     return 0

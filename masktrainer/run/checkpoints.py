@@ -2,14 +2,14 @@
 
 ``RUN_DIR/checkpoint/`` holds the model and optimizer variables (which include
 LaPerm's sorted initial values and the layers' random-generator states) of the
-last two completed epochs, and ``resume.json`` the epoch they belong to. The
-data order of every epoch is a function of (seed, epoch) alone, so a resumed run
+last two checkpointed points, and ``resume.json`` the point they belong to and
+the one before (:mod:`masktrainer.run.resume` reads and checks it). The data
+order of every epoch is a function of (seed, epoch) alone, so a resumed run
 sees the same batches as an uninterrupted one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,45 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-STATE_FILE = "resume.json"
-FOLDER = "checkpoint"
+from masktrainer.errors import RunStateError, RunWriteError
+from masktrainer.run import safe_io
+from masktrainer.run.resume import (
+    FOLDER,
+    NOT_SERIES,
+    STATE_FILE,
+    ResumePoint,
+    fallback_hint,
+)
 
 
 class RunCheckpoint:
-    def __init__(self, run_path: Path, model: keras.Model) -> None:
-        self.folder = Path(run_path) / FOLDER
+    def __init__(self, run_path: Path, model: keras.Model,
+                 last: ResumePoint | None = None) -> None:
+        self.run_path = Path(run_path)
+        self.folder = self.run_path / FOLDER
         # The layers' random-generator states (dropout, augmentation, slot sampling) are
         # model variables that tf.train.Checkpoint does not reach through the model.
         rng = [v.value for v in model.variables if "seed_generator_state" in v.path]
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, rng=rng)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder), max_to_keep=2)
+        # The newest point written or restored, and the one before it: the manager keeps
+        # the checkpoints of both.
+        self.last = last
+        self.previous = last.previous if last is not None else None
+
+    def record(self, point: ResumePoint) -> None:
+        """Write resume.json for ``point`` (atomically), the point before it as ``previous``."""
+        if self.last is not None and self.last.checkpoint != point.checkpoint:
+            self.previous = self.last
+        state = point.to_json()
+        if self.previous is not None and self.previous.checkpoint is not None:
+            state["previous"] = self.previous.to_json()
+        try:
+            self.folder.mkdir(exist_ok=True)
+        except OSError as err:
+            raise RunWriteError(f"cannot create {self.folder}: {err.strerror}") from None
+        safe_io.atomic_write_json(self.folder / STATE_FILE, state)
+        self.last = point
 
     def save(self, epoch: int, partial: dict[str, Any] | None = None) -> None:
         """Checkpoint, then record it (atomically) as resumable.
@@ -38,31 +65,63 @@ class RunCheckpoint:
         inside the next one: ``{"epoch", "step", "metric_state"}``.
         """
         step = int(self.checkpoint.optimizer.iterations.numpy())
-        path = self.manager.save(checkpoint_number=step)
-        state = {"epoch": epoch, "checkpoint": os.path.basename(path)}
-        if partial is not None:
-            state["partial"] = partial
-        tmp = self.folder / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self.folder / STATE_FILE)
+        if self.folder.exists():
+            safe_io.refuse_links_in(self.folder, depth=1)  # TF's writer follows links
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as err:
+            reason = getattr(err, "message", None) or getattr(err, "strerror", None) or err
+            raise RunWriteError(f"cannot write checkpoint {self.folder / f'ckpt-{step}'}: "
+                                f"{str(reason).strip().splitlines()[-1]}") from None
+        self.record(ResumePoint(epoch, os.path.basename(path), partial))
 
-    def restore(self, state: dict[str, Any]) -> None:
-        self.checkpoint.restore(str(self.folder / state["checkpoint"])).assert_existing_objects_matched()
+    def restore(self, point: ResumePoint | dict[str, Any]) -> None:
+        """Load ``point``'s checkpoint; RunStateError naming the fallback if it is unreadable."""
+        if isinstance(point, dict):  # a resume.json entry, as read by callers of the old API
+            point = ResumePoint(point["epoch"], point["checkpoint"], point.get("partial"))
+        prefix = self.folder / str(point.checkpoint)
+        try:
+            self.checkpoint.restore(str(prefix)).assert_existing_objects_matched()
+        except Exception as err:  # TF raises many types for a damaged file (IndexError, ...)
+            raise RunStateError(
+                f"checkpoint {prefix} cannot be restored ({type(err).__name__}); "
+                f"{fallback_hint(self.run_path, point)}") from None
+        self.last, self.previous = point, point.previous
+
+    def restored_step(self) -> int:
+        return int(self.checkpoint.optimizer.iterations.numpy())
 
 
-def resume_state(run_path: Path) -> dict[str, Any] | None:
-    """The last resumable epoch of a run directory, or None."""
-    path = Path(run_path) / FOLDER / STATE_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+def check_position(checkpoint: RunCheckpoint, point: ResumePoint, steps_per_epoch: int) -> None:
+    """The restored optimizer step must be the one ``point`` describes (a checkpoint of another
+    point, or of another run, is refused)."""
+    inside = point.partial["step"] if point.partial else 0
+    if point.partial and not inside < steps_per_epoch:
+        raise RunStateError(f"resume.json resumes {point.describe()}, but an epoch of this run has "
+                            f"{steps_per_epoch} steps")
+    expected = point.epoch * steps_per_epoch + inside
+    restored = checkpoint.restored_step()
+    if restored != expected or point.checkpoint != f"ckpt-{restored}":
+        raise RunStateError(
+            f"checkpoint {point.checkpoint} holds step {restored}, but resume.json resumes "
+            f"{point.describe()} (step {expected} at {steps_per_epoch} steps per epoch): it is "
+            "not that point's checkpoint")
+
+
+def check_metric_state(model: keras.Model, point: ResumePoint) -> None:
+    """Put back a partial epoch's running-metric accumulators now, so a mismatch is refused
+    before training (Keras resets them at the epoch start; RestoreMetricState sets them again)."""
+    try:
+        set_metric_state(model, point.partial["metric_state"])
+    except (RuntimeError, ValueError) as err:
+        raise RunStateError(f"resume.json's metric_state does not fit this model ({err})") from None
 
 
 def truncate_metrics(metrics: dict[str, Any], epoch: int) -> dict[str, Any]:
     """Per-epoch series cut to epochs 0..epoch (metrics.json may be one epoch ahead)."""
     out = dict(metrics)
     for key, value in metrics.items():
-        if isinstance(value, list) and key not in ("layer_names", "layer_sizes"):
+        if isinstance(value, list) and key not in NOT_SERIES:
             out[key] = value[: epoch + 1]
     out["epochs_completed"] = epoch
     out["status"] = "running"

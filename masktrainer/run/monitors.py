@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from masktrainer.errors import RunWriteError
+
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the run stopped."""
@@ -39,11 +41,19 @@ class TensorBoardLog:
     """Per-epoch scalars (losses, accuracies, lr, method statistics) and score histograms."""
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.writer = tf.summary.create_file_writer(str(folder))
 
     def write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
               layer_names: list[str], layer_fields: dict[str, list[str]] | None = None) -> None:
-        layer_fields = layer_fields or {}
+        try:
+            self._write(epoch, metrics, model, lr, layer_names, layer_fields or {})
+        except tf.errors.OpError as err:  # e.g. a full disk
+            raise RunWriteError(f"cannot write TensorBoard events in {self.folder}: "
+                                f"{err.message.strip().splitlines()[-1]}") from None
+
+    def _write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
+               layer_names: list[str], layer_fields: dict[str, list[str]]) -> None:
         with self.writer.as_default(step=epoch):
             for key, series in metrics.items():
                 if not isinstance(series, list) or len(series) <= epoch:

@@ -4,19 +4,23 @@ Layout: ``<the method's folder>/run-<7 hex>/`` (``Method.run_folder``;
 self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
 <masktype>_<activation>_<initializer>_LR<lr>``). Files: config.json,
 metrics.json, metrics.csv, the method's .npz arrays, model.keras, train.log.
+Every write goes through :mod:`masktrainer.run.safe_io` (atomic, never through a link).
 No TensorFlow is imported here.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 import os
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from masktrainer.errors import RunWriteError
+from masktrainer.run import safe_io
 
 # config.json keys that describe the run rather than configure it (the rest are RunConfig
 # fields); methods may add their own (``Method.metadata_keys``).
@@ -38,24 +42,8 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     return method.upgrade_config(values)
 
 
-def writable_target(path: str | os.PathLike) -> bool:
-    """True if ``path`` exists as a writable folder or could be created."""
-    probe = Path(path).expanduser().absolute()
-    while not probe.exists():
-        if probe.parent == probe:
-            return False
-        probe = probe.parent
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
-
-
 def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class RunDirectory:
@@ -69,27 +57,28 @@ class RunDirectory:
     @classmethod
     def create(cls, parent: Path, echo: Callable[[str], None] | None = print) -> "RunDirectory":
         """Create ``parent/run-<7 hex>``; never reuses an existing folder."""
-        parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(100):
-            path = parent / f"run-{uuid.uuid4().hex[-7:]}"
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            return cls(path, echo)
-        raise RuntimeError(f"could not create a fresh run folder in {parent}")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            for _ in range(100):
+                path = parent / f"run-{uuid.uuid4().hex[-7:]}"
+                try:
+                    path.mkdir()
+                except FileExistsError:
+                    continue
+                return cls(path, echo)
+        except OSError as err:
+            raise RunWriteError(f"cannot create a run folder in {parent}: "
+                                f"{err.strerror or type(err).__name__}") from None
+        raise RunWriteError(f"could not create a fresh run folder in {parent}")
 
     def log(self, line: str) -> None:
         """Print ``line`` and append it to train.log."""
         if self._echo is not None:
             self._echo(line)
-        with open(self.path / "train.log", "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        safe_io.append_line(self.path / "train.log", line)
 
     def write_json(self, name: str, payload: Any) -> Path:
-        target = self.path / name
-        _atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        return target
+        return safe_io.atomic_write_json(self.path / name, payload)
 
     def write_metrics(
         self,
@@ -116,21 +105,23 @@ class RunDirectory:
                 for values in metrics[key][epoch]:
                     row.extend(_csv_cell(v) for v in values)
             rows.append(row)
-        tmp = self.path / "metrics.csv.tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, self.path / "metrics.csv")
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(header)
+        writer.writerows(rows)
+        safe_io.atomic_write_text(self.path / "metrics.csv", text.getvalue())
 
     def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
         """An uncompressed .npz of plain numeric arrays (loads with allow_pickle=False)."""
         target = self.path / name
-        target.parent.mkdir(exist_ok=True)  # e.g. selections/ of Slot Machines
-        tmp = self.path / (name + ".tmp.npz")
-        np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
-        os.replace(tmp, target)
-        return target
+        if target.parent != self.path:  # e.g. selections/ of Slot Machines
+            safe_io.refuse_link(target.parent)
+            try:
+                target.parent.mkdir(exist_ok=True)
+            except OSError as err:
+                raise RunWriteError(f"cannot create {target.parent}: {err.strerror}") from None
+        plain = {k: np.asarray(v) for k, v in arrays.items()}
+        return safe_io.atomic_write(target, lambda handle: np.savez(handle, **plain))
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:

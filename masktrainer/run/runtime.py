@@ -6,7 +6,8 @@ on a CPU-only machine all *logical* CPU devices) or ``multiworker``
 (MultiWorkerMirroredStrategy configured by the ``TF_CONFIG`` environment
 variable). ``--batchsize`` is the *global* batch: each of R replicas sees
 ``batchsize / R`` examples per step and the gradients are summed across them,
-so results match a single-device run with the same batch size.
+so results match a single-device run with the same batch size. ``TF_CONFIG`` is
+checked field by field before anything starts.
 """
 
 from __future__ import annotations
@@ -31,13 +32,42 @@ def check_runtime(cfg: RunConfig) -> None:
             "original measured); drop it on this machine"
         )
     if cfg.distribute == "multiworker":
-        spec = os.environ.get("TF_CONFIG")
-        if not spec:
+        if not os.environ.get("TF_CONFIG"):
             raise ConfigError("--distribute=multiworker needs the TF_CONFIG environment variable")
-        try:
-            json.loads(spec)
-        except ValueError:
-            raise ConfigError("TF_CONFIG is not valid JSON") from None
+        cluster_task()
+
+
+def cluster_task() -> tuple[str | None, int, dict[str, list[str]]]:
+    """(task type, task index, cluster) from TF_CONFIG; ConfigError (one line) if malformed."""
+    text = os.environ.get("TF_CONFIG") or "{}"
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        raise ConfigError("TF_CONFIG is not valid JSON") from None
+    if not isinstance(spec, dict):
+        raise ConfigError("TF_CONFIG must be a JSON object with 'cluster' and 'task'")
+    cluster, task = spec.get("cluster", {}), spec.get("task", {})
+    if not isinstance(cluster, dict) or not all(
+            isinstance(hosts, list) and hosts and all(_is_address(h) for h in hosts)
+            for hosts in cluster.values()):
+        raise ConfigError("TF_CONFIG 'cluster' must map job names to lists of 'host:port'")
+    if not isinstance(task, dict):
+        raise ConfigError("TF_CONFIG 'task' must be an object with 'type' and 'index'")
+    kind, index = task.get("type"), task.get("index", 0)
+    if cluster and kind not in cluster:
+        raise ConfigError(f"TF_CONFIG task type {kind!r} is not a job of the cluster "
+                          f"({', '.join(cluster)})")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0 \
+            or (kind in cluster and index >= len(cluster[kind])):
+        raise ConfigError(f"TF_CONFIG task index {index!r} is not a task of job {kind!r}")
+    return kind, index, cluster
+
+
+def _is_address(host) -> bool:
+    if not isinstance(host, str) or ":" not in host:
+        return False
+    port = host.rsplit(":", 1)[1]
+    return port.isdigit() and 0 < int(port) < 65536
 
 
 def configure_runtime(cfg: RunConfig, run_seed: int) -> tf.distribute.Strategy:
@@ -52,12 +82,10 @@ def configure_runtime(cfg: RunConfig, run_seed: int) -> tf.distribute.Strategy:
 
 def is_chief() -> bool:
     """True unless TF_CONFIG names this process a non-chief multi-worker task."""
-    spec = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    task = spec.get("task", {})
-    kind, index = task.get("type"), int(task.get("index", 0))
+    kind, index, cluster = cluster_task()
     if kind in (None, "chief"):
         return True
-    return kind == "worker" and index == 0 and "chief" not in spec.get("cluster", {})
+    return kind == "worker" and index == 0 and "chief" not in cluster
 
 
 def output_root(folder):
@@ -81,5 +109,25 @@ def make_strategy(mode: str) -> tf.distribute.Strategy:
             cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
         )
     if mode == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _KerasMultiWorkerStrategy()
     raise ConfigError(f"--distribute={mode!r} is not one of: {', '.join(DISTRIBUTE_MODES)}")
+
+
+class _KerasMultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy as Keras 3's TensorFlow trainer calls it.
+
+    Keras reduces a whole ``(x, y)`` batch in one ``reduce`` call (to learn the input
+    shapes) and the per-step scalar logs with ``axis=0``; the collective implementation
+    takes one tensor at a time and rejects an axis on a scalar. Reduce each tensor on its
+    own, and scalars across replicas only (the mean Keras means).
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        parent = super()
+
+        def one(item):
+            local = self.experimental_local_results(item)[0]
+            scalar = getattr(local, "shape", None) is not None and local.shape.rank == 0
+            return parent.reduce(reduce_op, item, None if scalar else axis)
+
+        return tf.nest.map_structure(one, value)

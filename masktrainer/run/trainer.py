@@ -5,7 +5,9 @@ epoch's learning rate, trains once over the shuffled training split (train
 loss/accuracy are Keras' running means over the epoch, as in the original),
 evaluates on the validation split and the test set, records the method's
 statistics (the method's recorder, :mod:`masktrainer.methods.recording`), and writes
-the run's metrics.
+the run's metrics. A run holds an exclusive lock on its directory while it trains
+(:mod:`masktrainer.run.lock`), and SIGINT/SIGTERM stop it at a step boundary with a
+checkpoint (:mod:`masktrainer.run.signals`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -26,23 +29,34 @@ from masktrainer import methods
 from masktrainer.config import RunConfig
 from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
+from masktrainer.errors import RunInterrupted, WorkerFailed
 from masktrainer.methods.recording import CORE_KEYS, Recorder
 from masktrainer.nn.seeds import resolve_run_seed
+from masktrainer.run import safe_io
 from masktrainer.run.checkpoints import (
     RestoreMetricState,
     RunCheckpoint,
     StepCheckpoint,
-    resume_state,
+    check_metric_state,
+    check_position,
     truncate_metrics,
 )
 from masktrainer.run.evaluation import EpochEvaluator, best_epoch, compile_metrics
+from masktrainer.run.lock import RunLock
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
     TensorBoardLog,
     TrainingDiverged,
 )
+from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
 from masktrainer.run.rundir import RunDirectory
-from masktrainer.run.runtime import check_runtime, configure_runtime, output_root
+from masktrainer.run.runtime import (
+    check_runtime,
+    configure_runtime,
+    is_chief,
+    output_root,
+)
+from masktrainer.run.signals import StopAtStepBoundary, StopSignals
 from masktrainer.text import pct
 
 JIT = {"auto": "auto", "on": True, "off": False}
@@ -73,12 +87,15 @@ class Trainer:
         echo: Callable[[str], None] | None = print,
         resume_dir: str | Path | None = None,
         resolved_seed: int | None = None,
+        resume_checkpoint: str | None = None,
         invocation: dict[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
         self.invocation = invocation
         self.echo = echo
         self.resume_dir = None if resume_dir is None else Path(resume_dir)
+        self.resume_checkpoint = resume_checkpoint  # an earlier kept checkpoint to resume from
+        self.run_path: Path | None = None  # the run directory, once known
         self.run_seed = resolved_seed if resolved_seed is not None else resolve_run_seed(cfg.seed)
         self.method = methods.method_of(cfg)
         self.prepared = self.method.prepare(cfg)  # read and check before anything is written
@@ -153,7 +170,7 @@ class Trainer:
     def _start(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any]]:
         """A fresh run directory with its config, initial arrays and the epoch-0 evaluation."""
         cfg, data = self.cfg, self.data
-        run = RunDirectory.create(output_root(self.method.run_folder(cfg)), self.echo)
+        run = self._new_directory()
         run.write_json("config.json", {
             **cfg.to_dict(),
             **self.method.run_metadata(cfg, self.prepared),
@@ -194,43 +211,85 @@ class Trainer:
         run.log(self._epoch_line(0, metrics, extra, seconds))
         return run, metrics
 
-    def _resume(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any], int]:
-        """Reopen a run directory at its last checkpointed epoch."""
-        run = RunDirectory(self.resume_dir, self.echo)
-        state = resume_state(run.path)
-        if state is None:  # killed before the first epoch ended: start it again
-            state = {"epoch": 0}
-        else:
+    def _new_directory(self) -> RunDirectory:
+        """A fresh run folder, locked; the other workers of a multi-worker run get a scratch
+        folder (removed at the end)."""
+        run = RunDirectory.create(output_root(self.method.run_folder(self.cfg)), self.echo)
+        if not is_chief():
+            self._scratch = run.path.parent.parent
+        self._lock.acquire(run.path)
+        self.run_path = run.path
+        return run
+
+    def _resume(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any], ResumePoint]:
+        """Reopen a run directory at its last checkpoint, every piece of its state checked
+        (under the run's lock: no other process writes it meanwhile)."""
+        source = Path(self.resume_dir)
+        if is_chief():
+            self._lock.acquire(source)
+            self.run_path = source
+        found = open_for_resume(source, self.resume_checkpoint)
+        point = found.point
+        if point.checkpoint is not None:
             with self.strategy.scope():
                 model.optimizer.build(model.trainable_variables)
-            RunCheckpoint(run.path, model).restore(state)
+            restored = RunCheckpoint(source, model)
+            restored.restore(point)
+            check_position(restored, point, self._steps_per_epoch())
             self.recorder.measure(model)  # re-prime statistics that compare with the last epoch
-        metrics = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
-        metrics = truncate_metrics(metrics, state["epoch"])
+        # Other workers of a multi-worker run read the chief's run and write a scratch copy.
+        run = RunDirectory(source, self.echo) if is_chief() else self._new_directory()
+        metrics = truncate_metrics(found.metrics, point.epoch)
         for key in (*self._flat_keys, *self.recorder.per_layer_fields()):  # added by a newer version
-            metrics.setdefault(key, [None] * (state["epoch"] + 1))
-        self._partial = state.get("partial")
+            metrics.setdefault(key, [None] * (point.epoch + 1))
+        self._partial = point.partial
         if self._partial:
             # Keras creates the compiled metrics' variables lazily; build them now so
             # the running accumulators of the partial epoch can be put back.
             self.evaluator.split(model, "val", limit=self.cfg.batchsize)
-        where = f"after epoch {state['epoch']}"
-        if self._partial:
-            where = f"in epoch {self._partial['epoch']} after step {self._partial['step']}"
-        run.log(f"resuming {run.path} {where}")
-        return run, metrics, state["epoch"] + 1
+            check_metric_state(model, point)
+        run.log(f"resuming {source} {point.describe()}")
+        return run, metrics, point
+
+    def _steps_per_epoch(self) -> int:
+        return -(-self.data.sizes()["train"] // self.cfg.batchsize)
 
     def run(self) -> TrainResult:
+        """Train (or resume) the run: holds the run's lock, and turns SIGINT/SIGTERM into a
+        stop at a step boundary with a checkpoint (RunInterrupted)."""
+        self._lock, self._scratch = RunLock(), None
+        try:
+            with StopSignals() as self._stop:
+                return self._train()
+        except tf.errors.OpError as err:
+            if self.cfg.distribute != "multiworker":
+                raise
+            where = "" if self.run_path is None else \
+                f"; resume with: {resume_command(self.run_path)} on every worker (same TF_CONFIG)"
+            raise WorkerFailed(f"a worker of the multi-worker run failed or became unreachable "
+                               f"({type(err).__name__}); training stopped{where}") from None
+        finally:
+            self._lock.release()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _train(self) -> TrainResult:
         cfg, data = self.cfg, self.data
         model = self.build()
         self.recorder: Recorder = self.method.recorder(cfg, model)
         self._partial = None
         if self.resume_dir is None:
             run, metrics = self._start(model)
-            first = 1
+            point = None
         else:
-            run, metrics, first = self._resume(model)
-        checkpoint = RunCheckpoint(run.path, model)
+            run, metrics, point = self._resume(model)
+        first = 1 if point is None else point.epoch + 1
+        checkpoint = RunCheckpoint(run.path, model, last=point)
+        if point is None:
+            checkpoint.record(ResumePoint(0, None))  # resumable from epoch 0 from now on
+        steps = self._steps_per_epoch()
+        if self._stop.requested:
+            self._interrupted(run, metrics, checkpoint.last)
         board = TensorBoardLog(run.path / "tensorboard") if cfg.tensorboard else None
         if board is not None and first == 1:
             board.write(0, metrics, model, None, self.recorder.layer_names,
@@ -248,13 +307,19 @@ class Trainer:
                 dataset = dataset.skip(done)
                 callbacks.append(RestoreMetricState(self._partial["metric_state"]))
             monitor.offset = done
+            stopper = StopAtStepBoundary(self._stop, done)
+            callbacks.append(stopper)
             if cfg.checkpoint_every:
                 callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
                                                 steps_per_epoch=batches.steps))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
                                 callbacks=callbacks, verbose=self._progress_verbosity())
             if monitor.bad_step is not None:
-                self._diverged(run, metrics, epoch, monitor)
+                self._diverged(run, metrics, epoch, monitor, checkpoint)
+            if stopper.step is not None and stopper.step < steps:  # stopped inside the epoch
+                checkpoint.save(epoch - 1, {"epoch": epoch, "step": stopper.step,
+                                            "metric_state": stopper.metric_state})
+                self._interrupted(run, metrics, checkpoint.last)
             logs = {k: float(v[-1]) for k, v in history.history.items()}
             # Validation and test at the end of the epoch, on the weights the method
             # evaluates (LaPerm: the reconnected ones).
@@ -272,17 +337,32 @@ class Trainer:
                 board.write(epoch, metrics, model, lr, self.recorder.layer_names,
                             self.recorder.per_layer_fields())
             run.log(self._epoch_line(epoch, metrics, extra, seconds))
+            if self._stop.requested:
+                self._interrupted(run, metrics, checkpoint.last)
         if board is not None:
             board.close()
         return self._finish(run, model, metrics)
 
+    def _interrupted(self, run: RunDirectory, metrics: dict[str, Any], point: ResumePoint) -> None:
+        metrics["status"] = "interrupted"
+        self._write(run, metrics)
+        message = (f"interrupted by {self._stop.name} {point.describe()} (checkpointed); "
+                   f"resume with: {resume_command(run.path)}")
+        run.log(message)
+        raise RunInterrupted(message, int(self._stop.signum))
+
     def _diverged(self, run: RunDirectory, metrics: dict[str, Any], epoch: int,
-                  monitor: StopOnNonFiniteLoss) -> None:
+                  monitor: StopOnNonFiniteLoss, checkpoint: RunCheckpoint) -> None:
         metrics["status"] = "diverged"
         self._write(run, metrics)
+        last = checkpoint.last
+        if last is not None and last.checkpoint is not None:
+            where = (f"The last checkpoint before it (none is written from a non-finite step) is "
+                     f"{last.checkpoint} in {checkpoint.folder}, {last.describe()}")
+        else:
+            where = "No checkpoint had been written before it (the run diverged in its first epoch)"
         message = (f"loss became {monitor.bad_value} at epoch {epoch}, step {monitor.bad_step}; "
-                   f"training stopped. The last checkpoint before it (no checkpoint is written "
-                   f"from a non-finite step) is in {run.path / 'checkpoint'}")
+                   f"training stopped. {where}")
         run.log(message)
         raise TrainingDiverged(message)
 
@@ -290,7 +370,7 @@ class Trainer:
         self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)
-        model.save(run.path / "model.keras")
+        safe_io.atomic_write_path(run.path / "model.keras", model.save, suffix=".keras")
         metrics["status"] = "complete"
         metrics["best"] = best = best_epoch(metrics)
         self._write(run, metrics)
@@ -308,6 +388,7 @@ class Trainer:
         return TrainResult(run.path, json.loads(json.dumps(metrics)))
 
 
-def train(cfg: RunConfig, data: Splits | None = None, echo: Callable[[str], None] | None = print) -> TrainResult:
+def train(cfg: RunConfig, data: Splits | None = None,
+          echo: Callable[[str], None] | None = print) -> TrainResult:
     """Train one configuration; returns the run directory and its metrics."""
     return Trainer(cfg, data, echo).run()

@@ -14,6 +14,7 @@ from masktrainer.data.loading import load_data
 from masktrainer.methods import epoch_learning_rate
 from masktrainer.run.trainer import Trainer
 
+
 def test_the_largescale_recipe_is_the_originals():
     cfg = RunConfig(traintype="EdgePopup", nettype="ResNet50", initializer="signed_constant")
     assert cfg.dataset == "imagenet2012" and cfg.split == "test"

@@ -14,19 +14,19 @@ this is the intended behaviour. Like the original, which fine-tunes
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from masktrainer.errors import ConfigError
+from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.methods.slot_machines.recorder import (
     SNAPSHOT_FOLDER,
     selected_kernel_arrays,
     snapshot_name,
 )
+from masktrainer.run import safe_io
 from masktrainer.run.rundir import config_values, load_arrays
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ class FinetuneSource:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        return safe_io.read_json_object(path)  # regular files only: a FIFO never blocks
+    except RunStateError as err:
         raise SourceRunError(f"{path} is unreadable ({err})") from None
 
 

@@ -1,0 +1,271 @@
+"""Writing and reading the library's files safely: never through a link, never half-written.
+
+Every file the library writes goes through :func:`atomic_write` (or
+:func:`atomic_write_path` for writers that want a path): a temporary file with a fresh
+random name is created exclusively (``O_EXCL``: a planted file or link of that name is never
+opened) in the target's own folder, written, fsynced and renamed over the target, and the
+folder is fsynced. A target, or its folder, that is a link is refused. :func:`append_line`
+appends to a log without following a link. Operating-system errors (full disk, over-long
+names, permissions) become :class:`RunWriteError` naming the file.
+
+Reads of state go through :func:`read_regular`: regular files within a size limit only,
+opened without blocking, so a FIFO or a link to ``/dev/zero`` named ``metrics.json`` can
+neither hang nor exhaust the reader. No TensorFlow is imported here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from masktrainer.errors import RunStateError, RunWriteError
+
+#: The largest JSON state file read (config.json, metrics.json, resume.json).
+JSON_LIMIT = 64 * 2**20
+#: Room a run needs below its folder: run-<hex>/checkpoint/ckpt-<step>.data-00000-of-00001
+#: and the temporary names next to the files.
+PATH_MARGIN = 100
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or type(err).__name__
+
+
+def refuse_link(path: str | os.PathLike) -> None:
+    """RunStateError if ``path`` itself is a symbolic link."""
+    if Path(path).is_symlink():
+        raise RunStateError(f"{path} is a link; the library never reads or writes run files "
+                            "through links (replace it with the real file or folder)")
+
+
+def refuse_links_in(folder: str | os.PathLike, depth: int = 2) -> None:
+    """RunStateError naming the first link found in ``folder`` (``depth`` levels down)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as err:
+        raise RunStateError(f"cannot read the folder {folder}: {_reason(err)}") from None
+    for entry in entries:
+        if entry.is_symlink():
+            raise RunStateError(f"{entry.path} is a link; a run directory must hold only its "
+                                "own files (replace the link with the real file or remove it)")
+        if depth > 1 and entry.is_dir(follow_symlinks=False):
+            refuse_links_in(entry.path, depth - 1)
+
+
+def _temporary(target: Path, suffix: str) -> tuple[int, Path]:
+    """A new, exclusively created, empty file next to ``target``."""
+    refuse_link(target.parent)
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp{suffix}")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise RunWriteError(f"cannot create a temporary file next to {target}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except OSError:
+        return  # e.g. a platform without directory handles: the rename itself is atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the file itself was synced
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _finish(tmp: Path, target: Path) -> None:
+    refuse_link(target)  # a link planted while we wrote: replace nothing through it
+    os.replace(tmp, target)  # replaces the name, never writes through what it pointed at
+    _fsync_folder(target.parent)
+
+
+def _replace(target: str | os.PathLike, suffix: str, fill: Callable[[int, Path], None]) -> Path:
+    """Create the temporary file, let ``fill(fd, tmp)`` write and sync (and close ``fd``), then
+    rename it over ``target``; OS errors become RunWriteError naming ``target``."""
+    target = Path(target)
+    refuse_link(target)
+    try:
+        fd, tmp = _temporary(target, suffix)
+        try:
+            fill(fd, tmp)
+            _finish(tmp, target)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+    except OSError as err:
+        raise RunWriteError(f"cannot write {target}: {_reason(err)}") from None
+    return target
+
+
+def atomic_write(target: str | os.PathLike, write: Callable[[BinaryIO], None],
+                 suffix: str = "") -> Path:
+    """Write ``target`` through ``write(handle)`` into a fresh temporary file, then rename."""
+
+    def fill(fd: int, tmp: Path) -> None:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    return _replace(target, suffix, fill)
+
+
+def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
+    return atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def atomic_write_json(target: str | os.PathLike, payload: Any) -> Path:
+    return atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_write_path(target: str | os.PathLike, write: Callable[[Path], None],
+                      suffix: str = "") -> Path:
+    """Like :func:`atomic_write` for writers that take a path (``model.save`` wants
+    ``.keras``): ``write`` fills the exclusively created temporary file ``<...><suffix>``."""
+
+    def fill(fd: int, tmp: Path) -> None:
+        os.close(fd)
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    return _replace(target, suffix, fill)
+
+
+def append_line(path: str | os.PathLike, line: str) -> None:
+    """Append ``line`` to a log file that must be a regular file of its own (no link)."""
+    path = Path(path)
+    data = (line + "\n").encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o666)
+    except OSError as err:
+        if path.is_symlink():
+            refuse_link(path)
+        raise RunWriteError(f"cannot write {path}: {_reason(err)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise RunStateError(f"{path} is not a regular file of this run (a device, FIFO or "
+                                "hard link); refusing to append to it")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as err:
+        raise RunWriteError(f"cannot write {path}: {_reason(err)}") from None
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: str | os.PathLike, limit: int = JSON_LIMIT) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (RunStateError otherwise)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC)  # a FIFO never blocks the open
+    except OSError as err:
+        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RunStateError(f"{path} is not a regular file (a device, FIFO or folder)")
+        if info.st_size > limit:
+            raise RunStateError(f"{path} is larger than {limit:,} bytes; refusing to read it")
+        with io.FileIO(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise RunStateError(f"{path} is larger than {limit:,} bytes; refusing to read it")
+    return data
+
+
+def check_regular(path: str | os.PathLike) -> Path:
+    """``path`` if it names a regular file (following links), else RunStateError."""
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise RunStateError(f"{path} is not a regular file (a device, FIFO or folder)")
+    return Path(path)
+
+
+def read_json_object(path: str | os.PathLike, limit: int = JSON_LIMIT) -> dict[str, Any]:
+    """A JSON object from a regular file (RunStateError naming the file otherwise)."""
+    data = read_regular(path, limit)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise RunStateError(f"{path} is not valid JSON ({reason})") from None
+    if not isinstance(value, dict):
+        raise RunStateError(f"{path} must hold a JSON object (got {type(value).__name__})")
+    return value
+
+
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why a folder cannot be created or written at ``path``, or None if it can."""
+    probe = Path(path).expanduser().absolute()
+    name_max, path_max = _limits(_existing_ancestor(probe))
+    too_long = [part for part in probe.parts if len(os.fsencode(part)) > name_max]
+    if too_long:
+        return f"the name {too_long[0][:40]}... is longer than {name_max} bytes"
+    if len(os.fsencode(str(probe))) + PATH_MARGIN > path_max:
+        return (f"the path is too long (the files of a run need it under "
+                f"{path_max - PATH_MARGIN} bytes)")
+    try:
+        while not probe.exists():
+            if probe.parent == probe:
+                return "no part of it exists"
+            probe = probe.parent
+        if not probe.is_dir():
+            return f"{probe} is a file, not a folder"
+        if not os.access(probe, os.W_OK | os.X_OK):
+            return f"{probe} is not writable"
+    except OSError as err:
+        return _reason(err)
+    return None
+
+
+def _limits(folder: Path) -> tuple[int, int]:
+    limits = []
+    for name, fallback in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            limits.append(int(os.pathconf(folder, name)))
+        except (OSError, ValueError, AttributeError):
+            limits.append(fallback)
+    return limits[0], limits[1]
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        try:
+            if candidate.is_dir():
+                return candidate
+        except OSError:
+            continue
+    return Path(path.anchor or "/")

@@ -1,0 +1,158 @@
+"""Issue 13, class 1: never write outside the run, never through a link.
+
+A planted link named like the old fixed temporary files, a link or hard link in place of a
+run file, a run directory holding links, a linked export folder: the library either writes
+its own file beside them or refuses with one line; the file a link points at never changes.
+"""
+
+import json
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+from safety_support import export_cli, one_line, snapshot
+
+from masktrainer.cli import main
+from masktrainer.errors import RunStateError
+from masktrainer.run.checkpoints import RunCheckpoint
+from masktrainer.run.resume import ResumePoint
+from masktrainer.run.rundir import RunDirectory
+
+VICTIM = b"precious data outside the run\n"
+
+
+@pytest.fixture()
+def victim(tmp_path):
+    path = tmp_path / "outside" / "victim.txt"
+    path.parent.mkdir()
+    path.write_bytes(VICTIM)
+    return path
+
+
+@pytest.fixture()
+def run(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    return RunDirectory(folder, echo=None)
+
+
+def _metrics():
+    return {"trainLoss": [1.0], "epochSeconds": [0.1], "layer_names": [], "status": "running"}
+
+
+def _tiny_checkpoint(folder):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    return RunCheckpoint(folder, model)
+
+
+WRITES = {
+    "metrics.json.tmp": lambda run: run.write_metrics(_metrics(), ("trainLoss",), {}),
+    "metrics.csv.tmp": lambda run: run.write_metrics(_metrics(), ("trainLoss",), {}),
+    "initial_weights.npz.tmp.npz": lambda run: run.save_arrays("initial_weights.npz",
+                                                               {"w": np.ones(3)}),
+    "checkpoint/resume.json.tmp": lambda run: _tiny_checkpoint(run.path).record(
+        ResumePoint(0, None)),
+}
+
+
+@pytest.mark.parametrize("planted", list(WRITES))
+def test_a_link_at_the_old_temporary_name_is_never_written_through(run, victim, planted):
+    link = run.path / planted
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(victim)
+    WRITES[planted](run)
+    assert victim.read_bytes() == VICTIM
+    assert link.is_symlink()  # left alone; the library wrote a file of its own
+    target = run.path / planted.split(".tmp")[0]
+    assert target.is_file() and not target.is_symlink()
+    assert not [p for p in run.path.rglob(".*.tmp*")]  # no temporary file left behind
+
+
+def test_a_run_file_that_is_a_link_is_refused(run, victim):
+    (run.path / "metrics.json").symlink_to(victim)
+    with pytest.raises(RunStateError, match="metrics.json is a link"):
+        run.write_json("metrics.json", {"status": "running"})
+    assert victim.read_bytes() == VICTIM
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_the_log_is_never_appended_through_a_link(run, victim, kind):
+    log = run.path / "train.log"
+    log.symlink_to(victim) if kind == "symlink" else os.link(victim, log)
+    with pytest.raises(RunStateError, match="train.log"):
+        run.log("epoch 1")
+    assert victim.read_bytes() == VICTIM
+
+
+def test_a_linked_checkpoint_folder_is_refused(run, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (run.path / "checkpoint").symlink_to(elsewhere)
+    with pytest.raises(RunStateError, match="is a link"):
+        _tiny_checkpoint(run.path).record(ResumePoint(0, None))
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["config.json", "checkpoint", "train.log", "tensorboard"])
+def test_resume_refuses_a_run_directory_holding_links(stopped, tmp_path, capsys, name):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    source = stopped / name
+    if source.exists():
+        shutil.move(source, elsewhere / name)
+    else:
+        (elsewhere / name).mkdir()
+    (stopped / name).symlink_to(elsewhere / name)
+    before = snapshot(tmp_path)
+    assert main(["prog", "--resume", str(stopped)]) == 2
+    assert f"{stopped / name} is a link" in one_line(capsys.readouterr().err)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.fixture()
+def finished(reference_run, tmp_path):
+    target = tmp_path / "runs" / "run-finished"
+    shutil.copytree(reference_run, target)
+    return target
+
+
+def test_export_refuses_a_linked_export_folder(finished, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (finished / "export").symlink_to(elsewhere)
+    code, err = export_cli(capsys, finished)
+    assert code == 2 and "is a link" in one_line(err)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_export_refuses_an_out_folder_that_is_a_link(finished, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").symlink_to(elsewhere)
+    code, err = export_cli(capsys, finished, "--out", tmp_path / "out")
+    assert code == 2 and "is a link; give the real folder" in one_line(err)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_export_refuses_a_run_whose_model_is_a_link(finished, tmp_path, capsys):
+    moved = tmp_path / "model-elsewhere.keras"
+    shutil.move(finished / "model.keras", moved)
+    (finished / "model.keras").symlink_to(moved)
+    before = snapshot(tmp_path)
+    code, err = export_cli(capsys, finished, "--out", tmp_path / "out")
+    assert code == 2 and "model.keras is a link" in one_line(err)
+    assert snapshot(tmp_path) == before
+
+
+def test_overwrite_never_replaces_through_a_linked_file(finished, victim, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "compact.npz").symlink_to(victim)
+    code, err = export_cli(capsys, finished, "--out", out, "--formats", "compact", "--overwrite")
+    assert code == 2 and "compact.npz is a link" in one_line(err)
+    assert victim.read_bytes() == VICTIM
+    assert json.loads((finished / "metrics.json").read_text())["status"] == "complete"

@@ -1,0 +1,114 @@
+"""Issue 13, class 7: the plotter reads only regular files within a size limit, reports
+non-finite values, and turns bad --out/--dpi values into one line."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from safety_support import PACKAGE_ROOT, one_line
+
+import plotting
+from plotting import plotter
+
+SERIES = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy")
+
+
+def _run(root, name, **series):
+    folder = root / name
+    folder.mkdir(parents=True)
+    config = {"traintype": "FreePruning", "nettype": "LeNet", "seed": 1, "lr": 0.001}
+    metrics = {"format_version": 1, "status": "complete", "epochs_completed": 2,
+               **{key: [0.5, 0.6, 0.7] for key in SERIES}, **series}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def _plot(*args):
+    return subprocess.run([sys.executable, "-m", "plotting.plotter", *map(str, args)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": PACKAGE_ROOT, "MPLBACKEND": "Agg"})
+
+
+def test_a_fifo_and_a_device_named_metrics_json_are_skipped_without_hanging(tmp_path):
+    runs = tmp_path / "runs"
+    _run(runs, "good")
+    fifo = _run(runs, "fifo") / "metrics.json"
+    fifo.unlink()
+    os.mkfifo(fifo)  # reading it would block forever
+    zero = _run(runs, "zero") / "metrics.json"
+    zero.unlink()
+    zero.symlink_to("/dev/zero")  # reading it would never end
+    result = _plot("--runs", runs, "--out", tmp_path / "figures")
+    assert result.returncode == 0, result.stderr
+    assert f"{fifo} is not a regular file" in result.stderr
+    assert f"{zero} is not a regular file" in result.stderr
+    assert (tmp_path / "figures" / "accuracy_loss.png").is_file()
+
+
+def test_an_oversized_metrics_file_is_skipped_unread(tmp_path, caplog):
+    _run(tmp_path, "good")
+    big = _run(tmp_path, "big") / "metrics.json"
+    with open(big, "r+b") as handle:
+        handle.truncate(65 * 2**20)  # sparse: nothing is allocated
+    with caplog.at_level(logging.WARNING, logger="plotting"):
+        runs = plotting.load_runs(tmp_path)
+    assert [run.path.name for run in runs] == ["good"]
+    assert f"{big} is larger than" in caplog.text
+
+
+@pytest.mark.parametrize("value,shown", [(float("inf"), "inf"), (float("-inf"), "-inf"),
+                                         (float("nan"), "nan")])
+def test_non_finite_values_are_reported_and_left_out(tmp_path, caplog, value, shown):
+    path = _run(tmp_path, "run", testAccuracy=[0.5, value, 0.7]) / "metrics.json"
+    with caplog.at_level(logging.WARNING, logger="plotting"):
+        figures = plotting.plot_runs(tmp_path, out=tmp_path / "figures")
+    assert (f"{path}: 'testAccuracy' has non-finite values ({shown} at epoch 1); they are not "
+            "plotted") in caplog.text
+    assert "accuracy_loss" in figures
+    summary = (tmp_path / "figures" / "summary.csv").read_text()
+    assert "inf" not in summary.lower()
+
+
+@pytest.fixture()
+def runs(tmp_path):
+    _run(tmp_path / "runs", "good")
+    return tmp_path / "runs"
+
+
+@pytest.mark.parametrize("layout,message", [
+    ("out-is-a-file", "is a file, not a folder"),
+    ("out-below-a-file", "is a file, not a folder"),
+    ("out-name-too-long", "is longer than 255 bytes"),
+])
+def test_an_unusable_out_folder_is_one_line(runs, tmp_path, capsys, layout, message):
+    (tmp_path / "file").write_text("x")
+    out = {"out-is-a-file": tmp_path / "file", "out-below-a-file": tmp_path / "file" / "figs",
+           "out-name-too-long": tmp_path / ("f" * 300)}[layout]
+    assert plotter.main(["--runs", str(runs), "--out", str(out)]) == 2
+    line = one_line(capsys.readouterr().err, prefix="plotter: error: ")
+    assert line.startswith(f"plotter: error: --out {out} cannot be created") and message in line
+
+
+def test_a_figure_that_cannot_be_written_is_one_line(runs, tmp_path, capsys):
+    (tmp_path / "figures" / "accuracy_loss.png").mkdir(parents=True)  # a folder in its place
+    assert plotter.main(["--runs", str(runs), "--out", str(tmp_path / "figures")]) == 1
+    line = one_line(capsys.readouterr().err, prefix="plotter: error: ")
+    assert line.startswith("plotter: error: cannot write ") and "accuracy_loss.png" in line
+
+
+@pytest.mark.parametrize("dpi,message", [("0", "--dpi must be in 1..1200 (got 0)"),
+                                         ("100000", "--dpi must be in 1..1200 (got 100000)"),
+                                         ("-3", "--dpi must be in 1..1200 (got -3)"),
+                                         ("abc", "argument --dpi: invalid int value: 'abc'")])
+def test_bad_dpi_values_are_one_line(runs, capsys, dpi, message):
+    try:
+        code = plotter.main(["--runs", str(runs), "--dpi", dpi])
+    except SystemExit as done:  # argparse's own errors
+        code = done.code
+    assert code == 2
+    assert message in one_line(capsys.readouterr().err, prefix="plotter: error: ")
+    assert not list(runs.glob("*.png"))
