@@ -13,8 +13,11 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     # Namespace discovery also lists the data folders (masktrainer/datasets/...).
-    packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*"]),
-    package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"]},
+    # experiments: the reproduction scripts and their presets (python -m masktrainer --preset).
+    packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*",
+                                              "experiments*"]),
+    package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"],
+                  "experiments": ["presets/*.flags"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",  # Keras 3 era
