@@ -101,6 +101,15 @@ def test_the_run_writes_every_declared_metric(contract_run):
     assert config["method"] == cfg.method and config["traintype"] == cfg.traintype
     for path in run_dir.glob("*.npz"):
         assert load_arrays(path)  # plain arrays, allow_pickle=False
+    # What the run changed of the initial random network (the compare tables' column).
+    changed = method.changed_fraction(cfg, metrics, run_dir)
+    assert changed is not None and 0.0 <= changed <= 1.0
+    if method.trainable(cfg)[0] and method.key != "laperm":
+        assert changed == 1.0
+    elif method.key == "edge_popup":  # the top keep_ratio of every layer, from the start
+        assert changed == pytest.approx(1.0 - cfg.keep_ratio, abs=0.01)
+    else:
+        assert changed < 1.0
 
 
 def test_model_keras_round_trips(contract_run, tmp_path):

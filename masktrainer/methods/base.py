@@ -166,6 +166,18 @@ class Method:
         """A factor on every input pixel (self-pruning's ``binary`` weights)."""
         return 1.0
 
+    # -- a finished run (compare tables) ----------------------------------------------------
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """The fraction of connections whose effective weight at the end differs from the
+        initial random network's: 1 when the weights themselves train; masked layers: the
+        pruned (zero) and flipped (negative) masks of the last epoch; None if not recorded."""
+        if self.trainable(cfg)[0]:
+            return 1.0
+        from masktrainer.methods.counts import changed_from_counts
+
+        return changed_from_counts(metrics)
+
 
 def training_augmentation(cfg: RunConfig, run_seed: int):
     """The run's ``--augment`` layers (None for ``none``), padding crops with a black pixel."""

@@ -24,6 +24,16 @@ COUNT_FIELDS = (
 )
 
 
+def changed_from_counts(metrics: dict) -> float | None:
+    """Pruned (zero) plus flipped (negative) masks of a run's last epoch, over all weights."""
+    last = (metrics.get("remainingWeightsPerLayer") or [None])[-1]
+    sizes = metrics.get("layer_sizes")
+    if not last or not sizes or any(counts is None for counts in last):
+        return None
+    neg, zero = COUNT_FIELDS.index("neg_masks"), COUNT_FIELDS.index("zero_masks")
+    return sum(counts[neg] + counts[zero] for counts in last) / sum(sizes)
+
+
 def masked_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The masked layers of ``model`` in forward order."""
     return [layer for layer in model.layers if isinstance(layer, MaskedLayer)]

@@ -137,6 +137,14 @@ class SlotMachines(Method):
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
         return (True, False) if self.trains_weights(cfg) else (False, True)
 
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        if self.trains_weights(cfg):
+            return 1.0
+        from masktrainer.methods.slot_machines.recorder import changed_since_epoch_0
+
+        return changed_since_epoch_0(run_dir, int(metrics.get("epochs_completed", 0)))
+
     def run_folder(self, cfg: RunConfig) -> Path:
         slots = f"K_{cfg.slots}" if cfg.slots is not None else "K_source"
         what = f"finetune{cfg.finetune_epoch}" if cfg.finetune_from else cfg.selection

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -60,6 +61,20 @@ SNAPSHOT_FOLDER = "selections"
 def snapshot_name(epoch: int) -> str:
     """The file holding the selection at the end of ``epoch`` (for --finetune_epoch)."""
     return f"{SNAPSHOT_FOLDER}/epoch_{epoch:04d}.npz"
+
+
+def changed_since_epoch_0(run_dir: Path, last_epoch: int) -> float | None:
+    """Connections whose selected slot at ``last_epoch`` differs from epoch 0's, over all slot
+    layers (the stored selections; None when the run kept no epoch-0 snapshot)."""
+    from masktrainer.run.rundir import load_arrays
+
+    first, last = (Path(run_dir) / snapshot_name(e) for e in (0, last_epoch))
+    if not first.is_file() or not last.is_file():
+        return None
+    before, after = load_arrays(first), load_arrays(last)
+    names = [name for name in after if not name.startswith("bn/")]
+    changed = sum(int(np.count_nonzero(before[name] != after[name])) for name in names)
+    return changed / sum(after[name].size for name in names) if names else None
 
 
 def batchnorm_arrays(model: keras.Model) -> dict[str, np.ndarray]:
