@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 LAPERM_NETS = MODEL_NAMES
+# The other methods' networks, trained by LaPerm with plain bias-free layers (He uniform, as the
+# notebooks' convs) so that every method can be compared on the same net; LeNet, Conv6 and
+# Conv8 have no notebook model of that name, Conv2/Conv4 need --shared_net.
+SHARED_NETS = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +58,20 @@ RECIPES = {
     "Conv13": NotebookRecipe("cifar10", 50, 125, "step_decay", 1000, True, "train_stats"),
     "ResNet50": NotebookRecipe("cifar10", 50, 200, "laperm_resnet", 800, True, "mean_only"),
 }
+# The shared nets take the recipe of the notebooks' nets of their data set: F2's (the MLP) on
+# MNIST, the CIFAR convs' on CIFAR-10 (no augmentation: the shared nets have none of their own).
+SHARED_RECIPES = {"mnist": RECIPES["F2"], "cifar10": RECIPES["Conv4"]}
+
+
+def is_shared(cfg: RunConfig | Draft) -> bool:
+    """Whether the run builds the shared architecture of --nettype (not a notebook model)."""
+    return bool(cfg.shared_net) or cfg.nettype not in LAPERM_NETS
+
+
+def _recipe(cfg: RunConfig | Draft) -> NotebookRecipe:
+    if is_shared(cfg):
+        return SHARED_RECIPES["mnist" if cfg.nettype == "LeNet" else "cifar10"]
+    return RECIPES.get(cfg.nettype, RECIPES["Conv4"])
 
 
 def laperm_learning_rate(schedule: str, lr: float, epoch: int) -> float:
@@ -77,9 +95,9 @@ class TrainByReconnect(Method):
     train_types = ("LaPerm",)
     position = 40
     initializers = ("notebook",)
-    nettypes = LAPERM_NETS
+    nettypes = tuple(dict.fromkeys(LAPERM_NETS + SHARED_NETS))
     lr_schedules = ("exp_decay", "step_decay", "laperm_resnet")
-    label = "LaPerm notebook"
+    label = "LaPerm"
     keras_modules = ("laperm.optimizer",)
     train_subset_size = 30_000  # the notebooks' tsize: train accuracy in evaluation mode
     options = (
@@ -93,6 +111,10 @@ class TrainByReconnect(Method):
         Option("tie_break", str, None, "LaPerm: how a sync orders equal weights: position "
                "(default: the original's tf.argsort in practice) or random (seeded by the run "
                "seed and the step).", choices=TIE_BREAKS, group="laperm"),
+        Option("shared_net", bool, None, "LaPerm: build --nettype as the other methods do (the "
+               "shared LeNet/Conv2/4/6/8 with plain bias-free layers, He uniform weights) "
+               "instead of the notebook model of that name; LeNet, Conv6, Conv8 always are.",
+               group="laperm"),
         Option("random_keep_ratio", float, None, "LaPerm: randomly zero all but this fraction "
                "of the initial weights before training (the paper's p = 1 - this; first layer "
                "keeps >= 0.8).", minimum=0.0, maximum=1.0, exclusive_minimum=True,
@@ -105,7 +127,8 @@ class TrainByReconnect(Method):
 
     def defaults(self, draft: Draft) -> None:
         # An unknown net gets a placeholder recipe; validate then names the problem.
-        recipe = RECIPES.get(draft.nettype, RECIPES["Conv4"])
+        draft.put("shared_net", draft.nettype not in LAPERM_NETS)
+        recipe = _recipe(draft)
         draft.put("initializer", "notebook")
         draft.put("batchsize", recipe.batchsize)
         draft.put("maxepochs", recipe.maxepochs)
@@ -118,13 +141,15 @@ class TrainByReconnect(Method):
         draft.put("skip_bn", True)
         draft.put("tie_break", "position")
         draft.put("normalization", recipe.normalization)
-        draft.put("augment", "notebook" if draft.nettype in AUGMENTATION_SETTINGS else "none")
+        augmented = draft.nettype in AUGMENTATION_SETTINGS and not is_shared(draft)
+        draft.put("augment", "notebook" if augmented else "none")
 
     def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
         if "augment" not in values:  # the notebook's augmentation was part of the model
             augmented = values.get("nettype") in AUGMENTATION_SETTINGS
             values = {**values, "augment": "notebook" if augmented else "none"}
         values.setdefault("tie_break", "random")  # the tie order of the first versions
+        values.setdefault("shared_net", False)  # the notebook models only, then
         return values
 
     def validate(self, cfg: RunConfig) -> None:
@@ -132,6 +157,12 @@ class TrainByReconnect(Method):
             raise ConfigError("--nettype=ResNet is Ivan & Florian's ResNet20; LaPerm's is ResNet50")
         if cfg.initializer not in self.initializers:
             raise ConfigError("--initializer does not apply to --traintype=LaPerm (notebook inits)")
+        if not cfg.shared_net and cfg.nettype not in LAPERM_NETS:
+            raise ConfigError(f"--nettype={cfg.nettype} has no LaPerm notebook model; it is "
+                              "built as the other methods build it (drop --noshared_net)")
+        if cfg.shared_net and cfg.nettype in self.nettypes and cfg.nettype not in SHARED_NETS:
+            raise ConfigError(f"--shared_net builds {', '.join(SHARED_NETS)} "
+                              f"(got --nettype={cfg.nettype})")
         if cfg.random_keep_ratio is not None and cfg.nettype in ("F1", "F2"):
             raise ConfigError("F1/F2 are weight-agnostic with the notebook's own zeros; "
                               "--random_keep_ratio does not apply")
@@ -143,13 +174,20 @@ class TrainByReconnect(Method):
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
         return True, False  # weights train (inner optimizer) and are re-permuted
 
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """Weights no longer at their initial position (the recorder's changedFromInitial)."""
+        return (metrics.get("changedFromInitial") or [None])[-1]
+
     def run_folder(self, cfg: RunConfig) -> Path:
         keep = "" if cfg.random_keep_ratio is None else f"_KEEP{cfg.random_keep_ratio}"
+        keep += "_shared" if cfg.shared_net and cfg.nettype in LAPERM_NETS else ""
         return group_root(cfg) / f"K_{cfg.sync_period}{keep}" / f"{cfg.normalization}_LR{cfg.lr}"
 
     def describe(self, cfg: RunConfig) -> str:
         keep = "" if cfg.random_keep_ratio is None else f", random keep {cfg.random_keep_ratio}"
-        return (f"notebook model, k {cfg.sync_period}, ties by {cfg.tie_break}, skip bias "
+        model = "shared architecture (He uniform)" if cfg.shared_net else "notebook model"
+        return (f"{model}, k {cfg.sync_period}, ties by {cfg.tie_break}, skip bias "
                 f"{cfg.skip_bias}, skip BN {cfg.skip_bn}{keep}, normalization {cfg.normalization}")
 
     def example(self) -> dict[str, Any]:
@@ -169,6 +207,11 @@ class TrainByReconnect(Method):
         from laperm.models import build_laperm_model
         from laperm.weights import agnosticize, random_prune
 
+        if cfg.shared_net:  # augmentation is part of the shared build
+            model = super().build_model(cfg, input_shape, num_classes, run_seed, prepared)
+            if cfg.random_keep_ratio is not None:
+                random_prune(model, cfg.random_keep_ratio, seed=run_seed)
+            return model
         base = build_laperm_model(cfg.nettype, tuple(input_shape), num_classes, seed=run_seed)
         recipe = RECIPES[cfg.nettype]
         if recipe.agnostic is not None:
@@ -181,6 +224,11 @@ class TrainByReconnect(Method):
             return base
         inputs = keras.Input(shape=tuple(input_shape), name="input")
         return keras.Model(inputs, base(augment(inputs)), name=f"{cfg.nettype}_LaPerm")
+
+    def layers(self, cfg: RunConfig):
+        from masktrainer.methods.train_by_reconnect.layers import HeUniformLayers
+
+        return HeUniformLayers()
 
     def make_optimizer(self, cfg: RunConfig, run_seed: int):
         """LaPerm around Adam; ``run_seed`` (the run's recorded seed) keys the tie order."""

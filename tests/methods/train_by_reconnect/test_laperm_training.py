@@ -77,14 +77,16 @@ def test_cifar_recipes_and_the_raw_pixel_flag():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--traintype=LaPerm", "--nettype=LeNet"], "notebook models"),
+    (["--traintype=LaPerm", "--nettype=VGG19"], "LaPerm models"),
+    (["--traintype=LaPerm", "--nettype=LeNet", "--noshared_net"], "no LaPerm notebook model"),
+    (["--traintype=LaPerm", "--nettype=F1", "--shared_net"], "--shared_net builds"),
     (["--traintype=LaPerm", "--nettype=F1", "--sync_period=0"], "sync_period"),
     (["--traintype=LaPerm", "--nettype=F1", "--random_keep_ratio=0.5"], "weight-agnostic"),
     (["--traintype=LaPerm", "--nettype=Conv7", "--random_keep_ratio=1.5"], "random_keep_ratio"),
     (["--traintype=LaPerm", "--nettype=F1", "--masktype=mask"], "does not apply"),
     (["--traintype=FreePruning", "--sync_period=10"], "LaPerm only"),
     (["--traintype=FreePruning", "--nettype=Conv7"], "use --traintype=LaPerm"),
-    (["--traintype=FreePruning", "--lr_schedule=exp_decay"], "LaPerm notebook schedule"),
+    (["--traintype=FreePruning", "--lr_schedule=exp_decay"], "is a LaPerm schedule"),
 ])
 def test_laperm_cli_errors(args, message, tmp_path, capsys):
     code = main(["prog", f"--outputpath={tmp_path / 'o'}", *args])
@@ -113,3 +115,24 @@ def test_tie_order_default_and_the_previous_versions_random_order():
     from masktrainer.methods import method_of
 
     assert method_of(model_cfg).make_optimizer(model_cfg, 4).tie_break == "random"
+
+
+def test_laperm_trains_the_shared_lenet_as_the_other_methods_build_it(mnist_splits, tmp_path):
+    """LeNet-300-100 of the other methods, plain bias-free layers, He uniform, F2's recipe."""
+    cfg = RunConfig(traintype="LaPerm", nettype="LeNet", maxepochs=1, seed=3, sync_period=50,
+                    progress="none", outputpath=str(tmp_path))
+    assert cfg.shared_net and (cfg.batchsize, cfg.lr_schedule, cfg.augment) == (
+        128, "exp_decay", "none")
+    shared = RunConfig(traintype="LaPerm", nettype="Conv4", shared_net=True)
+    assert (shared.sync_period, shared.batchsize, shared.augment) == (1000, 50, "none")
+    result = train(cfg, data=_subset(mnist_splits, 12800), echo=None)
+    m = result.metrics
+    assert m["syncCount"][-1] == 2 and m["permutationIntact"] == [1, 1]
+    assert m["testAccuracy"][-1] > 0.85  # 100 steps (measured ~92 %)
+    assert m["layer_sizes"] == [784 * 300, 300 * 100, 100 * 10]
+    initial = load_arrays(result.run_dir / "initial_weights.npz")
+    final = load_arrays(result.run_dir / "final_weights.npz")
+    for key, before in initial.items():  # each unit keeps its multiset of He uniform values
+        np.testing.assert_array_equal(np.sort(final[key], axis=0), np.sort(before, axis=0))
+        assert np.abs(before).max() <= np.sqrt(6 / before.shape[0])
+    assert 0 < m["changedFromInitial"][-1] < 1
