@@ -6,8 +6,9 @@ from masktrainer.options import Option
 
 EVAL_MASKS = ("threshold", "expected", "sample")
 EVAL_MASK = Option("eval_mask", str, None, "SupermaskSampling: the mask at evaluation: "
-                   "threshold (sigmoid(score) > 0.5, default), expected (sigmoid(score)) or "
-                   "sample (a fresh Bernoulli sample, as the original).", choices=EVAL_MASKS,
+                   "sample (a fresh Bernoulli sample, as the original; default), threshold "
+                   "(sigmoid(score) > 0.5: the fixed subnetwork an export holds) or expected "
+                   "(sigmoid(score)).", choices=EVAL_MASKS,
                    group="supermask_sampling")
 SCORE_INIT_CONSTANT = Option("score_init_constant", float, None, "SupermaskSampling: start "
                              "every score at this value (the original's "
