@@ -1,0 +1,190 @@
+"""``python -m experiments.compare --suite lenet --seeds 3``: the head-to-head table
+(``compare_<suite>.md``/``.csv``) and figure (``compare_<suite>.png``) under ``--outputpath``.
+
+Every run goes through the cross-check's run store: a finished run with the same settings is
+reused, an interrupted one resumed, so a killed comparison continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from experiments.compare.suites import SUITES, Suite  # noqa: E402
+
+PROG = "python -m experiments.compare"
+COLUMNS = ("method", "accuracy", "accuracy_std", "seeds", "changed", "compact_bytes",
+           "compact_ratio", "seconds_per_epoch", "commands")
+
+
+class ArgumentError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=sorted(SUITES), default="lenet")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 1..N (default 3)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs for every method (default: the suite's, 10)")
+    parser.add_argument("--methods", default=None,
+                        help="comma list of method labels to run (default: all)")
+    parser.add_argument("--outputpath", default="Outputs/compare")
+    parser.add_argument("--data_dir", default=None)
+    return parser
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def _compact(run_dir: Path, out: Path) -> tuple[int | None, float | None]:
+    """The compact export's size and its ratio to dense float32 kernels (exported once)."""
+    import json
+
+    from masktrainer.export.cli import export_run
+    from masktrainer.run import safe_io
+
+    sizes = out / "sizes.json"
+    if not sizes.is_file():
+        result = export_run(run_dir, out, formats=("compact",), echo=None, overwrite=True)
+        safe_io.atomic_write_json(sizes, {"compact": result.compact_bytes,
+                                          "dense": result.dense_bytes})
+    known = json.loads(sizes.read_text(encoding="utf-8"))
+    compact, dense = known["compact"], known["dense"]
+    return compact, (compact / dense if compact is not None and dense else None)
+
+
+def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
+              data_dir: str | None, labels: list[str] | None = None, store=None,
+              echo=print) -> list[dict[str, Any]]:
+    from experiments.crosscheck.driver import _changed
+    from experiments.crosscheck.runs import RunStore
+
+    store = store or RunStore(outputpath, echo=echo)
+    rows = []
+    for entry in suite.entries:
+        if labels and entry.label not in labels:
+            continue
+        echo(f"{entry.label}")
+        accuracies, changed, sizes, ratios, per_epoch, commands = [], [], [], [], [], []
+        for seed in seeds:
+            flags = [*entry.flags, f"--maxepochs={epochs}", f"--seed={seed}",
+                     f"--outputpath={outputpath / 'runs' / _slug(entry.label)}",
+                     "--progress=none", "--notensorboard",
+                     *([f"--data_dir={data_dir}"] if data_dir else [])]
+            record = store.run(entry.label, seed, flags)
+            accuracies.append(100.0 * float(record.metrics["testAccuracy"][-1]))
+            changed.append(_changed(record))
+            size, ratio = _compact(record.run_dir,
+                                   outputpath / "exports" / f"{_slug(entry.label)}_seed{seed}")
+            sizes.append(size)
+            ratios.append(ratio)
+            trained = [s for s in record.metrics.get("epochSeconds", [])[1:] if s is not None]
+            per_epoch.append(sum(trained) / len(trained) if trained else None)
+            commands.append(record.command)
+        rows.append(_row(entry.label, accuracies, changed, sizes, ratios, per_epoch, commands))
+        echo(f"   {rows[-1]['accuracy']} % ± {rows[-1]['accuracy_std']}, changed "
+             f"{rows[-1]['changed']}")
+    return rows
+
+
+def _mean(values: list) -> float | None:
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def _row(label, accuracies, changed, sizes, ratios, per_epoch, commands) -> dict[str, Any]:
+    from experiments.crosscheck.checks import mean_std
+
+    mean, std = mean_std(accuracies)
+    fraction = _mean(changed)
+    return {"method": label, "accuracy": f"{mean:.2f}", "accuracy_std": f"{std:.2f}",
+            "seeds": len(accuracies), "accuracies": accuracies,
+            "changed_fractions": [c for c in changed if c is not None],
+            "changed": "" if fraction is None else f"{100 * fraction:.1f} %",
+            "compact_bytes": "" if _mean(sizes) is None else f"{_mean(sizes):,.0f}",
+            "compact_ratio": "" if _mean(ratios) is None else f"1/{1 / _mean(ratios):.1f}",
+            "seconds_per_epoch": "" if _mean(per_epoch) is None else f"{_mean(per_epoch):.1f}",
+            "commands": " ; ".join(commands)}
+
+
+def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int]) -> str:
+    lines = [f"# Head to head: {suite.title}, {epochs} epochs, seeds "
+             f"{', '.join(map(str, seeds))}", ""]
+    if suite.note:
+        lines += [suite.note, ""]
+    lines += ["| method | test accuracy (mean ± std) | connections changed | compact export "
+              "(bytes, vs dense float32) | s / epoch |", "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['method']} | {row['accuracy']} ± {row['accuracy_std']} % | "
+                     f"{row['changed'] or '—'} | {row['compact_bytes'] or '—'} "
+                     f"({row['compact_ratio'] or '—'}) | {row['seconds_per_epoch'] or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int],
+          outputpath: Path) -> list[Path]:
+    from masktrainer.run import safe_io
+    from plotting.headtohead import MethodPoint, accuracy_vs_changed_figure
+
+    stem = outputpath / f"compare_{suite.name}"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    safe_io.atomic_write_text(stem.with_suffix(".csv"), buffer.getvalue())
+    safe_io.atomic_write_text(stem.with_suffix(".md"), table(suite, rows, epochs, seeds))
+    points = [MethodPoint(r["method"], r["accuracies"], r["changed_fractions"]) for r in rows]
+    fig = accuracy_vs_changed_figure(points, f"{suite.title}: {epochs} epochs, "
+                                             f"{len(seeds)} seed(s) per method")
+    safe_io.atomic_write_path(stem.with_suffix(".png"),
+                              lambda p: fig.savefig(p, dpi=150, format="png"), suffix=".png")
+    return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from experiments.crosscheck.runs import CrosscheckError
+    from masktrainer.run.safe_io import folder_problem
+
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    suite = SUITES[args.suite]
+    labels = [x.strip() for x in args.methods.split(",")] if args.methods else None
+    known = [entry.label for entry in suite.entries]
+    problems = [
+        args.seeds < 1 and f"--seeds must be ≥ 1 (got {args.seeds})",
+        args.epochs is not None and args.epochs < 1 and f"--epochs must be ≥ 1 (got {args.epochs})",
+        labels and any(l not in known for l in labels) and
+        f"--methods: unknown {', '.join(l for l in labels if l not in known)}; known: "
+        f"{', '.join(known)}",
+        folder_problem(args.outputpath) and f"--outputpath: {folder_problem(args.outputpath)}",
+        args.data_dir and not Path(args.data_dir).is_dir() and
+        f"--data_dir {args.data_dir} is not a directory"]
+    problems = [p for p in problems if p]
+    if problems:
+        print(f"{PROG}: error: {problems[0]}", file=sys.stderr)
+        return 2
+    seeds, epochs = list(range(1, args.seeds + 1)), args.epochs or suite.epochs
+    outputpath = Path(args.outputpath)
+    try:
+        rows = run_suite(suite, seeds, epochs, outputpath, args.data_dir, labels)
+    except CrosscheckError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+    files = write(suite, rows, epochs, seeds, outputpath)
+    print(table(suite, rows, epochs, seeds))
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

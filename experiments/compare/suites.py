@@ -1,0 +1,57 @@
+"""The suites of the head-to-head comparison: one network and data set, every method with its
+own recipe (a library preset where one exists), trained for the same epochs and seeds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    label: str
+    flags: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    name: str
+    title: str
+    epochs: int  # default; every entry gets the same --maxepochs
+    entries: tuple[Entry, ...]
+    note: str = ""
+
+
+KEEP_RATIOS = (0.3, 0.5, 0.7)
+SELF_PRUNING_LENET = ("--nettype=LeNet", "--lr=0.001", "--batchsize=25")
+
+LENET = Suite("lenet", "LeNet-300-100 on MNIST", 10, (
+    Entry("FreePruning", ("--preset=self_pruning_lenet",)),
+    Entry("MinPruning", ("--preset=self_pruning_lenet", "--traintype=MinPruning")),
+    Entry("FreeFlipping", ("--traintype=FreeFlipping", *SELF_PRUNING_LENET, "--masktype=flip",
+                           "--initializer=heconstant")),
+    *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_fc_usc", f"--keep_ratio={k}"))
+      for k in KEEP_RATIOS),
+    Entry("Slot Machines K 2", ("--preset=slot_lenet_greedy", "--slots=2")),
+    Entry("Slot Machines K 8", ("--preset=slot_lenet_greedy", "--slots=8")),
+    Entry("LaPerm", ("--traintype=LaPerm", "--nettype=LeNet")),
+    Entry("supermask sampling", ("--traintype=SupermaskSampling", "--nettype=LeNet",
+                                 "--lr=200")),
+    Entry("dense baseline", ("--preset=dense_fc_adam",)),
+))
+
+CONV4 = Suite("conv4", "Conv4 on CIFAR-10", 10, (
+    Entry("FreePruning", ("--preset=self_pruning_conv4",)),
+    Entry("MinPruning", ("--preset=self_pruning_conv4", "--traintype=MinPruning")),
+    Entry("FreeFlipping", ("--traintype=FreeFlipping", "--nettype=Conv4", "--masktype=flip",
+                           "--initializer=heconstant", "--lr=0.0005", "--batchsize=25")),
+    *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_conv4_usc", f"--keep_ratio={k}"))
+      for k in KEEP_RATIOS),
+    Entry("Slot Machines K 2", ("--preset=slot_conv4_greedy", "--slots=2")),
+    Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8")),
+    Entry("LaPerm", ("--traintype=LaPerm", "--nettype=Conv4", "--shared_net")),
+    Entry("supermask sampling", ("--preset=supermask_conv4_ukn",)),
+    Entry("dense baseline", ("--preset=dense_conv4_adam",)),
+), note="Slot Machines trains its own valid-padding Conv-4 (the original's); every other "
+        "method the same-padding Conv4")
+
+SUITES = {suite.name: suite for suite in (LENET, CONV4)}

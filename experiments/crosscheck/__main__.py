@@ -1,0 +1,166 @@
+"""``python -m experiments.crosscheck``: run the targets of CROSSCHECK.md and the released
+checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv`` under ``--outputpath``.
+
+    python -m experiments.crosscheck --quick --data_dir ../shared/data        # < 60 min on 2 cores
+    python -m experiments.crosscheck --targets C4,C5 --seeds 3
+    python -m experiments.crosscheck --full --stop_after 9     # a GPU, in resumable chunks
+
+Run the same command again after a kill or a ``--stop_after`` stop: finished runs are reused,
+an interrupted one resumes from its checkpoint. Exit status: 0 all pass, 1 something failed or
+did not reproduce, 2 bad arguments, 3 stopped before the end (run it again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from experiments.crosscheck.targets import by_id, default_ids  # noqa: E402
+
+PROG = "python -m experiments.crosscheck"
+# The released LaPerm checkpoints, where the project's checkout keeps them.
+DEFAULT_PRETRAINED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pretrained"
+
+
+class ArgumentError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=None,
+                        help="comma list of target ids (default: every CPU target, C12 and the "
+                             "checkpoints R1-R7; --full adds G1-G5). Ids: "
+                             + ", ".join(by_id()))
+    parser.add_argument("--quick", action="store_true",
+                        help="shortened runs (floors of ours, marked 'quick' in the report)")
+    parser.add_argument("--seeds", default="1",
+                        help="N (seeds 1..N) or a comma list of seeds (default 1)")
+    parser.add_argument("--full", action="store_true", help="add the GPU targets (needs a GPU)")
+    parser.add_argument("--outputpath", default="Outputs/crosscheck",
+                        help="runs, evaluations.json and the report (default Outputs/crosscheck)")
+    parser.add_argument("--data_dir", default=None,
+                        help="local MNIST/CIFAR-10 files (passed to every run)")
+    parser.add_argument("--pretrained_dir", default=None,
+                        help=f"the released LaPerm .h5 files (default {DEFAULT_PRETRAINED} if "
+                             "it exists)")
+    parser.add_argument("--readme", default=None,
+                        help="also write the report's table into this README between its "
+                             "crosscheck markers (the project's 'Reproducing the papers')")
+    parser.add_argument("--stop_after", type=float, default=None,
+                        help="minutes: checkpoint the running run and stop (exit 3) after this")
+    return parser
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ArgumentError(f"--seeds must be N or a comma list of integers (got {text!r})")
+    if len(values) == 1 and "," not in text:
+        values = list(range(1, values[0] + 1)) if values[0] >= 1 else []
+    if not values or any(v < 0 for v in values) or len(set(values)) != len(values):
+        raise ArgumentError(f"--seeds needs at least one distinct non-negative seed (got {text!r})")
+    return values
+
+
+def options(argv: list[str]):
+    from experiments.crosscheck.driver import Options
+    from masktrainer.run.safe_io import folder_problem
+
+    args = _parser().parse_args(argv)
+    known = by_id()
+    ids = default_ids(args.full) if args.targets is None else [
+        t.strip().upper() for t in args.targets.split(",") if t.strip()]
+    unknown = [t for t in ids if t not in known]
+    if unknown or not ids:
+        raise ArgumentError(f"--targets: unknown {', '.join(unknown) or '(none given)'}; "
+                            f"known: {', '.join(known)}")
+    problem = folder_problem(args.outputpath)
+    if problem:
+        raise ArgumentError(f"--outputpath {args.outputpath}: {problem}")
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        raise ArgumentError(f"--data_dir {args.data_dir} is not a directory")
+    pretrained = Path(args.pretrained_dir) if args.pretrained_dir else (
+        DEFAULT_PRETRAINED if DEFAULT_PRETRAINED.is_dir() else None)
+    if args.pretrained_dir and not pretrained.is_dir():
+        raise ArgumentError(f"--pretrained_dir {args.pretrained_dir} is not a directory")
+    if args.stop_after is not None and not args.stop_after > 0:
+        raise ArgumentError("--stop_after must be a positive number of minutes")
+    if args.readme is not None:
+        from experiments.crosscheck.readme import ReadmeError, update_readme
+
+        try:
+            update_readme(Path(args.readme), "")
+        except (OSError, ReadmeError) as err:
+            raise ArgumentError(f"--readme: {err}")
+    gpu_ids = [t for t in ids if known[t].kind == "gpu"]
+    if gpu_ids and not args.full:
+        raise ArgumentError(f"{', '.join(gpu_ids)}: GPU target{'s' * (len(gpu_ids) > 1)}, "
+                            "add --full")
+    if args.full:
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            raise ArgumentError("--full runs the GPU targets and needs a GPU; none is visible "
+                                "(leave out --full for the CPU targets)")
+    return Options(ids, Path(args.outputpath), _seeds(args.seeds), args.quick, args.full,
+                   args.data_dir, pretrained, args.readme), args.stop_after
+
+
+def _stop_after(minutes: float) -> None:
+    """After ``minutes``, ask the running training to stop as SIGTERM would: it checkpoints
+    at the next step boundary and marks itself interrupted (resumable)."""
+    from experiments.crosscheck.driver import STOP
+
+    def alarm(*_) -> None:
+        STOP.set()  # checked before each run; a training run in progress gets SIGTERM
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, minutes * 60.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from experiments.crosscheck.runs import CrosscheckError
+
+    try:
+        opts, stop_after = options(sys.argv[1:] if argv is None else argv)
+    except ArgumentError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    from experiments.crosscheck.driver import run_crosscheck
+    from masktrainer.errors import RunInterrupted
+
+    if stop_after:
+        _stop_after(stop_after)
+    try:
+        rows = run_crosscheck(opts)
+    except RunInterrupted:
+        print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
+              f"continue. Partial report: {opts.outputpath / 'crosscheck.md'}", file=sys.stderr)
+        return 3
+    except CrosscheckError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")
+    if opts.readme:
+        from experiments.crosscheck.readme import update_readme
+        from masktrainer.run import safe_io
+
+        report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
+        safe_io.atomic_write_text(opts.readme, update_readme(Path(opts.readme), report_md))
+        print(f"updated {opts.readme}")
+    return 0 if all(row.verdict.status in ("pass", "not run") for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Targets R1-R7: the LaPerm authors' released checkpoints, each evaluated by
+``python -m masktrainer evaluate`` (a subprocess, so the report quotes the exact command a
+user can rerun) and compared with its published number to 0.01 pp. Results are kept in
+``evaluations.json`` beside the report, keyed by the file's checksum, so a rerun of the
+cross-check does not evaluate a file twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from experiments.crosscheck.checks import Verdict, not_run
+from experiments.crosscheck.targets import CHECKPOINT, Target
+from masktrainer.run import safe_io
+
+# Evaluated independently of this library (pretrained/README.md): the file's own score where it
+# differs from the published one, so a match with it means "the artefact does not reproduce".
+FILE_SCORES = {"F2.h5": 70.68}
+LAST_LINE = re.compile(r"test accuracy (\d+(?:\.\d+)?)%\s*$")
+CACHE = "evaluations.json"
+
+
+def _target(id_: str, file: str, nettype: str, key: str) -> Target:
+    return Target(id_, f"released checkpoint {file} (LaPerm {nettype})", CHECKPOINT, (key,),
+                  "0.01 pp", note=f"{file}|{nettype}")
+
+
+CHECKPOINT_TARGETS = (
+    _target("R1", "F1.h5", "F1", "P4-readme:F1"),
+    _target("R2", "F2.h5", "F2", "P4-readme:F2"),
+    _target("R3", "Conv7.h5", "Conv7", "P4-readme:Conv7"),
+    _target("R4", "resnet50.h5", "ResNet50", "P4-readme:ResNet50"),
+    _target("R5", "resnet50_30.h5", "ResNet50", "P4-readme:ResNet50_p30"),
+    _target("R6", "resnet50_50.h5", "ResNet50", "P4-readme:ResNet50_p50"),
+    _target("R7", "resnet50_70.h5", "ResNet50", "P4-readme:ResNet50_p70"),
+)
+
+Evaluate = Callable[[list[str]], tuple[int, str]]  # argv -> (exit code, stdout + stderr)
+
+
+def run_subprocess(argv: list[str]) -> tuple[int, str]:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class CheckpointEvaluator:
+    """Evaluates released checkpoints once, caching the results under ``folder``."""
+
+    def __init__(self, folder: Path, pretrained_dir: Path | None, data_dir: str | None,
+                 evaluate: Evaluate = run_subprocess) -> None:
+        self.folder, self.pretrained_dir, self.data_dir = folder, pretrained_dir, data_dir
+        self.evaluate = evaluate
+        path = folder / CACHE
+        self.cache: dict = safe_io.read_json_object(path) if path.is_file() else {}
+        self.commands: dict[str, str] = {}
+        self.seconds: dict[str, float] = {}
+
+    def command(self, target: Target) -> list[str]:
+        file, nettype = target.note.split("|")
+        argv = [sys.executable, "-m", "masktrainer", "evaluate", "--traintype", "LaPerm",
+                "--nettype", nettype, "--weights", str(self.pretrained_dir / file)]
+        return argv + (["--data_dir", self.data_dir] if self.data_dir else [])
+
+    def judge(self, target: Target, published: float) -> Verdict:
+        file = target.note.split("|")[0]
+        if self.pretrained_dir is None or not (self.pretrained_dir / file).is_file():
+            return not_run(f"{file} is not in the released-checkpoint folder "
+                           f"({self.pretrained_dir}); pass --pretrained_dir")
+        argv = self.command(target)
+        self.commands[target.id] = "python " + shlex.join(argv[1:])
+        key = f"{_sha256(self.pretrained_dir / file)}|{target.note}|{self.data_dir}"
+        if key not in self.cache:
+            start = time.perf_counter()
+            code, output = self.evaluate(argv)
+            lines = output.strip().splitlines()
+            match = LAST_LINE.search(lines[-1]) if lines else None
+            if code != 0 or match is None:
+                tail = lines[-1] if lines else "no output"
+                return Verdict("fail", "—", f"evaluate exited {code}: {tail}")
+            self.cache[key] = {"accuracy": float(match.group(1)),
+                               "seconds": round(time.perf_counter() - start, 1)}
+            safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))
+        ours, seconds = self.cache[key]["accuracy"], self.cache[key]["seconds"]
+        self.seconds[target.id] = seconds
+        gap = ours - published
+        if abs(gap) <= 0.01:
+            return Verdict("pass", f"{ours:.2f} %", "reproduces the published number", ours, 0.0, 1)
+        own = FILE_SCORES.get(file)
+        if own is not None and abs(ours - own) <= 0.01:
+            return Verdict("not reproducible", f"{ours:.2f} %",
+                           f"{gap:+.2f} pp: the file itself scores {own} % when evaluated "
+                           "independently of this library (pretrained/README.md); the published "
+                           "number is not the released network's", ours, 0.0, 1)
+        return Verdict("fail", f"{ours:.2f} %", f"{gap:+.2f} pp from the published number: our "
+                       "architecture or preprocessing differs", ours, 0.0, 1)

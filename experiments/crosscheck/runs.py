@@ -1,0 +1,175 @@
+"""The training runs of a cross-check: each one a ``python -m masktrainer`` command line, parsed
+by the library's own CLI and trained in this process. A finished run of the same experiment
+under the output folder is reused (never retrained); an unfinished one is resumed from its
+last checkpoint; anything else starts a new run. So a killed cross-check continues where it
+stopped when it is started again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from masktrainer.cli import UsageError, parse_command
+from masktrainer.config import RunConfig
+from masktrainer.errors import ConfigError, RunStateError
+from masktrainer.run import safe_io
+from masktrainer.run.rundir import SETTING_KEYS, config_values
+
+PROGRAM = "python -m masktrainer"
+# How deep run directories lie below the output folder (<root>/<target>/<method folders>/run-*).
+SEARCH_DEPTH = 8
+
+
+class CrosscheckError(Exception):
+    """A target that cannot be run as written (bad command line, unreadable state)."""
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """One run of a target: its command, where it lives and what it measured."""
+
+    label: str
+    seed: int
+    argv: list[str]
+    run_dir: Path
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    reused: bool  # finished before this cross-check started
+
+    @property
+    def command(self) -> str:
+        return command_text(self.argv)
+
+    @property
+    def seconds(self) -> float:
+        """The run's own training and evaluation time (the same whether reused or not)."""
+        return float(sum(s for s in self.metrics.get("epochSeconds", []) if s is not None))
+
+
+def command_text(argv: list[str]) -> str:
+    return f"{PROGRAM} {shlex.join(argv)}"
+
+
+def experiment_key(cfg: RunConfig) -> str:
+    """What a run trains: every resolved setting except how, where and how fast it ran."""
+    values = {k: v for k, v in cfg.to_dict().items() if k not in SETTING_KEYS}
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def _config_of(run_dir: Path) -> RunConfig | None:
+    try:
+        config = safe_io.read_json_object(run_dir / "config.json")
+        return RunConfig.from_dict(config_values(config))
+    except (RunStateError, ConfigError, TypeError):
+        return None  # not a run of this library version, or edited: never reused
+
+
+def find_runs(root: Path) -> dict[str, list[Path]]:
+    """Run directories under ``root`` by experiment key."""
+    found: dict[str, list[Path]] = {}
+    if not root.is_dir():
+        return found
+    for config in sorted(root.glob("**/config.json")):
+        if len(config.relative_to(root).parts) > SEARCH_DEPTH or config.parent.is_symlink():
+            continue
+        cfg = _config_of(config.parent)
+        if cfg is not None:
+            found.setdefault(experiment_key(cfg), []).append(config.parent)
+    return found
+
+
+def _status(run_dir: Path) -> str | None:
+    try:
+        return safe_io.read_json_object(run_dir / "metrics.json").get("status")
+    except RunStateError:
+        return None
+
+
+def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        return (safe_io.read_json_object(run_dir / "config.json"),
+                safe_io.read_json_object(run_dir / "metrics.json"))
+    except RunStateError as err:
+        raise CrosscheckError(f"{run_dir}: {err}") from None
+
+
+Train = Callable[..., Any]  # Trainer-like: (cfg, **kwargs) -> object with .run()
+
+
+def _trainer(cfg: RunConfig, **kwargs: Any) -> Any:
+    from masktrainer.run.trainer import Trainer
+
+    return Trainer(cfg, **kwargs)
+
+
+class RunStore:
+    """The runs under one output folder, found by what they train."""
+
+    def __init__(self, root: Path, echo: Callable[[str], None] = print,
+                 trainer: Train = _trainer) -> None:
+        self.root, self.echo, self.trainer = Path(root), echo, trainer
+        self._index = find_runs(self.root)
+        self.started: set[Path] = set()  # runs trained or resumed by this process
+
+    def parse(self, argv: list[str]) -> RunConfig:
+        try:
+            return parse_command(["masktrainer", *argv]).cfg
+        except UsageError as err:
+            raise CrosscheckError(f"{command_text(argv)}: {err}") from None
+
+    def lookup(self, cfg: RunConfig) -> tuple[Path | None, str | None]:
+        """The newest run of this experiment that finished, else one to resume, else none."""
+        candidates = self._index.get(experiment_key(cfg), [])
+        statuses = [(path, _status(path)) for path in candidates]
+        finished = [path for path, status in statuses if status == "complete"]
+        if finished:
+            return finished[0], "complete"
+        resumable = [path for path, status in statuses if status in ("running", "interrupted")]
+        return (resumable[-1], "resume") if resumable else (None, None)
+
+    def run(self, label: str, seed: int, argv: list[str]) -> RunRecord:
+        """Reuse, resume or train the run of ``argv`` (its flags, without the program)."""
+        cfg = self.parse(argv)
+        path, state = self.lookup(cfg)
+        reused = state == "complete" and path not in self.started
+        if state == "complete":
+            self.echo(f"   reusing {path}")
+        else:
+            path = self._train(cfg, argv, path if state == "resume" else None)
+        config, metrics = _load(path)
+        if metrics.get("status") != "complete":
+            raise CrosscheckError(f"{command_text(argv)} did not finish ({path})")
+        return RunRecord(label, seed, list(argv), path, config, metrics, reused)
+
+    def _train(self, cfg: RunConfig, argv: list[str], resume: Path | None) -> Path:
+        start = time.perf_counter()
+        epochs = lambda line: self.echo(f"      {line}")  # noqa: E731 (the runs' own lines)
+        if resume is not None:
+            self.echo(f"   resuming {resume}")
+            config, _ = _load(resume)
+            own = RunConfig.from_dict({**config_values(config), "progress": "none"})
+            trainer = self.trainer(own, echo=epochs, resume_dir=resume,
+                                   resolved_seed=int(config["resolved_seed"]))
+        else:
+            self.echo(f"   {command_text(argv)}")
+            trainer = self.trainer(cfg, echo=epochs, invocation={
+                "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"})
+        run_dir = Path(trainer.run().run_dir)
+        self.started.add(run_dir)
+        self._index.setdefault(experiment_key(cfg), []).append(run_dir)
+        self.echo(f"   done in {time.perf_counter() - start:.0f} s")
+        return run_dir
+
+
+def _preset_of(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith("--preset="):
+            return arg.split("=", 1)[1]
+        if arg == "--preset" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
