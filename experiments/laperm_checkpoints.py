@@ -16,6 +16,9 @@ checkpoints and of the best networks that ``variant`` runs saved in ``DIR`` (wit
 ``LAPERM_SAVE_DIR=DIR``), and how many selected positions each shares with the
 checkpoint (Jaccard overlap per layer).
 
+``--mode hybrid --layers 0``: the notebook loop from a fresh network whose listed Dense
+layers are replaced by the checkpoint's (which layer carries the checkpoint's advantage?).
+
 ``--mode variant``: the notebook loop from scratch with what the checkpoints show and
 the notebook does not: zero bias vectors (permuted with the weights, so they are 0
 again after every sync but train between syncs) and, for F1, ``--keep 3/5`` instead
@@ -225,6 +228,24 @@ def variant(net: str, seed: int, epochs: int | None, keep: tuple[int, int] | Non
     return result.best
 
 
+def hybrid(net: str, seed: int, epochs: int | None, layers: list[int]) -> float:
+    """The notebook loop from a fresh network whose Dense ``layers`` are the checkpoint's."""
+    from experiments.laperm_f1f2_diagnostics import run_notebook_loop
+
+    model = _fresh_model(net, seed, None, False)
+    import keras
+
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for index, kernel in enumerate(checkpoint_kernels(net)):
+        if index in layers:
+            dense[index].kernel.assign(kernel)
+    result = run_notebook_loop(net, seed, epochs, model=model)
+    print(f"hybrid {net} seed {seed}, layers {layers} from {net}.h5, the rest fresh: best test "
+          f"accuracy {result.best:.2f} % (last {result.trace[-1][1]:.2f} %); test accuracy at "
+          f"(step: %) {_trace(result)}", flush=True)
+    return result.best
+
+
 def _keep(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -236,7 +257,7 @@ def _keep(value: str | None) -> tuple[int, int] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["stats", "continue", "variant", "compare"],
+    parser.add_argument("--mode", choices=["stats", "continue", "variant", "compare", "hybrid"],
                         default="stats")
     parser.add_argument("--kernels", default=None,
                         help="compare: the folder LAPERM_SAVE_DIR pointed variant runs at")
@@ -248,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="continue: the lr schedule starts at this epoch")
     parser.add_argument("--keep", default=None, help="variant: keep/total, e.g. 3/5")
     parser.add_argument("--bias", action="store_true", help="variant: zero bias vectors")
+    parser.add_argument("--layers", default="0",
+                        help="hybrid: the Dense layers (0-based) taken from the checkpoint")
     args = parser.parse_args(argv)
     try:
         seeds = [int(seed) for seed in args.seeds.split(",")]
@@ -268,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         if args.mode == "continue":
             continue_from_checkpoint(args.net, seed, args.epochs or 2, args.first_epoch)
+        elif args.mode == "hybrid":
+            hybrid(args.net, seed, args.epochs, [int(i) for i in args.layers.split(",")])
         else:
             variant(args.net, seed, args.epochs, keep, args.bias)
     return 0
