@@ -27,6 +27,7 @@ setup(
         "numpy>=1.26",
         "matplotlib>=3.7",
         "absl-py>=1.0",
+        "h5py>=3.0",  # evaluate reads Keras 2 .h5 checkpoints (keras pulls it in too)
         "tensorboard>=2.16",  # TF does not pull it in
     ],
     extras_require={"test": ["pytest>=7"]},

@@ -22,6 +22,7 @@ objective over the same set of networks.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -51,12 +52,27 @@ def _accuracy(predict, x, y) -> float:
     return 100.0 * hits / len(x)
 
 
+@dataclasses.dataclass
+class LoopResult:
+    best: float  # best test accuracy over the evaluations (%)
+    trace: list[tuple[int, float]]  # (global step, test accuracy %) per evaluation, step 0 first
+    best_weights: list[np.ndarray]  # the model's weights at the best evaluation
+
+
 def notebook_loop(net: str, seed: int, epochs: int | None) -> float:
     """Best test accuracy of the notebook loop (evaluated every 250 steps)."""
+    return run_notebook_loop(net, seed, epochs).best
+
+
+def run_notebook_loop(net: str, seed: int, epochs: int | None, model: keras.Model | None = None,
+                      first_epoch: int = 0) -> LoopResult:
+    """The notebook loop from ``model`` (default: a fresh notebook model of ``seed``); the lr of
+    epoch e is 1e-3 * 0.95^(first_epoch + e). Step 0 is evaluated too."""
     cfg = RunConfig(traintype="LaPerm", nettype=net, seed=seed, split="test")
     x, y, x_test, y_test = _mnist(net)
     keras.utils.set_random_seed(seed)
-    model = build_model(cfg, x.shape[1:], 10, seed)
+    if model is None:
+        model = build_model(cfg, x.shape[1:], 10, seed)
     inner = keras.optimizers.Adam(1e-3)
     optimizer = LaPerm(inner, sync_period=cfg.sync_period, skip_bias=False, seed=seed)
     per_sample = keras.losses.SparseCategoricalCrossentropy(reduction=None)
@@ -74,20 +90,24 @@ def notebook_loop(net: str, seed: int, epochs: int | None) -> float:
 
     predict = tf.function(lambda xb: tf.argmax(model(xb, training=False), axis=-1))
     rng = np.random.RandomState(seed)
-    best, step_count = 0.0, 0
+    step_count = 0
+    trace = [(0, _accuracy(predict, x_test, y_test))]
+    best, best_weights = trace[0][1], model.get_weights()
     for epoch in range(epochs or cfg.maxepochs):
         order = rng.permutation(len(x))
-        lr = tf.constant(1e-3 * 0.95**epoch, tf.float32)
+        lr = tf.constant(1e-3 * 0.95 ** (first_epoch + epoch), tf.float32)
         for start in range(0, len(x), cfg.batchsize):
             batch = order[start:start + cfg.batchsize]
             step(x[batch], y[batch], lr)
             step_count += 1
             if step_count % EVAL_EVERY == 0:
-                best = max(best, _accuracy(predict, x_test, y_test))
+                trace.append((step_count, _accuracy(predict, x_test, y_test)))
+                if trace[-1][1] > best:
+                    best, best_weights = trace[-1][1], model.get_weights()
     optimizer.synchronize()  # the last step need not be a sync step
     if not optimizer.check_permutations(model.trainable_variables):
         raise AssertionError("LaPerm left a unit that is not a permutation of its initial values")
-    return best
+    return LoopResult(best, trace, best_weights)
 
 
 def ceiling(seed: int, epochs: int, lr: float = 1e-2) -> float:

@@ -179,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from masktrainer.export.cli import export_main
 
         return export_main(argv[1:])
+    if len(argv) > 1 and argv[1] == "evaluate":
+        from masktrainer.evaluate.cli import evaluate_main
+
+        return evaluate_main(argv[1:])
     if argv[1:] in (["--preset", "list"], ["--preset=list"]):
         from masktrainer.presets import listing
 

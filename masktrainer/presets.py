@@ -63,6 +63,13 @@ def get_preset(name: str) -> Preset:
     return _read(path)
 
 
+def preset_flags(name: str) -> dict[str, str]:
+    """The ``--name=value`` flags a preset sets, as written in its file (ConfigError if none)."""
+    lines = get_preset(name).path.read_text(encoding="utf-8").splitlines()
+    pairs = (line.strip()[2:].split("=", 1) for line in lines if line.strip().startswith("--"))
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
 def listing() -> str:
     """``--preset list``: one line per preset."""
     presets = all_presets()

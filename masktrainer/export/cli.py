@@ -84,14 +84,13 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
-def _load_model(path: Path):
-    import keras
+def load_run_model(path: Path):
+    """The ``model.keras`` of the run folder ``path`` (checked by :func:`check_run_dir`), with
+    the library's objects registered; ExportError if Keras cannot load it."""
+    from masktrainer import load_model
 
-    from masktrainer.methods import register_keras_objects
-
-    register_keras_objects()
     try:
-        return keras.models.load_model(path / "model.keras", compile=False)
+        return load_model(path / "model.keras", compile=False)
     except Exception as err:  # keras raises many types for a bad archive
         name = type(err).__name__
         raise ExportError(f"{path / 'model.keras'} cannot be loaded ({name})") from None
@@ -129,7 +128,7 @@ def export_run(
     path, config = check_run_dir(run_dir)
     out = Path(out_dir).expanduser() if out_dir is not None else path / "export"
     check_out_dir(out, formats, overwrite)
-    model = _load_model(path)
+    model = load_run_model(path)
     plain = to_plain_model(model)
     arrays = None
     if "compact" in formats:

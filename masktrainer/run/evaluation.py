@@ -29,6 +29,7 @@ _PACKAGE = "masktrainer"
 TOP5_KEYS = ("valTop5Accuracy", "testTop5Accuracy")
 SUBSET_KEYS = ("trainSubsetLoss", "trainSubsetAccuracy")
 BEST_KEYS = ("valAccuracy", "valTop5Accuracy", "testAccuracy", "testTop5Accuracy")
+JIT = {"auto": "auto", "on": True, "off": False}  # --jit_compile -> Keras' jit_compile
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -56,6 +57,12 @@ def compile_metrics(method: Method) -> list[keras.metrics.Metric]:
     if method.loss_over_batches:
         metrics.append(BatchMeanLoss())
     return metrics
+
+
+def evaluation_compile_args(cfg: RunConfig, method: Method) -> dict[str, Any]:
+    """``model.compile`` arguments (loss, metrics, XLA) that every run evaluates with."""
+    return {"loss": keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+            "metrics": compile_metrics(method), "jit_compile": JIT[cfg.jit_compile]}
 
 
 class EpochEvaluator:

@@ -41,7 +41,7 @@ from masktrainer.run.checkpoints import (
     check_position,
     truncate_metrics,
 )
-from masktrainer.run.evaluation import EpochEvaluator, best_epoch, compile_metrics
+from masktrainer.run.evaluation import EpochEvaluator, best_epoch, evaluation_compile_args
 from masktrainer.run.lock import RunLock
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
@@ -58,8 +58,6 @@ from masktrainer.run.runtime import (
 )
 from masktrainer.run.signals import StopAtStepBoundary, StopSignals
 from masktrainer.text import pct
-
-JIT = {"auto": "auto", "on": True, "off": False}
 
 
 @dataclasses.dataclass
@@ -111,12 +109,8 @@ class Trainer:
         with self.strategy.scope():
             model = self.method.build_model(cfg, self.data.input_shape, self.data.num_classes,
                                             self.run_seed, self.prepared)
-            model.compile(
-                optimizer=self.method.make_optimizer(cfg, self.run_seed),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-                metrics=compile_metrics(self.method),
-                jit_compile=JIT[cfg.jit_compile],
-            )
+            model.compile(optimizer=self.method.make_optimizer(cfg, self.run_seed),
+                          **evaluation_compile_args(cfg, self.method))
         return model
 
     def _progress_verbosity(self) -> int:

@@ -13,6 +13,8 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("script,args,message", [
     ("laperm_f1f2_diagnostics", ["--mode", "ceiling", "--net", "F2"], "F1 only"),
     ("benchmark_laperm_sync", ["--models", "F1,F9"], "unknown model"),
+    ("laperm_checkpoints", ["--mode", "variant", "--net", "F2", "--keep", "3/5"], "F1"),
+    ("laperm_checkpoints", ["--mode", "variant", "--keep", "5/3"], "--keep"),
 ])
 def test_bad_arguments_exit_2(script, args, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", f"experiments.{script}", *args],

@@ -1,0 +1,180 @@
+"""``python -m masktrainer evaluate``: test accuracy of a released checkpoint or a finished run.
+
+``--traintype LaPerm --nettype NET --weights FILE.h5 [--data_dir DIR]`` loads a Keras 2
+``.h5`` file of the LaPerm authors (:mod:`masktrainer.evaluate.h5`) into the notebook
+model ``NET`` and evaluates it with the notebook's data use, as its preset
+(``experiments/presets/laperm_<net>.flags``) records it: split and normalisation.
+``--run RUN_DIR [--data_dir DIR]`` evaluates any finished run's ``model.keras`` with the
+run's own config. Both print ``test accuracy NN.NN%`` as their last line.
+
+The flags, the weight file (HDF5, layout, arrays) and the run directory are checked
+before TensorFlow is imported; a file whose arrays do not fit the model is found when
+the model is built, before the data are loaded. Every problem is one line
+``masktrainer: error: ...`` on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from absl import flags
+
+from masktrainer.config import RunConfig
+from masktrainer.errors import ConfigError, DataError, RunStateError
+from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
+from masktrainer.methods.train_by_reconnect import LAPERM_NETS
+from masktrainer.presets import preset_flags
+
+USAGE_EXIT = 2
+# The flags of a LaPerm preset that say how the notebook used its data.
+DATA_FLAGS = ("split", "normalization")
+USAGE = ("usage: python -m masktrainer evaluate --traintype LaPerm --nettype NET "
+         "--weights FILE.h5 [--data_dir DIR]\n"
+         "       python -m masktrainer evaluate --run RUN_DIR [--data_dir DIR]\n")
+
+
+class EvaluateError(Exception):
+    """A bad command line or input: one line on stderr, exit status 2."""
+
+
+@dataclasses.dataclass
+class Request:
+    cfg: RunConfig
+    weights: WeightFile | None = None  # a released checkpoint, or
+    run_dir: Path | None = None  # a finished run
+    seed: int = 1
+    recorded: float | None = None  # the run's own final test accuracy
+
+
+def define_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("traintype", None, "With --weights: the method of the checkpoint "
+                        "(LaPerm: the released checkpoints of Train-by-Reconnect).", flag_values=fv)
+    flags.DEFINE_string("nettype", None, f"With --weights: the notebook model "
+                        f"({', '.join(LAPERM_NETS)}).", flag_values=fv)
+    flags.DEFINE_string("weights", None, "A Keras 2 .h5 file (weights-only, or a whole saved "
+                        "model).", flag_values=fv)
+    flags.DEFINE_string("run", None, "A finished run directory (evaluated with its own "
+                        "config).", flag_values=fv)
+    flags.DEFINE_string("data_dir", None, "Folder with the data set's files (default: the "
+                        "embedded MNIST, or the run's own --data_dir).", flag_values=fv)
+
+
+def notebook_config(nettype: str, data_dir: str | None) -> RunConfig:
+    """The data side of the notebook that trained ``nettype``, from its preset."""
+    preset = preset_flags(f"laperm_{nettype.lower()}")
+    if preset.get("nettype") != nettype:
+        raise EvaluateError(f"the preset laperm_{nettype.lower()} is not the {nettype} notebook")
+    chosen = {name: preset[name] for name in DATA_FLAGS if name in preset}
+    return RunConfig(traintype="LaPerm", nettype=nettype, data_dir=data_dir, **chosen)
+
+
+def _checkpoint_request(fv: flags.FlagValues) -> Request:
+    if fv["run"].present:
+        raise EvaluateError("give --weights or --run, not both")
+    if fv["traintype"].value != "LaPerm":
+        raise EvaluateError("--weights needs --traintype LaPerm (the released checkpoints are "
+                            "Train-by-Reconnect's)")
+    nettype = fv["nettype"].value
+    if nettype not in LAPERM_NETS:
+        raise EvaluateError(f"--weights needs --nettype, one of {', '.join(LAPERM_NETS)} "
+                            f"(got {nettype!r})")
+    cfg = notebook_config(nettype, fv["data_dir"].value)
+    return Request(cfg, weights=read_weight_file(fv["weights"].value))
+
+
+def _run_request(fv: flags.FlagValues) -> Request:
+    from masktrainer.export.cli import ExportError, check_run_dir
+    from masktrainer.run import safe_io
+    from masktrainer.run.rundir import config_values
+
+    given = [f"--{name}" for name in ("traintype", "nettype") if fv[name].present]
+    if given:
+        raise EvaluateError(f"--run evaluates a run with its own config; drop {' '.join(given)}")
+    try:
+        path, config = check_run_dir(fv["run"].value)
+    except ExportError as err:
+        raise EvaluateError(str(err)) from None
+    values = config_values(config)
+    if fv["data_dir"].present:
+        values["data_dir"] = fv["data_dir"].value
+    try:
+        cfg = RunConfig.from_dict(values)
+    except ConfigError as err:
+        raise EvaluateError(f"{path / 'config.json'}: {err}") from None
+    test = safe_io.read_json_object(path / "metrics.json").get("testAccuracy") or [None]
+    recorded = test[-1] if isinstance(test[-1], (int, float)) else None
+    return Request(cfg, run_dir=path, seed=config["resolved_seed"], recorded=recorded)
+
+
+def parse_request(argv: Sequence[str]) -> Request:
+    """argv (argv[0] = ``evaluate``) -> what to evaluate, or EvaluateError (no TensorFlow)."""
+    fv = flags.FlagValues()
+    define_flags(fv)
+    try:
+        rest = fv(["evaluate", *argv[1:]])
+    except flags.Error as err:
+        raise EvaluateError(str(err).splitlines()[0]) from None
+    if len(rest) > 1:
+        raise EvaluateError(f"unexpected argument(s): {' '.join(rest[1:])}")
+    data_dir = fv["data_dir"].value
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise EvaluateError(f"--data_dir {data_dir} is not a directory")
+    try:
+        if fv["weights"].present:
+            return _checkpoint_request(fv)
+        if fv["run"].present:
+            return _run_request(fv)
+    except (ConfigError, CheckpointError, RunStateError) as err:
+        raise EvaluateError(str(err)) from None
+    raise EvaluateError("give --weights FILE.h5 (with --traintype and --nettype) or --run RUN_DIR")
+
+
+def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str, float]:
+    """Build or load the model, then score the test split; returns loss, accuracy, top5.
+
+    The model (and, for a checkpoint, the match of every array to its layer) comes first,
+    so a file that does not fit is refused before anything is printed or loaded."""
+    from laperm.models import default_input_shape
+    from masktrainer.data.loading import load_data
+    from masktrainer.evaluate.scoring import checkpoint_model, run_model, score_test_split
+
+    cfg = request.cfg
+    if request.weights is not None:
+        shape = default_input_shape(cfg.nettype)
+        model, matched = checkpoint_model(cfg.nettype, request.weights, shape, 10)
+        notes = [request.weights.describe()]
+        if matched.dropped:
+            notes.append(f"dropped {len(matched.dropped)} all-zero bias vector(s) the "
+                         f"notebook's {cfg.nettype} has no place for: "
+                         f"{', '.join(matched.dropped)}")
+    else:
+        model = run_model(request.run_dir)
+        notes = [f"run {request.run_dir}: {cfg.traintype} {cfg.nettype} on {cfg.dataset}"]
+    data = load_data(cfg)
+    for note in notes:
+        echo(note)
+    echo(f"data: {data.source}; normalization {cfg.normalization}, split {cfg.split}")
+    scores = score_test_split(cfg, model, data, request.seed)
+    if request.recorded is not None:
+        echo(f"metrics.json: test accuracy {100 * request.recorded:.2f}% at the last epoch")
+    echo(f"test loss {scores['loss']:.4f}, top-5 {100 * scores['top5']:.2f}%")
+    echo(f"test accuracy {100 * scores['accuracy']:.2f}%")
+    return scores
+
+
+def evaluate_main(argv: Sequence[str]) -> int:
+    """``argv[0]`` is ``evaluate``; returns the exit status."""
+    if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
+        fv = flags.FlagValues()
+        define_flags(fv)
+        print(USAGE + fv.get_help(), end="\n")
+        return 0
+    try:
+        evaluate(parse_request(argv))
+    except (EvaluateError, CheckpointError, ConfigError, DataError, RunStateError) as err:
+        print(f"masktrainer: error: {err}", file=sys.stderr)
+        return USAGE_EXIT
+    return 0

@@ -1,0 +1,62 @@
+"""The TensorFlow side of ``evaluate``: build or load the model, score the test split.
+
+A released checkpoint goes into a fresh notebook model (:func:`laperm.models.
+build_laperm_model`, no augmentation in front: evaluation never augments), its
+arrays matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A
+run's ``model.keras`` is loaded as saved. Either is scored on the test split by the
+trainer's own evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same
+loss, accuracy and top-5, the same batch size and XLA setting as a run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from masktrainer import methods
+from masktrainer.config import RunConfig
+from masktrainer.errors import RunStateError
+from masktrainer.evaluate.h5 import Matched, ModelLayer, WeightFile, match_layers
+from masktrainer.run.evaluation import EpochEvaluator, evaluation_compile_args
+
+
+def weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers that hold weights, in the model's (topological) order."""
+    return [layer for layer in model.layers if layer.weights]
+
+
+def expected_layers(model: keras.Model) -> list[ModelLayer]:
+    return [ModelLayer(layer.name, tuple((w.name, tuple(w.shape)) for w in layer.weights))
+            for layer in weighted_layers(model)]
+
+
+def checkpoint_model(nettype: str, weights: WeightFile, input_shape: tuple[int, ...],
+                     num_classes: int) -> tuple[keras.Model, Matched]:
+    """The notebook model ``nettype`` holding the file's arrays (CheckpointError if they do
+    not fit)."""
+    from laperm.models import build_laperm_model
+
+    model = build_laperm_model(nettype, tuple(input_shape), num_classes, seed=1)
+    matched = match_layers(weights.path.name, weights.layers, expected_layers(model))
+    for layer, arrays in zip(weighted_layers(model), matched.arrays):
+        layer.set_weights(arrays)
+    return model, matched
+
+
+def run_model(run_dir: Path) -> keras.Model:
+    """A finished run's ``model.keras``, loaded as ``export`` loads it (RunStateError if not)."""
+    from masktrainer.export.cli import ExportError, load_run_model
+
+    try:
+        return load_run_model(run_dir)
+    except ExportError as err:
+        raise RunStateError(str(err)) from None
+
+
+def score_test_split(cfg: RunConfig, model: keras.Model, data: Any, seed: int = 1) -> dict[str, float]:
+    """loss, accuracy and top5 of the test split, evaluated as a run of ``cfg`` does."""
+    method = methods.method_of(cfg)
+    model.compile(**evaluation_compile_args(cfg, method))
+    return EpochEvaluator(cfg, method, data, seed).split(model, "test")
