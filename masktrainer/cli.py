@@ -302,7 +302,8 @@ def _run_sweep(members: list[Command]) -> int:
         if member.skip:
             print(f"{where}: {member.skip}; skipped")
             continue
-        print(f"{where}: {'resuming ' + str(member.resume_dir) if member.resume_dir else 'new run'}")
+        start = f"resuming {member.resume_dir}" if member.resume_dir else "new run"
+        print(f"{where}: {start}")
         status = _run(member)
         if status == DIVERGED_EXIT:
             diverged.append(member.label)

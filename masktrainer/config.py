@@ -126,7 +126,8 @@ SHARED_OPTIONS = (
            group="architecture"),
     Option("jit_compile", str, "auto", "XLA compilation.", choices=JIT_MODES, group="safety"),
     Option("distribute", str, "none", "tf.distribute strategy: none, mirrored (all local GPUs, "
-           "or all logical CPUs: see --cpu_replicas), multiworker (TF_CONFIG). --batchsize is the global batch.",
+           "or all logical CPUs: see --cpu_replicas), multiworker (TF_CONFIG). --batchsize is "
+           "the global batch.",
            choices=DISTRIBUTE_MODES, group="safety"),
     Option("cpu_replicas", int, 0, "--distribute=mirrored on a machine without GPUs: split the "
            "CPU into N logical devices, one replica each (0: the devices TensorFlow sees, "

@@ -30,8 +30,9 @@ Choices = tuple[str, ...] | Callable[[], tuple[str, ...]] | None
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One setting: ``kind`` is bool, int, float, str (or list: a repeatable string flag); ``default`` None means "the method's
-    recipe" (or "unset"); ``choices`` may be a function (lists built from the registries)."""
+    """One setting: ``kind`` is bool, int, float, str (or list: a repeatable string flag);
+    ``default`` None means "the method's recipe" (or "unset"); ``choices`` may be
+    a function (lists built from the registries)."""
 
     name: str
     kind: type
