@@ -18,8 +18,6 @@ from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError
 from masktrainer.options import GROUPS, Option
 
-# Kept for callers of the earlier module: the wrapping width of every entry.
-WIDTH = 100
 _PER_METHOD = ("traintype", "initializer")  # their help names every method's choices
 
 
