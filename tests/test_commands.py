@@ -128,3 +128,22 @@ def test_a_missing_subcommand_module_is_one_line(monkeypatch, capsys):
 def test_console_entry_point_is_declared():
     setup = (PACKAGE_ROOT / "setup.py").read_text()
     assert '"masktrainer = masktrainer.cli:main"' in setup and "console_scripts" in setup
+
+
+@pytest.mark.parametrize("level", [None, "0"])
+def test_the_filter_drops_start_up_lines_unless_the_user_chose_a_log_level(level, tmp_path):
+    """What native code writes to descriptor 2 inside the filter (no TensorFlow needed)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(PACKAGE_ROOT)
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    code = ("import os; from masktrainer import quiet\n"
+            "with quiet.filtered_stderr():\n"
+            "    os.write(2, b'I0000 00:00:1.5   7 cudart_stub.cc:31] Could not find cuda\\n')\n"
+            "    os.write(2, b'kept line\\n')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    expected = ["kept line"] if level is None else [
+        "I0000 00:00:1.5   7 cudart_stub.cc:31] Could not find cuda", "kept line"]
+    assert done.stderr.splitlines() == expected
