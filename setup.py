@@ -31,4 +31,6 @@ setup(
         "tensorboard>=2.16",  # TF does not pull it in
     ],
     extras_require={"test": ["pytest>=7"]},
+    # `masktrainer ...` is `python -m masktrainer ...` (train, export, evaluate).
+    entry_points={"console_scripts": ["masktrainer = masktrainer.cli:main"]},
 )

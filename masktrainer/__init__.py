@@ -24,7 +24,7 @@ import os
 import sys
 
 # Quieten TensorFlow's C++ start-up chatter unless the user asked for it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from masktrainer import quiet as _quiet  # noqa: E402,F401  (sets TF_CPP_MIN_LOG_LEVEL)
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""``python -m masktrainer``: absl flags -> RunConfig -> data -> trainer.
+"""The ``train`` subcommand (the default of ``masktrainer``): absl flags -> RunConfig -> trainer.
 
 The flags are made from the options (:data:`masktrainer.config.OPTIONS`: the
 shared ones and every method's own). Every flag of the original
@@ -8,21 +8,27 @@ reported as one line on stderr with exit status 2, before anything is written
 and before TensorFlow is imported. So is a run directory that ``--resume`` cannot
 trust (:mod:`masktrainer.run.resume`). Later failures are one line too: a refused
 write (full disk, ...) exits 1, a diverged run 3, SIGINT/SIGTERM 130/143 after a
-checkpoint.
+checkpoint. ``--config FILE`` starts from a config.json's settings (flags override them),
+``--print_config`` prints the resolved settings, and ``--seeds``/``--grid`` run a sweep
+(:mod:`masktrainer.sweep`). :func:`main` dispatches to the subcommands
+(:mod:`masktrainer.commands`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from absl import flags
 
-from masktrainer import methods
+from masktrainer import commands, methods, sweep
+from masktrainer.command_flags import COMMAND_OPTIONS
+from masktrainer.commands import UsageError, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
     ConfigError,
@@ -36,10 +42,13 @@ from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.resume import open_for_resume, resume_command
 from masktrainer.run.rundir import config_values
-from masktrainer.run.safe_io import folder_problem
+from masktrainer.run.safe_io import folder_problem, read_json_object
+
+__all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
+           "parse_commands", "train_main"]
 
 FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer
-USAGE_EXIT = 2
+USAGE_EXIT = commands.USAGE_EXIT
 DIVERGED_EXIT = 3
 
 
@@ -53,28 +62,16 @@ def _define(option: Option, fv: flags.FlagValues) -> None:
         flags.DEFINE_integer(option.name, option.default, option.help, flag_values=fv)
     elif option.kind is float:
         flags.DEFINE_float(option.name, option.default, option.help, flag_values=fv)
+    elif option.kind is list:
+        flags.DEFINE_multi_string(option.name, option.default, option.help, flag_values=fv)
     else:
         flags.DEFINE_string(option.name, option.default, option.help, flag_values=fv)
 
 
 def define_flags(fv: flags.FlagValues) -> None:
     """Declare all flags on ``fv`` (a private FlagValues: no global state)."""
-    for option in OPTIONS.values():
+    for option in (*OPTIONS.values(), *COMMAND_OPTIONS):
         _define(option, fv)
-    flags.DEFINE_string("preset", None,
-                        "Run an original experiment: its flags from experiments/presets/NAME.flags "
-                        "(flags after it override them); --preset list names them all.",
-                        flag_values=fv)
-    flags.DEFINE_string("resume", None,
-                        "Continue a killed run in RUN_DIR from its last completed epoch, with "
-                        "its own config (no other flags but --progress).", flag_values=fv)
-    flags.DEFINE_string("resume_checkpoint", None,
-                        "With --resume: continue from this kept checkpoint (e.g. ckpt-6) instead "
-                        "of the last one, e.g. when the last one is corrupt.", flag_values=fv)
-
-
-class UsageError(Exception):
-    """Bad command line: printed as one line, exit status 2."""
 
 
 @dataclasses.dataclass
@@ -84,9 +81,20 @@ class Command:
     resolved_seed: int | None = None
     resume_checkpoint: str | None = None
     invocation: dict | None = None  # config.json "invocation": the preset and the command line
+    label: str = ""  # a sweep member's seed and grid values
+    skip: str = ""  # why a sweep member does not run (finished, trained elsewhere)
 
 
-_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress")
+@dataclasses.dataclass
+class Plan:
+    """What a command line asks for: one run, or a sweep's members; or printing them."""
+
+    commands: list[Command]
+    sweep: bool = False
+    print_config: bool = False
+
+
+_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress", "print_config")
 
 
 def _resume_command(fv: flags.FlagValues) -> Command:
@@ -99,39 +107,113 @@ def _resume_command(fv: flags.FlagValues) -> Command:
     choice = fv["resume_checkpoint"].value
     try:  # checked again under the run's lock when training starts
         found = open_for_resume(run_dir, choice)
-        values = config_values(found.config)
-        values["progress"] = fv["progress"].value
-        cfg = RunConfig.from_dict(values)
     except RunStateError as err:
         raise UsageError(f"--resume {run_dir}: {err}") from None
+    return _continue(run_dir, found.config, fv["progress"].value, choice)
+
+
+def _continue(run_dir: Path, config: dict[str, Any], progress: str,
+              choice: str | None = None, label: str = "") -> Command:
+    """The command that resumes ``run_dir`` (its own config, today's --progress)."""
+    try:
+        values = config_values(config)
+        values["progress"] = progress
+        cfg = RunConfig.from_dict(values)
     except ConfigError as err:
         raise UsageError(f"--resume {run_dir}: config.json: {err}") from None
-    return Command(cfg, run_dir, found.config["resolved_seed"], choice)
+    return Command(cfg, run_dir, config["resolved_seed"], choice, label=label)
 
 
-def parse_command(argv: Sequence[str]) -> Command:
-    """argv (argv[0] = program) -> what to run, or UsageError."""
+def _parse(argv: Sequence[str]) -> tuple[flags.FlagValues, Preset | None]:
     fv = flags.FlagValues()
     define_flags(fv)
     try:
         expanded, preset = expand(argv)
-        rest = fv(expanded)
     except ConfigError as err:
         raise UsageError(str(err)) from None
-    except flags.Error as err:
-        raise UsageError(str(err).splitlines()[0]) from None
-    if len(rest) > 1:
-        raise UsageError(f"unexpected argument(s): {' '.join(rest[1:])}")
+    rest = parse_flags(fv, expanded)
+    if rest:
+        raise UsageError(f"unexpected argument(s): {' '.join(rest)}")
+    return fv, preset
+
+
+def _base_config(value: str | None) -> tuple[dict[str, Any], str | None]:
+    """--config FILE (or RUN_DIR): its settings, and the file read."""
+    if value is None:
+        return {}, None
+    path = Path(value).expanduser()
+    if path.is_dir():
+        path = path / "config.json"
+    try:
+        values = config_values(read_json_object(path))
+    except RunStateError as err:
+        raise UsageError(f"--config {value}: {err}") from None
+    unknown = sorted(set(values) - set(OPTIONS))
+    if unknown:
+        raise UsageError(f"--config {path}: unknown config field(s): {', '.join(unknown)}")
+    return values, str(path)
+
+
+def parse_commands(argv: Sequence[str]) -> Plan:
+    """argv (argv[0] = program) -> the run(s) to make, or UsageError (before any work)."""
+    fv, preset = _parse(argv)
+    print_config = fv["print_config"].value
     if fv["resume"].present:
         if preset is not None:
             raise UsageError("--resume continues a run with its own config; drop --preset")
-        return _resume_command(fv)
+        return Plan([_resume_command(fv)], print_config=print_config)
     if fv["resume_checkpoint"].present:
         raise UsageError("--resume_checkpoint applies to --resume only")
     if preset is not None:
         _check_requirements(preset, fv)
-    invocation = {"preset": preset.name if preset else None, "command": list(argv[1:])}
-    return Command(_config_from_flags(fv), invocation=invocation)
+    base, config_file = _base_config(fv["config"].value)
+    invocation = {"preset": preset.name if preset else None, "command": list(argv[1:]),
+                  **({"config": config_file} if config_file else {})}
+    seeds = sweep.parse_seeds(fv["seeds"].value) if fv["seeds"].present else None
+    given = {name for name in OPTIONS if fv[name].present}
+    grid = sweep.parse_grid(fv["grid"].value or [], given)
+    if seeds is None and not grid:
+        return Plan([Command(_config_from_flags(fv, base), invocation=invocation)],
+                    print_config=print_config)
+    if seeds is not None and "seed" in given:
+        raise UsageError("give --seed or --seeds, not both")
+    plan = Plan([], sweep=True, print_config=print_config)
+    for values in sweep.members(seeds, grid):
+        member, _ = _parse(argv)
+        label = sweep.label(values)
+        for name, value in values.items():
+            try:
+                member[name].parse(value)
+            except (flags.Error, ValueError) as err:
+                raise UsageError(f"--grid {name}={value}: {str(err).splitlines()[0]}") from None
+        try:
+            cfg = _config_from_flags(member, base)
+        except UsageError as err:
+            raise UsageError(f"{label}: {err}") from None
+        plan.commands.append(_sweep_member(cfg, label, {**invocation, "member": values},
+                                           fv["progress"].value))
+    return plan
+
+
+def _sweep_member(cfg: RunConfig, label: str, invocation: dict[str, Any],
+                  progress: str) -> Command:
+    found = sweep.find_run(cfg)
+    if found is None:
+        return Command(cfg, invocation=invocation, label=label)
+    if found.status in sweep.FINISHED:
+        return Command(cfg, found.path, label=label, skip=f"{found.status} in {found.path}")
+    if found.locked:
+        return Command(cfg, found.path, label=label,
+                       skip=f"being trained by another process in {found.path}")
+    return _continue(found.path, found.config, progress, label=label)
+
+
+def parse_command(argv: Sequence[str]) -> Command:
+    """argv (argv[0] = program) -> the one run to make, or UsageError."""
+    plan = parse_commands(argv)
+    if plan.sweep:
+        raise UsageError("--seeds/--grid make several runs (use parse_commands)")
+    return plan.commands[0]
 
 
 def _check_requirements(preset: Preset, fv: flags.FlagValues) -> None:
@@ -146,9 +228,13 @@ def parse_args(argv: Sequence[str]) -> RunConfig:
     return parse_command(argv).cfg
 
 
-def _config_from_flags(fv: flags.FlagValues) -> RunConfig:
+def _config_from_flags(fv: flags.FlagValues, base: dict[str, Any] | None = None) -> RunConfig:
+    """The flags' settings over ``base`` (--config's): a flag given wins."""
+    base = base or {}
+    values = {name: fv[name].value if fv[name].present or name not in base else base[name]
+              for name in OPTIONS}
     try:
-        cfg = RunConfig(**{name: fv[name].value for name in OPTIONS})
+        cfg = RunConfig(**values)
     except ConfigError as err:
         raise UsageError(str(err)) from None
     # The whole run folder: a file where one of its folders must go, an over-long name.
@@ -174,32 +260,69 @@ def _check_input_folder(name: str, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv if argv is None else argv)
-    if len(argv) > 1 and argv[1] == "export":
-        from masktrainer.export.cli import export_main
+    """``masktrainer`` / ``python -m masktrainer``: the chosen subcommand's exit status."""
+    return commands.dispatch(list(sys.argv if argv is None else argv))
 
-        return export_main(argv[1:])
-    if len(argv) > 1 and argv[1] == "evaluate":
-        from masktrainer.evaluate.cli import evaluate_main
 
-        return evaluate_main(argv[1:])
+def train_main(argv: Sequence[str]) -> int:
+    """The ``train`` subcommand (argv[0] is its name); returns the exit status."""
     if argv[1:] in (["--preset", "list"], ["--preset=list"]):
         from masktrainer.presets import listing
 
         print(listing(), end="")
         return 0
-    if any(arg in ("-h", "--help", "-help", "--helpfull") for arg in argv[1:]):
-        from masktrainer.help import help_text
+    if commands.wants_help(argv):
+        from masktrainer.help import help_for
 
-        print(help_text(), end="")
+        try:
+            print(help_for(argv), end="")
+        except UsageError as err:
+            return commands.usage_error(err)
         return 0
     try:
-        command = parse_command(argv)
+        plan = parse_commands(argv)
     except UsageError as err:
-        print(f"masktrainer: error: {err}", file=sys.stderr)
-        return USAGE_EXIT
+        return commands.usage_error(err)
+    if plan.print_config:
+        settings = [command.cfg.to_dict() for command in plan.commands]
+        print(json.dumps(settings if plan.sweep else settings[0], indent=2, sort_keys=True))
+        return 0
+    if not plan.sweep:
+        return _run(plan.commands[0])
+    return _run_sweep(plan.commands)
 
-    # Heavy imports only after the command line is known to be good.
+
+def _run_sweep(members: list[Command]) -> int:
+    """Each member in turn; a diverged one does not stop the others, anything else does."""
+    total, diverged = len(members), []
+    todo = sum(1 for m in members if not m.skip)
+    print(f"sweep: {total} run(s), {total - todo} finished or elsewhere, {todo} to train")
+    for number, member in enumerate(members, 1):
+        where = f"sweep {number}/{total} ({member.label})"
+        if member.skip:
+            print(f"{where}: {member.skip}; skipped")
+            continue
+        start = f"resuming {member.resume_dir}" if member.resume_dir else "new run"
+        print(f"{where}: {start}")
+        status = _run(member)
+        if status == DIVERGED_EXIT:
+            diverged.append(member.label)
+        elif status != 0:
+            print(f"masktrainer: sweep stopped at {number}/{total} ({member.label}); run the same "
+                  "command again to continue it", file=sys.stderr)
+            return status
+    if diverged:
+        print(f"masktrainer: sweep done; diverged: {'; '.join(diverged)}", file=sys.stderr)
+        return DIVERGED_EXIT
+    print(f"sweep done: {total} run(s)")
+    return 0
+
+
+def _run(command: Command) -> int:
+    """Train (or resume) one run; its exit status."""
+    from masktrainer.quiet import import_tensorflow
+
+    import_tensorflow()  # heavy imports only after the command line is known to be good
     from masktrainer.run.monitors import TrainingDiverged
     from masktrainer.run.trainer import Trainer
 

@@ -126,8 +126,12 @@ SHARED_OPTIONS = (
            group="architecture"),
     Option("jit_compile", str, "auto", "XLA compilation.", choices=JIT_MODES, group="safety"),
     Option("distribute", str, "none", "tf.distribute strategy: none, mirrored (all local GPUs, "
-           "or all logical CPUs), multiworker (TF_CONFIG). --batchsize is the global batch.",
+           "or all logical CPUs: see --cpu_replicas), multiworker (TF_CONFIG). --batchsize is "
+           "the global batch.",
            choices=DISTRIBUTE_MODES, group="safety"),
+    Option("cpu_replicas", int, 0, "--distribute=mirrored on a machine without GPUs: split the "
+           "CPU into N logical devices, one replica each (0: the devices TensorFlow sees, "
+           "usually 1 CPU).", minimum=0, maximum=256, group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
     Option("mixed_precision", bool, False, "mixed_float16 compute (GPU only; refused on CPU).",
@@ -200,6 +204,8 @@ def _check_lr_schedule(cfg: RunConfig, method: methods.Method) -> None:
 def _check_shared_rules(cfg: RunConfig) -> None:
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
+    if cfg.cpu_replicas and cfg.distribute != "mirrored":
+        raise ConfigError("--cpu_replicas applies to --distribute=mirrored only")
     if cfg.resnet_quirks and cfg.nettype != "ResNet":
         raise ConfigError("--resnet_quirks applies to --nettype=ResNet only")
     if cfg.width_mult != 1.0 and cfg.nettype not in WIDE_ARCHITECTURES:

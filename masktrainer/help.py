@@ -1,28 +1,34 @@
-"""``--help``: the flags grouped as a user thinks of them, with each method's defaults.
+"""``--help``: the subcommands, then the flags grouped as a user thinks of them.
 
-Shared settings are listed once, each method's own flags under that method;
-a setting whose default is "the method's recipe" shows every method's value,
-computed from the recipes themselves, so a new method appears here without
-editing this module. No TensorFlow is imported.
+Three levels: ``--help`` lists the shared settings (a setting whose default is "the method's
+recipe" says so) and names each method's own flags; ``--help --traintype=X`` (optionally
+with ``--nettype``) shows the shared settings with X's defaults and X's own flags in full;
+``--helpfull`` shows every flag with every method's defaults, computed from the recipes
+themselves, so a new method appears here without editing this module. No TensorFlow.
 """
 
 from __future__ import annotations
 
-import textwrap
+from typing import Sequence
 
 from masktrainer import methods
+from masktrainer.command_flags import COMMAND_OPTIONS
+from masktrainer.commands import SUBCOMMANDS, UsageError, entry, subcommand_lines
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError
 from masktrainer.options import GROUPS, Option
 
-WIDTH = 100
-USAGE = """\
-usage: python -m masktrainer [--flag=value ...]          train one run (see README.md)
-       python -m masktrainer --preset NAME [--flag=value]  an original experiment (overridable)
-       python -m masktrainer --preset list               the presets, one line each
-       python -m masktrainer --resume RUN_DIR            continue a killed run
-       python -m masktrainer export RUN_DIR [--out DIR] [--formats plain,compact]
-       python -m masktrainer export --help"""
+_PER_METHOD = ("traintype", "initializer")  # their help names every method's choices
+
+
+def usage() -> str:
+    lines = [f"{'usage:' if i == 0 else '      '} masktrainer {sub.usage}"
+             for i, sub in enumerate(SUBCOMMANDS.values())]
+    lines += ["       masktrainer --preset NAME [--flag=value]   (--preset list names them)",
+              "       masktrainer --resume RUN_DIR",
+              "(python -m masktrainer is the same command; masktrainer SUBCOMMAND --help shows "
+              "its flags)"]
+    return "\n".join(lines)
 
 
 def method_name(method: methods.Method) -> str:
@@ -30,11 +36,15 @@ def method_name(method: methods.Method) -> str:
     return method.train_types[0] if len(method.train_types) == 1 else method.key.replace("_", "-")
 
 
-def _default_config(method: methods.Method) -> RunConfig:
+def _default_config(method: methods.Method, traintype: str | None = None,
+                    nettype: str | None = None) -> RunConfig:
+    traintype = traintype or method.train_types[0]
     try:
-        return RunConfig(traintype=method.train_types[0])
+        return RunConfig(traintype=traintype, **({"nettype": nettype} if nettype else {}))
     except ConfigError:  # a method with models of its own (LaPerm): its first one
-        return RunConfig(traintype=method.train_types[0], nettype=method.nettypes[0])
+        if nettype:
+            raise
+        return RunConfig(traintype=traintype, nettype=method.nettypes[0])
 
 
 def recipe_defaults(name: str) -> str:
@@ -47,20 +57,29 @@ def recipe_defaults(name: str) -> str:
     return "; ".join(f"{value} ({', '.join(names)})" for value, names in by_value.items())
 
 
-def _option_help(option: Option) -> str:
+def _option_help(option: Option, level: str, chosen: RunConfig | None) -> str:
     text = option.help
-    if option.name == "traintype":
-        text += " " + "; ".join(f"{'/'.join(m.train_types)}: {m.summary}"
-                                for m in methods.METHODS) + "."
+    shown = [methods.method_of(chosen)] if chosen is not None else list(methods.METHODS)
+    if option.name == "traintype" and level != "short":
+        text += " " + "; ".join(f"{'/'.join(m.train_types)}: {m.summary}" for m in shown) + "."
+    elif option.name == "initializer" and level != "short":
+        text += " " + "; ".join(f"{method_name(m)}: {', '.join(m.initializers)}"
+                                for m in shown) + "."
+    elif option.name == "traintype":
+        text += f" One of: {', '.join(option.choice_list())}."
     elif option.name == "initializer":
-        text += " " + "; ".join(
-            f"{method_name(m)}: {', '.join(m.initializers)}" for m in methods.METHODS) + "."
+        text += " --help --traintype=NAME lists them."
     if option.default is None and option.required:
-        text += f" Default: {recipe_defaults(option.name)} (with the default --nettype)."
-    elif option.default is not None:
+        if chosen is not None:
+            text += f" Default for this method: {getattr(chosen, option.name)}."
+        elif level == "full":
+            text += f" Default: {recipe_defaults(option.name)} (with the default --nettype)."
+        else:
+            text += " Default: the method's recipe."
+    elif option.default is not None and option.kind is not list:
         text += f" Default: {option.default}."
     choices = option.choice_list()
-    if choices is not None and option.name not in ("traintype", "initializer"):
+    if choices is not None and option.name not in _PER_METHOD:
         text += f" One of: {', '.join(choices)}."
     return text
 
@@ -69,35 +88,52 @@ def _flag(option: Option) -> str:
     return f"--[no]{option.name}" if option.kind is bool else f"--{option.name}"
 
 
-def _entry(flag: str, text: str) -> list[str]:
-    return textwrap.wrap(f"{flag}: {text}", WIDTH, initial_indent="  ",
-                         subsequent_indent="      ")
-
-
-def help_text() -> str:
-    """The full ``--help`` text."""
+def help_text(level: str = "full", chosen: RunConfig | None = None) -> str:
+    """The help of the train command: ``level`` short, method (of ``chosen``) or full."""
     sections: dict[str, list[Option]] = {group: [] for group in GROUPS}
-    for option in OPTIONS.values():
+    for option in (*OPTIONS.values(), *COMMAND_OPTIONS):
         sections.setdefault(option.group, []).append(option)
     titles = dict(GROUPS)
     for method in methods.METHODS:
         titles[method.key] = f"{method.title} (--traintype={'/'.join(method.train_types)} only)"
-    lines = [USAGE, ""]
+    lines = [usage(), "", "Subcommands:", *subcommand_lines(), ""]
+    own = methods.method_of(chosen).key if chosen is not None else None
     for group, options in sections.items():
-        if not options:
+        if not options or (group not in GROUPS and level != "full" and group != own):
             continue
         lines.append(titles[group] + ":")
         for option in options:
-            lines += _entry(_flag(option), _option_help(option))
-        if group == "run":
-            lines += _entry("--preset", "NAME: the flags of an original experiment "
-                            "(experiments/presets/NAME.flags); flags after it override them. "
-                            "--preset list names them.")
-        if group == "safety":
-            lines += _entry("--resume", "RUN_DIR: continue a killed run from its last "
-                            "checkpoint, with its own config (no other flags but --progress).")
-            lines += _entry("--resume_checkpoint", "ckpt-N: with --resume, continue from this "
-                            "kept checkpoint instead (the one before the last, when the last "
-                            "is corrupt).")
+            lines += entry(_flag(option), _option_help(option, level, chosen))
         lines.append("")
+    if level == "short":
+        lines.append("Each method's own flags (--help --traintype=NAME shows them; --helpfull "
+                     "shows every flag):")
+        for method in methods.METHODS:
+            names = ", ".join(f"--{o.name}" for o in method.options)
+            lines += entry("/".join(method.train_types), names or "none")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _flag_value(argv: Sequence[str], name: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+        if arg == f"--{name}" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def help_for(argv: Sequence[str]) -> str:
+    """The help ``argv`` asks for: --helpfull, --help with --traintype (and --nettype), or
+    the short --help; UsageError for an unknown train type or network."""
+    if "--helpfull" in argv:
+        return help_text("full")
+    traintype, nettype = _flag_value(argv, "traintype"), _flag_value(argv, "nettype")
+    if traintype is None and nettype is None:
+        return help_text("short")
+    try:
+        method = methods.get_method(traintype or OPTIONS["traintype"].default)
+        chosen = _default_config(method, traintype, nettype)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    return help_text("method", chosen)

@@ -21,6 +21,7 @@ GROUPS = {
     "recipe": "Training recipe (unset: the chosen method's original recipe)",
     "data": "Data",
     "architecture": "Architecture",
+    "sweep": "Seeds, sweeps and configs",
     "safety": "Scale-out, resuming and run safety",
 }
 
@@ -29,8 +30,9 @@ Choices = tuple[str, ...] | Callable[[], tuple[str, ...]] | None
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One setting: ``kind`` is bool, int, float or str; ``default`` None means "the method's
-    recipe" (or "unset"); ``choices`` may be a function (lists built from the registries)."""
+    """One setting: ``kind`` is bool, int, float, str (or list: a repeatable string flag);
+    ``default`` None means "the method's recipe" (or "unset"); ``choices`` may be
+    a function (lists built from the registries)."""
 
     name: str
     kind: type

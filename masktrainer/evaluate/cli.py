@@ -137,6 +137,9 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
 
     The model (and, for a checkpoint, the match of every array to its layer) comes first,
     so a file that does not fit is refused before anything is printed or loaded."""
+    from masktrainer.quiet import import_tensorflow
+
+    import_tensorflow()  # TensorFlow's start-up lines filtered, as for train and export
     from laperm.models import default_input_shape
     from masktrainer.data.loading import load_data
     from masktrainer.evaluate.scoring import checkpoint_model, run_model, score_test_split

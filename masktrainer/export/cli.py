@@ -13,15 +13,18 @@ refuses (full disk, ...) is one line with exit status 1, earlier exports intact.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from absl import flags
+
+from masktrainer.commands import SUBCOMMANDS, UsageError, entry, parse_flags, wants_help
 from masktrainer.errors import ConfigError, RunStateError, RunWriteError
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
+from masktrainer.quiet import import_tensorflow
 from masktrainer.run import safe_io
 
 FORMATS = ("plain", "compact")
@@ -166,41 +169,54 @@ def _say(echo: Callable[[str], None] | None, line: str) -> None:
         echo(line)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
-        raise ExportError(message)
+EXPORT_FLAGS = (  # name, default, help
+    ("out", None, "output folder (default RUN_DIR/export)"),
+    ("formats", ",".join(FORMATS), "comma list of: plain, compact"),
+    ("overwrite", False, "replace an earlier export in --out (refused otherwise)"),
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m masktrainer export",
-        description="Write a finished run as a plain Keras model and/or a compact file.",
-    )
-    parser.add_argument("run_dir", help="a finished run directory (holds model.keras)")
-    parser.add_argument("--out", default=None, help="output folder (default RUN_DIR/export)")
-    parser.add_argument("--formats", default=",".join(FORMATS),
-                        help="comma list of: plain, compact (default both)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an earlier export in --out (refused otherwise)")
-    return parser
+def _flags() -> flags.FlagValues:
+    fv = flags.FlagValues()
+    for name, default, text in EXPORT_FLAGS:
+        define = flags.DEFINE_bool if isinstance(default, bool) else flags.DEFINE_string
+        define(name, default, text, flag_values=fv)
+    return fv
+
+
+def help_text() -> str:
+    """``masktrainer export --help``."""
+    lines = [f"usage: masktrainer {SUBCOMMANDS['export'].usage}", "",
+             "Write a finished run (RUN_DIR: a run directory holding model.keras) as a plain "
+             "Keras model and/or a compact file.", "", "Flags:"]
+    for name, default, text in EXPORT_FLAGS:
+        flag = f"--[no]{name}" if isinstance(default, bool) else f"--{name}"
+        lines += entry(flag, text + (f". Default: {default}." if default is not None else "."))
+    return "\n".join(lines) + "\n"
 
 
 def export_main(argv: Sequence[str]) -> int:
     """``argv[0]`` is ``export``; returns the exit status."""
-    parser = _parser()
+    if wants_help(argv):
+        print(help_text(), end="")
+        return 0
+    fv = _flags()
     try:
-        args = parser.parse_args(list(argv[1:]))
-        formats = parse_formats(args.formats)
-        path, _ = check_run_dir(args.run_dir)  # fail before the heavy imports
-        out = Path(args.out).expanduser() if args.out is not None else path / "export"
-        check_out_dir(out, formats, args.overwrite)
-        export_run(args.run_dir, args.out, formats, overwrite=args.overwrite)
-    except (ExportError, RunStateError) as err:
+        rest = parse_flags(fv, argv)
+        if len(rest) != 1:
+            raise ExportError("export needs one RUN_DIR (a finished run directory)" if not rest
+                              else f"unexpected argument(s): {' '.join(rest[1:])}")
+        run_dir, out_arg = rest[0], fv["out"].value
+        formats = parse_formats(fv["formats"].value)
+        path, _ = check_run_dir(run_dir)  # fail before the heavy imports
+        out = Path(out_arg).expanduser() if out_arg is not None else path / "export"
+        check_out_dir(out, formats, fv["overwrite"].value)
+        import_tensorflow()
+        export_run(run_dir, out_arg, formats, overwrite=fv["overwrite"].value)
+    except (ExportError, RunStateError, UsageError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     except RunWriteError as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return FAILED_EXIT
-    except SystemExit as done:  # --help
-        return int(done.code or 0)
     return 0

@@ -31,7 +31,7 @@ BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed",
 # the cross-check reuses a finished run whatever they were.
 SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
                 "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
-                "deterministic", "distribute", "mixed_precision")
+                "deterministic", "distribute", "mixed_precision", "cpu_replicas")
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:

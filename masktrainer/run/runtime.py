@@ -2,7 +2,8 @@
 
 ``--distribute`` picks how the model is replicated (always through
 tf.distribute): ``none`` (the default strategy), ``mirrored`` (all local GPUs;
-on a CPU-only machine all *logical* CPU devices) or ``multiworker``
+on a CPU-only machine all *logical* CPU devices, ``--cpu_replicas`` of them; a run that
+finds a single device says so) or ``multiworker``
 (MultiWorkerMirroredStrategy configured by the ``TF_CONFIG`` environment
 variable). ``--batchsize`` is the *global* batch: each of R replicas sees
 ``batchsize / R`` examples per step and the gradients are summed across them,
@@ -31,10 +32,39 @@ def check_runtime(cfg: RunConfig) -> None:
             "--mixed_precision needs a GPU (float16 on CPU is slow and not what the "
             "original measured); drop it on this machine"
         )
+    if cfg.cpu_replicas:
+        split_cpu(cfg.cpu_replicas)
     if cfg.distribute == "multiworker":
         if not os.environ.get("TF_CONFIG"):
             raise ConfigError("--distribute=multiworker needs the TF_CONFIG environment variable")
         cluster_task()
+
+
+def split_cpu(replicas: int) -> None:
+    """Make ``replicas`` logical CPU devices (before TensorFlow initialises its devices)."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        raise ConfigError(f"--cpu_replicas splits the CPU of a machine without GPUs; this one "
+                          f"has {len(gpus)} GPU(s), which --distribute=mirrored uses")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    except RuntimeError:  # devices already initialised in this process (e.g. an earlier run)
+        have = len(tf.config.list_logical_devices("CPU"))
+        if have != replicas:
+            raise ConfigError(f"--cpu_replicas={replicas}: this process already set up "
+                              f"{have} CPU device(s); start a new process") from None
+
+
+def replica_note(cfg: RunConfig, replicas: int) -> str | None:
+    """The console line for a mirrored run that found a single device, else None."""
+    if cfg.distribute != "mirrored" or replicas > 1:
+        return None
+    if tf.config.list_physical_devices("GPU"):
+        return "note: --distribute=mirrored found one GPU: training on 1 replica"
+    return ("note: --distribute=mirrored found no GPU and one CPU device: training on 1 replica; "
+            "--cpu_replicas=N splits the CPU into N logical devices (N replicas)")
 
 
 def cluster_task() -> tuple[str | None, int, dict[str, list[str]]]:
@@ -99,7 +129,7 @@ def output_root(folder):
 def make_strategy(mode: str) -> tf.distribute.Strategy:
     if mode == "none":
         return tf.distribute.get_strategy()
-    if mode == "mirrored":
+    if mode == "mirrored":  # --cpu_replicas made the logical CPUs (check_runtime)
         if tf.config.list_physical_devices("GPU"):
             return tf.distribute.MirroredStrategy()
         cpus = [device.name for device in tf.config.list_logical_devices("CPU")]

@@ -55,6 +55,7 @@ from masktrainer.run.runtime import (
     configure_runtime,
     is_chief,
     output_root,
+    replica_note,
 )
 from masktrainer.run.signals import StopAtStepBoundary, StopSignals
 from masktrainer.text import pct
@@ -105,6 +106,9 @@ class Trainer:
     def build(self) -> keras.Model:
         cfg = self.cfg
         self.strategy = configure_runtime(cfg, self.run_seed)
+        note = replica_note(cfg, self.strategy.num_replicas_in_sync)
+        if note and self.echo is not None:
+            self.echo(note)
         methods.register_keras_objects()
         with self.strategy.scope():
             model = self.method.build_model(cfg, self.data.input_shape, self.data.num_classes,

@@ -24,6 +24,7 @@ BOOKKEEPING_VALUES = {
     "deterministic": (False, True),
     "distribute": ("none", "mirrored"),
     "mixed_precision": (False, True),
+    "cpu_replicas": (0, 2),
     "run_dir": ("/a/run-0000001", "/b/run-0000002"),
     "run_id": ("0000001", "0000002"),
     "created": ("2026-01-01T10:00:00", "2026-02-01T10:00:00"),

@@ -1,0 +1,105 @@
+"""The subcommands of ``masktrainer`` (and ``python -m masktrainer``) and their shared conventions.
+
+``masktrainer [train] ...`` trains (the default), ``masktrainer export RUN_DIR ...`` and
+``masktrainer evaluate ...`` work on finished runs. Each subcommand is a row of
+:data:`SUBCOMMANDS`: the module and function that run it (imported only when it is chosen,
+so one command's imports never slow another) and a line for ``--help``. Every subcommand
+parses absl flags on a private ``FlagValues`` with :func:`parse_flags`, reports a bad
+command line as one ``masktrainer: error: ...`` line with exit status 2 before any work, and
+formats its help with :func:`entry`. No TensorFlow is imported here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+import textwrap
+from typing import Callable, Sequence
+
+from absl import flags
+
+USAGE_EXIT = 2
+HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
+WIDTH = 100
+
+
+class UsageError(Exception):
+    """Bad command line: printed as one line, exit status 2."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    module: str
+    function: str  # called with argv, argv[0] the subcommand's name; returns the exit status
+    summary: str
+    usage: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "train": Subcommand("masktrainer.cli", "train_main",
+                        "train one run, or a sweep over --seeds/--grid (the default)",
+                        "[train] [--flag=value ...]"),
+    "export": Subcommand("masktrainer.export.cli", "export_main",
+                         "write a finished run as a plain Keras model and/or a compact file",
+                         "export RUN_DIR [--out DIR] [--formats plain,compact] [--overwrite]"),
+    "evaluate": Subcommand("masktrainer.evaluate.cli", "evaluate_main",
+                           "score a finished run or a released LaPerm .h5 on the test set",
+                           "evaluate (--run RUN_DIR | --traintype LaPerm --nettype NET "
+                           "--weights FILE.h5) [--data_dir DIR]"),
+}
+DEFAULT = "train"
+
+
+def subcommand_lines() -> list[str]:
+    """``--help``'s list of the subcommands."""
+    width = max(len(name) for name in SUBCOMMANDS)
+    return [f"  {name:<{width}}  {sub.summary}" for name, sub in SUBCOMMANDS.items()]
+
+
+def _runner(name: str) -> Callable[[Sequence[str]], int]:
+    sub = SUBCOMMANDS[name]
+    try:
+        module = importlib.import_module(sub.module)
+    except ModuleNotFoundError as err:  # a subcommand this version does not ship
+        if err.name is None or not sub.module.startswith(err.name):
+            raise
+        raise UsageError(f"the {name} subcommand is not available in this version") from None
+    return getattr(module, sub.function)
+
+
+def dispatch(argv: Sequence[str]) -> int:
+    """argv (argv[0] = program) -> the chosen subcommand's exit status."""
+    args = list(argv[1:])
+    name = args[0] if args and args[0] in SUBCOMMANDS else DEFAULT
+    rest = args[1:] if args and args[0] == name else args
+    try:
+        run = _runner(name)
+    except UsageError as err:
+        return usage_error(err)
+    return run([name, *rest])
+
+
+def usage_error(err: Exception) -> int:
+    print(f"masktrainer: error: {err}", file=sys.stderr)
+    return USAGE_EXIT
+
+
+def wants_help(argv: Sequence[str]) -> bool:
+    return any(arg in HELP_FLAGS for arg in argv[1:])
+
+
+def parse_flags(fv: flags.FlagValues, argv: Sequence[str]) -> list[str]:
+    """Parse ``argv`` (argv[0] = the command) into ``fv``; the positional arguments after
+    argv[0], or UsageError with absl's message (its first line)."""
+    try:
+        rest = fv(list(argv))
+    except flags.Error as err:
+        raise UsageError(str(err).splitlines()[0]) from None
+    return rest[1:]
+
+
+def entry(flag: str, text: str) -> list[str]:
+    """A flag and its help, wrapped as every subcommand's ``--help`` shows it."""
+    return textwrap.wrap(f"{flag}: {text}", WIDTH, initial_indent="  ",
+                         subsequent_indent="      ")

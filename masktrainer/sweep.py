@@ -1,0 +1,154 @@
+"""Sweeps: ``--seeds 1,2,3`` and ``--grid FLAG=V1,V2`` as runs in sequence, resumably.
+
+A sweep is the product of its seeds and grid values; each member is an ordinary run, in
+the config folder its settings choose (runs that differ only in the seed land side by side
+there, and the plotter pools them). Re-running the same command finds each member's run
+directory by its settings (everything but the run settings of
+:data:`masktrainer.run.rundir.SETTING_KEYS`): a finished run (complete, or stopped as
+diverged) is skipped, an interrupted or killed one is resumed, the others start. The seeds
+must be explicit, so that a re-run can find them. No TensorFlow is imported here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+from typing import Any, Sequence
+
+from masktrainer import methods
+from masktrainer.commands import UsageError
+from masktrainer.config import OPTIONS, RunConfig
+from masktrainer.errors import ConfigError, RunStateError
+from masktrainer.run import safe_io
+from masktrainer.run.lock import RunLock
+from masktrainer.run.resume import open_for_resume
+from masktrainer.run.rundir import SETTING_KEYS, config_values
+
+MAX_SEED = OPTIONS["seed"].maximum
+FINISHED = ("complete", "diverged")
+UNFINISHED = ("running", "interrupted")
+NOT_GRIDDED = ("seed", "outputpath", "progress")  # --seeds; the sweep's place and display
+
+
+def parse_seeds(text: str) -> list[int]:
+    """"1,2,3" -> [1, 2, 3], or UsageError."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) <= MAX_SEED:
+            raise UsageError(f"--seeds takes a comma list of seeds in [1, {int(MAX_SEED)}] "
+                             f"(got {text!r}; 0 would draw a seed a re-run cannot find)")
+        if int(part) in seeds:
+            raise UsageError(f"--seeds names seed {int(part)} twice")
+        seeds.append(int(part))
+    return seeds
+
+
+def parse_grid(specs: Sequence[str], given: set[str]) -> list[tuple[str, list[str]]]:
+    """["keep_ratio=0.3,0.5"] -> [("keep_ratio", ["0.3", "0.5"])], or UsageError.
+    ``given``: the flags on the command line (a gridded flag must not be one of them)."""
+    grid: list[tuple[str, list[str]]] = []
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        name = name.strip().lstrip("-")
+        parts = [value.strip() for value in values.split(",")]
+        if not sep or not name or not all(parts):
+            raise UsageError(f"--grid takes FLAG=V1,V2,... (got {spec!r})")
+        if name == "seed":
+            raise UsageError("--grid seed=...: use --seeds")
+        if name not in OPTIONS or name in NOT_GRIDDED:
+            raise UsageError(f"--grid {spec}: --{name} is not a setting a sweep can vary")
+        if name in given:
+            raise UsageError(f"--{name} is given both as a flag and in --grid")
+        if any(name == known for known, _ in grid):
+            raise UsageError(f"--grid names --{name} twice")
+        if len(set(parts)) != len(parts):
+            raise UsageError(f"--grid {spec} repeats a value")
+        grid.append((name, parts))
+    return grid
+
+
+def members(seeds: Sequence[int] | None, grid: Sequence[tuple[str, list[str]]]
+            ) -> list[dict[str, str]]:
+    """The flag values of each member: the grid's product, for every seed in turn."""
+    names = [name for name, _ in grid]
+    combos = [dict(zip(names, values)) for values in
+              itertools.product(*(values for _, values in grid))]
+    if not seeds:
+        return combos
+    return [{"seed": str(seed), **combo} for seed in seeds for combo in combos]
+
+
+def label(values: dict[str, str]) -> str:
+    return ", ".join(f"{name} {value}" if name == "seed" else f"{name}={value}"
+                     for name, value in values.items())
+
+
+@dataclasses.dataclass
+class Found:
+    """A member's run directory from an earlier attempt."""
+
+    path: Path
+    status: str  # complete, diverged, running, interrupted
+    config: dict[str, Any]
+    locked: bool = False  # being trained by another process
+
+
+def _identity(cfg: RunConfig) -> dict[str, Any]:
+    return {k: v for k, v in cfg.to_dict().items() if k not in SETTING_KEYS}
+
+
+def _locked(path: Path) -> bool:
+    lock = RunLock()
+    try:
+        lock.acquire(path)
+    except RunStateError:
+        return True
+    lock.release()
+    return False
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str, RunConfig] | None:
+    """A run directory's config, status and settings; None if this version cannot read it."""
+    try:
+        config = safe_io.read_json_object(path / "config.json")
+        status = safe_io.read_json_object(path / "metrics.json").get("status")
+        cfg = RunConfig.from_dict(config_values(config))
+    except (RunStateError, ConfigError, OSError, TypeError):
+        return None
+    return (config, status, cfg) if isinstance(status, str) else None
+
+
+def find_run(cfg: RunConfig) -> Found | None:
+    """The run directory of an earlier attempt at ``cfg``: a finished one first, else the
+    newest unfinished one; None if there is none."""
+    folder = methods.method_of(cfg).run_folder(cfg)
+    try:
+        candidates = sorted(p for p in folder.glob("run-*") if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return None
+    want = _identity(cfg)
+    finished, unfinished = [], []
+    for path in candidates:
+        read = _read(path)
+        if read is None or _identity(read[2]) != want:
+            continue
+        config, status, _ = read
+        if status in FINISHED:
+            finished.append(Found(path, status, config))
+        elif status in UNFINISHED:
+            unfinished.append(Found(path, status, config))
+    if finished:
+        return finished[0]
+    if not unfinished:
+        return None
+    found = max(unfinished, key=lambda f: str(f.config.get("created", "")))
+    found.locked = _locked(found.path)
+    if not found.locked:
+        try:
+            open_for_resume(found.path)
+        except RunStateError as err:
+            raise UsageError(f"{found.path} (an earlier attempt at this run) cannot be resumed: "
+                             f"{err}; move it away to start the run afresh") from None
+    return found
