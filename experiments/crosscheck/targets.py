@@ -75,9 +75,14 @@ def _c2(m: Measured, quick: bool) -> Verdict:
     if ok:
         return verdict
     # The authors' own F2.h5 scores 70.68 % (pretrained/README.md): their artefact does not
-    # reach their number either.
-    return dataclasses.replace(verdict, status="not reproducible", reason=verdict.reason +
-                               "; the authors' released F2.h5 itself scores 70.68 % (target R2)")
+    # reach their number either. Only a result at the checkpoint's level is "not reproducible";
+    # one below it is our own miss.
+    own, mean = 70.68, mean_std(m["F2"])[0]
+    status = "not reproducible" if abs(mean - own) <= 3.0 else "fail"
+    return dataclasses.replace(verdict, status=status, reason=verdict.reason +
+                               f"; the authors' released F2.h5 itself scores {own} % (R2)" +
+                               ("" if status != "fail" else ", and ours is below that too "
+                                "(experiments/findings/laperm_checkpoints.md)"))
 
 
 def _c3(m: Measured, quick: bool) -> Verdict:

@@ -108,6 +108,10 @@ def test_report_from_fabricated_runs(tmp_path, fake_trainer):
                       "G6": "not run"}
     assert rows["C1"]["ours"] == "85.51 ± 0.00 % (2 seeds)" and rows["C1"]["published"] == "85.46 % [A]"
     assert "70.68 %" in rows["C2"]["reason"]  # the checkpoint's own score is quoted
+    from experiments.crosscheck.targets import Measured, by_id
+
+    below = by_id()["C2"].judge(Measured({"F2": [42.1]}, {"F2": [None]}), True)
+    assert below.status == "fail" and "below that too" in below.reason
     assert "FAILS: lowest 97.12 < floor 97.6" in rows["C5"]["reason"]
     assert "evaluate exited 1" in rows["R3"]["reason"] and "resnet50.h5" in rows["R4"]["reason"]
     assert rows["C1"]["wall_s"] == "7"  # the runs' own epoch seconds: 2 seeds × 3.5 s
