@@ -21,6 +21,8 @@ GROUPS = {
     "recipe": "Training recipe (unset: the chosen method's original recipe)",
     "data": "Data",
     "architecture": "Architecture",
+    "evaluation": "Evaluation: what is evaluated, and when (unset: what the method's original "
+                  "evaluates)",
     "safety": "Scale-out, resuming and run safety",
 }
 
