@@ -9,39 +9,14 @@ from typing import Any
 
 import numpy as np
 
+from masktrainer.run.rundir import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
+from masktrainer.run.rundir import SETTING_KEYS
 from plotting.runs import Run, warn
 
-#: Config keys that say how, when or where a run was made, not what it trained:
+#: Config keys that say how, when or where a run was made, not what it trained (the
+#: trainer's own entries and the run settings; one list, in masktrainer.run.rundir):
 #: runs that differ only in these (and the seed) are seeds of one configuration.
-BOOKKEEPING_KEYS = frozenset(
-    {
-        # written by the trainer next to the settings (method/architecture
-        # follow from traintype/nettype)
-        "run_dir",
-        "run_id",
-        "created",
-        "versions",
-        "resolved_seed",
-        "data",
-        "method",
-        "architecture",
-        "format_version",
-        # settings of speed, logging, checkpoints and file locations
-        "progress",
-        "tensorboard",
-        "jit_compile",
-        "outputpath",
-        "data_dir",
-        "manual_dir",
-        "tfds_data_dir",
-        "split_dir",
-        "eval_batchsize",
-        "checkpoint_every",
-        "deterministic",
-        "distribute",
-        "mixed_precision",
-    }
-)
+BOOKKEEPING_KEYS = frozenset(RUN_BOOKKEEPING) | frozenset(SETTING_KEYS)
 #: Config keys that never define a configuration; the seed varies inside a group.
 IGNORED_CONFIG_KEYS = BOOKKEEPING_KEYS | {"seed"}
 #: The field naming the method: other fields that differ only between methods

@@ -70,7 +70,7 @@ def test_masktype_follows_traintype(traintype, expected):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--nettype=ResNet50"], "nettype"),
+    (["--nettype=ResNet1000"], "nettype"),
     (["--traintype=MaxPruning"], "traintype"),
     (["--traintype=FreeFlipping", "--masktype=mask"], "needs --masktype=flip"),
     (["--traintype=MinPruning", "--masktype=flip"], "needs --masktype=mask"),

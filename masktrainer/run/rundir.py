@@ -26,6 +26,12 @@ from masktrainer.run import safe_io
 # fields); methods may add their own (``Method.metadata_keys``).
 BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
                     "run_dir", "created", "data", "versions", "invocation")
+# RunConfig fields that say how, where or how fast a run is made, not what it trains: runs that
+# differ only in these (and the seed) are seeds of one experiment. The plotter pools them and
+# the cross-check reuses a finished run whatever they were.
+SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
+                "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
+                "deterministic", "distribute", "mixed_precision")
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ def test_the_constants_are_the_originals():
     assert FIXED_NORMALIZATIONS["hidden_networks"] == {
         "mnist": ((0.1307,), (0.3081,)),
         "cifar10": ((0.491, 0.482, 0.447), (0.247, 0.243, 0.262)),
+        "imagenet2012": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
     }
     assert FIXED_NORMALIZATIONS["slot_machines"] == {
         "mnist": ((0.0,), (1.0,)),
@@ -56,7 +57,7 @@ def test_defaults_per_method_and_errors():
         == "slot_machines"
     assert norm() == "train_stats" and norm(traintype="LaPerm", nettype="F1") == "scale01"
     assert norm(traintype="EdgePopup", dataset="fashion_mnist") == "train_stats"
-    with pytest.raises(ConfigError, match="constants for mnist and cifar10 only"):
+    with pytest.raises(ConfigError, match="constants for mnist and cifar10 and imagenet2012 only"):
         RunConfig(traintype="EdgePopup", dataset="fashion_mnist", normalization="hidden_networks")
     with pytest.raises(ValueError, match="constants"):
         fixed_constants("slot_machines", "fashion_mnist")

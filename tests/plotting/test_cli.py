@@ -66,7 +66,7 @@ def test_cli_defaults_to_runs_folder_and_never_loads_tensorflow(
         (["--runs", "{runs}", "--compare", "seed"], "unknown --compare field"),
         (["--runs", "{runs}", "--compare", "progress"], "unknown --compare field"),
         (["--runs", "{runs}", "--formats", "png,gif"], "unsupported format 'gif'"),
-        (["--runs", "{runs}", "--dpi", "0"], "--dpi must be positive"),
+        (["--runs", "{runs}", "--dpi", "0"], "--dpi must be in 1..1200"),
         (["--runs", "{runs}", "--ylim", "accuracy"], "expected KIND=LOW:HIGH"),
         (["--runs", "{runs}", "--ylim", "speed=1:2"], "unknown axis kind 'speed'"),
         (["--runs", "{runs}", "--ylim", "accuracy=99:96"], "lower must be below the upper"),

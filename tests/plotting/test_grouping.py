@@ -33,6 +33,8 @@ BOOKKEEPING_VALUES = {
     "method": ("self_pruning", "self-pruning"),
     "architecture": ("LeNet", "LeNet300"),
     "format_version": (1, 2),
+    "invocation": ({"preset": None, "command": ["--seed=1"]},
+                   {"preset": "laperm_f1", "command": ["--preset", "laperm_f1"]}),
 }
 
 
