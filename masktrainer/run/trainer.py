@@ -274,10 +274,11 @@ class Trainer:
         steps = self._steps_per_epoch()
         if self._stop.requested:
             self._interrupted(run, metrics, checkpoint.last)
-        board = TensorBoardLog(run.path / "tensorboard") if cfg.tensorboard else None
+        board = None if not cfg.tensorboard else TensorBoardLog(
+            run.path / "tensorboard", (*self._flat_keys, *self.recorder.per_layer_fields(),
+                                       "epochSeconds"), self.recorder.per_layer_fields())
         if board is not None and first == 1:
-            board.write(0, metrics, model, None, self.recorder.layer_names,
-                        self.recorder.per_layer_fields())
+            board.write(0, metrics, model, None, self.recorder.layer_names)
         batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
@@ -325,8 +326,7 @@ class Trainer:
             self._write(run, metrics)
             checkpoint.save(epoch)
             if board is not None:
-                board.write(epoch, metrics, model, lr, self.recorder.layer_names,
-                            self.recorder.per_layer_fields())
+                board.write(epoch, metrics, model, lr, self.recorder.layer_names)
             self.clock.add(seconds)
             run.log(epoch_line(cfg, epoch, metrics, extra, seconds,
                                self.clock.eta(cfg.maxepochs - epoch)))
