@@ -56,7 +56,7 @@ from masktrainer.run.monitors import (
     TrainingDiverged,
 )
 from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
-from masktrainer.run.rundir import RunDirectory
+from masktrainer.run.rundir import PREPROCESSING_NAME, RunDirectory
 from masktrainer.run.runtime import (
     check_runtime,
     configure_runtime,
@@ -170,6 +170,8 @@ class Trainer:
         })
         for name, arrays in self.recorder.initial_arrays(model).items():
             run.save_arrays(name, arrays)
+        if getattr(data, "raw_mean", None) is not None:  # what an export puts in front
+            run.save_arrays(PREPROCESSING_NAME, {"mean": data.raw_mean, "std": data.raw_std})
         run.log(f"run directory: {run.path}")
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
