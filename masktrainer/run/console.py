@@ -146,3 +146,11 @@ class Heartbeat(keras.callbacks.Callback):
             self.echo(f"  epoch {self.epoch}/{self.maxepochs}: {self.phase}, batch "
                       f"{int(batch) + 1}, {duration(self.clock() - self.start)} into "
                       "the epoch")
+
+
+def heartbeat_for(cfg: RunConfig, echo: Callable[[str], None] | None, epoch: int, steps: int,
+                  done: int = 0) -> Heartbeat | None:
+    """The heartbeat of ``epoch`` (0: the evaluation before training), None with a bar."""
+    if progress_verbosity(cfg):
+        return None
+    return Heartbeat(cfg.heartbeat_minutes, echo, epoch, cfg.maxepochs, steps, done)

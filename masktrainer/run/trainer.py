@@ -41,10 +41,10 @@ from masktrainer.run.checkpoints import (
     truncate_metrics,
 )
 from masktrainer.run.console import (
-    Heartbeat,
     RunClock,
     epoch_line,
     final_lines,
+    heartbeat_for,
     progress_verbosity,
 )
 from masktrainer.run.evaluation import EpochEvaluator, best_epoch, compile_metrics
@@ -189,6 +189,7 @@ class Trainer:
             run.log("loss = cross-entropy (CE) + penalty (alpha * mean(M) per layer); "
                     "metrics.json: *Loss the sum (the original's keys), *CrossEntropy, penalty")
         start = time.perf_counter()
+        self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, 0, 0)
         values = {"trainLoss": None, "trainAccuracy": None, **self.evaluator.epoch(model, 0)}
         seconds = time.perf_counter() - start
         extra = self._record(metrics, model, seconds, values)
@@ -297,8 +298,7 @@ class Trainer:
             stopper = StopAtStepBoundary(self._stop, done)
             callbacks.append(stopper)
             verbose = progress_verbosity(cfg)
-            self.evaluator.heartbeat = None if verbose else Heartbeat(
-                cfg.heartbeat_minutes, self.echo, epoch, cfg.maxepochs, steps, done)
+            self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, epoch, steps, done)
             if self.evaluator.heartbeat is not None:
                 callbacks.append(self.evaluator.heartbeat)
             if cfg.checkpoint_every:

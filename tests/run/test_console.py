@@ -73,6 +73,7 @@ def test_heartbeat_with_a_fake_clock():
 
 def test_a_log_file_gets_heartbeats_a_terminal_does_not(tmp_path):
     _, lines = _run(tmp_path, traintype="FreePruning", heartbeat_minutes=1e-6, maxepochs=1)
+    assert any(line.startswith("  epoch 0/1: evaluating train") for line in lines)  # "full"
     assert any(line.startswith("  epoch 1/1: step ") for line in lines)
     assert any(line.startswith("  epoch 1/1: evaluating ") for line in lines)
 
