@@ -62,7 +62,8 @@ def test_edge_popup_evaluates_only_the_test_set_and_selects_on_it(tmp_path):
     lines = []
     metrics = train(_cfg(tmp_path, traintype="EdgePopup"), data=_data(), echo=lines.append).metrics
     assert _evaluated(metrics, "testAccuracy") == [1, 2, 3]  # nothing before training
-    assert _evaluated(metrics, "valAccuracy") == [] and _evaluated(metrics, "trainLoss") == [1, 2, 3]
+    assert _evaluated(metrics, "valAccuracy") == []
+    assert _evaluated(metrics, "trainLoss") == [1, 2, 3]
     assert metrics["best"]["selected_on"] == "test" and metrics["best"]["epoch"] >= 1
     epoch0 = next(line for line in lines if line.startswith("epoch   0/3"))
     assert "test" not in epoch0 and "val" not in epoch0
