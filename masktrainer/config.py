@@ -25,6 +25,7 @@ from masktrainer.methods.base import all_lr_schedules
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
 from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
+from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
 from masktrainer.run.schedules import SHARED_SCHEDULES, parse_milestones
 
 __all__ = ["ConfigError", "OPTIONS", "RunConfig"]
@@ -55,6 +56,8 @@ SHARED_OPTIONS = (
     Option("outputpath", str, "Outputs", "Root of the run directories."),
     Option("progress", str, "auto", "Keras progress bar (auto: only on a terminal); a line "
            "per epoch always.", choices=PROGRESS_MODES),
+    Option("heartbeat_minutes", float, 5.0, "Without a progress bar (a log file): a progress "
+           "line every N minutes inside an epoch; 0: none.", minimum=0.0),
     Option("initializer", str, None, "Frozen-weight init (self-pruning's normal is the "
            "original's unexposed N(0.1|0, 0.05)); each method's choices:",
            choices=_initializers, group="recipe", required=True),
@@ -124,6 +127,16 @@ SHARED_OPTIONS = (
     Option("resnet_quirks", bool, False, "ResNet: reproduce the original's bugs (conv->ReLU->"
            "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
            group="architecture"),
+    Option("eval_sets", str, None, f"Sets evaluated at the end of an epoch, a comma list of "
+           f"{', '.join(EVAL_SETS)} (train_subset: --eval_train_size random training images "
+           "in evaluation mode); the method's original's.", group="evaluation", required=True),
+    Option("eval_every", int, 1, "Evaluate every N epochs (and at the last); the others "
+           "record null.", minimum=1, group="evaluation"),
+    Option("eval_train_size", int, 30000, "Images of the train_subset set (the LaPerm "
+           "notebooks' tsize); 0: the whole training split.", minimum=0, group="evaluation"),
+    Option("initial_eval", str, None, "Epoch 0, before training: full (the sets and the whole "
+           "training split, as self-pruning's original), sets (the --eval_sets only) or none.",
+           choices=INITIAL_EVALS, group="evaluation", required=True),
     Option("jit_compile", str, "auto", "XLA compilation.", choices=JIT_MODES, group="safety"),
     Option("distribute", str, "none", "tf.distribute strategy: none, mirrored (all local GPUs, "
            "or all logical CPUs: see --cpu_replicas), multiworker (TF_CONFIG). --batchsize is "
@@ -213,6 +226,7 @@ def _check_shared_rules(cfg: RunConfig) -> None:
     _check_optimizer(cfg)
     _check_split(cfg)
     _check_data_flags(cfg)
+    _check_evaluation(cfg)
 
 
 def _check_optimizer(cfg: RunConfig) -> None:
@@ -245,6 +259,12 @@ def _check_split(cfg: RunConfig) -> None:
         raise ConfigError("--split_dir applies to --split=slot_machines only")
     if cfg.split == "test" and cfg.validation_size != default_size:
         raise ConfigError("--validation_size does not apply to --split=test (no images held out)")
+
+
+def _check_evaluation(cfg: RunConfig) -> None:
+    sets = parse_sets(cfg.eval_sets)
+    if cfg.eval_train_size != OPTIONS["eval_train_size"].default and "train_subset" not in sets:
+        raise ConfigError("--eval_train_size applies to --eval_sets with train_subset")
 
 
 def _check_imagenet(cfg: RunConfig) -> None:

@@ -22,6 +22,8 @@ GROUPS = {
     "data": "Data",
     "architecture": "Architecture",
     "sweep": "Seeds, sweeps and configs",
+    "evaluation": "Evaluation: what is evaluated, and when (unset: what the method's original "
+                  "evaluates)",
     "safety": "Scale-out, resuming and run safety",
 }
 

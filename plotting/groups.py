@@ -247,7 +247,8 @@ def _warn_short_runs(group: RunGroup) -> None:
 
 
 def aggregate(values: Sequence[np.ndarray | None]) -> Band | None:
-    """Mean, min and max per epoch over runs; shorter runs drop out at their end."""
+    """Mean, min and max per epoch over runs; shorter runs drop out at their end. None when
+    no run has a value (e.g. a set none of them evaluated)."""
     arrays = [np.asarray(v, float) for v in values if v is not None and len(v)]
     if not arrays:
         return None
@@ -264,4 +265,6 @@ def aggregate(values: Sequence[np.ndarray | None]) -> Band | None:
         low = np.nanmin(stack, axis=0)
         high = np.nanmax(stack, axis=0)
     count = np.sum(~np.isnan(stack), axis=0)
+    if not np.any(count):  # recorded as null throughout (a set the runs did not evaluate)
+        return None
     return Band(np.arange(length), mean, low, high, count)

@@ -150,6 +150,8 @@ def finish_epoch_axes(
             ax.set_yscale("log")
         ax.set_ylim(low, high)
         epochs, values = _points([ax])
+        if not epochs.size:  # only empty lines
+            continue
         last = int(epochs.max())
         ax.set_xticks(epoch_ticks(last))
         pad = max(0.02 * last, 0.2)

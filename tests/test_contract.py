@@ -94,7 +94,9 @@ def test_the_run_writes_every_declared_metric(contract_run):
     for key in (*CORE_KEYS, *recorder.flat_keys, *recorder.per_layer_fields(), "epochSeconds"):
         assert len(metrics[key]) == EPOCHS + 1, key
     assert metrics["layer_names"] == recorder.layer_names
-    assert metrics["testAccuracy"][-1] > 0.2  # it learned something in 20 steps
+    evaluated = [metrics[key][-1] for key in ("testAccuracy", "valAccuracy")
+                 if metrics[key][-1] is not None]  # Slot Machines: val only, as its original
+    assert evaluated and evaluated[0] > 0.2  # it learned something in 20 steps
     with open(run_dir / "metrics.csv", newline="") as handle:
         assert len(list(csv.reader(handle))) == EPOCHS + 2
     config = json.loads((run_dir / "config.json").read_text())

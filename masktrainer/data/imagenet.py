@@ -23,6 +23,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from masktrainer.data.preprocessing import fixed_constants
+from masktrainer.data.sources import import_tfds
 from masktrainer.errors import DataError
 
 NUM_CLASSES = 1000
@@ -44,10 +45,7 @@ class ImageNetData:
 
     def __init__(self, manual_dir: str | None, tfds_data_dir: str | None,
                  image_size: int = 224) -> None:
-        try:
-            import tensorflow_datasets as tfds
-        except ImportError as err:
-            raise DataError(f"tensorflow-datasets is not usable here ({err})") from err
+        tfds = import_tfds()
         if manual_dir:
             missing = [name for name in MANUAL_FILES if not (Path(manual_dir) / name).is_file()]
             if missing:

@@ -30,6 +30,10 @@ class Splits:
     y_test: np.ndarray
     num_classes: int
     source: str
+    # prepared = (raw pixels 0..255 - raw_mean) / raw_std, arrays broadcastable to an image:
+    # what an exported model puts in front (None: not an affine function of the raw pixels).
+    raw_mean: np.ndarray | None = None
+    raw_std: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -119,33 +123,49 @@ def normalized_black(normalization: str, dataset: str) -> tuple[float, ...] | No
     return tuple(float(v) for v in (np.float32(0.0) - mean) / std)
 
 
-def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray],
-                      dataset: str = "") -> list[np.ndarray]:
-    """Apply a mode fitted on ``fit_on`` (already /255) to every array (already /255).
+def _constants(normalization: str, fit_on: np.ndarray,
+               dataset: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(centre, divisor) of a mode on images already /255: normalised = (a - centre) / divisor.
 
-    train_stats: per-pixel mean and global std; scale01: /255 only (LaPerm MNIST);
-    raw255: raw 0-255 pixels (the LaPerm CIFAR notebooks' normalisation bug);
+    train_stats: per-pixel mean and global std of ``fit_on``; scale01: /255 only (LaPerm
+    MNIST); raw255: raw 0-255 pixels (the LaPerm CIFAR notebooks' normalisation bug);
     mean_only: /255 minus the per-pixel mean (LaPerm ResNet); hidden_networks and
     slot_machines: the originals' fixed per-channel constants of ``dataset``.
     """
     constants = fixed_constants(normalization, dataset)
     if constants is not None:
-        mean, std = constants
-        return [(a - mean) / std for a in arrays]
-    if normalization == "train_stats":
+        return constants
+    zero, one = np.float32(0.0), np.float32(1.0)
+    if normalization in ("train_stats", "per_set"):
         mean, std = _stats(fit_on)
-        return [_normalise(a, mean, std) for a in arrays]
+        return mean, np.float32(std)
     if normalization == "scale01":
-        return arrays
+        return zero, one
     if normalization == "raw255":
-        return [a * np.float32(255.0) for a in arrays]
+        return zero, one / np.float32(255.0)
     if normalization == "mean_only":
-        mean = fit_on.mean(axis=0, dtype=np.float64).astype(np.float32)
-        return [a - mean for a in arrays]
+        return fit_on.mean(axis=0, dtype=np.float64).astype(np.float32), one
     raise ValueError(
         f"normalization must be one of per_set, {', '.join(SIMPLE_NORMALIZATIONS)}; "
         f"got {normalization!r}"
     )
+
+
+def _simple_normalise(normalization: str, fit_on: np.ndarray, arrays: list[np.ndarray],
+                      dataset: str = "") -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Apply a mode fitted on ``fit_on`` (already /255) to every array (already /255); also
+    returns its (centre, divisor)."""
+    centre, divisor = _constants(normalization, fit_on, dataset)
+    return [(a - centre) / divisor for a in arrays], (centre, divisor)
+
+
+def _raw_affine(centre: np.ndarray, divisor: np.ndarray,
+                input_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) on raw 0..255 pixels of (x / 255 - centre) / divisor * input_scale."""
+    scale = np.float64(255.0)
+    mean = np.asarray(centre, np.float64) * scale
+    std = np.asarray(divisor, np.float64) * scale / np.float64(input_scale)
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def prepare(
@@ -168,11 +188,12 @@ def prepare(
         )
     x_train_all = raw.x_train.astype(np.float32) / np.float32(255.0)
     x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
-    if normalization == "per_set":
-        x_train_all = _normalise(x_train_all, *_stats(x_train_all))
+    if normalization == "per_set":  # exported: the training file's statistics
+        constants = _stats(x_train_all)
+        x_train_all = _normalise(x_train_all, *constants)
         x_test = _normalise(x_test, *_stats(x_test))
     else:
-        x_train_all, x_test = _simple_normalise(
+        (x_train_all, x_test), constants = _simple_normalise(
             normalization, x_train_all[validation_size:], [x_train_all, x_test], raw.dataset
         )
     if input_scale != 1.0:
@@ -188,7 +209,14 @@ def prepare(
         y_test=one_hot(raw.y_test, raw.num_classes),
         num_classes=raw.num_classes,
         source=raw.source,
+        **_raw_fields(constants, input_scale),
     )
+
+
+def _raw_fields(constants: tuple[np.ndarray, float | np.ndarray],
+                input_scale: float) -> dict[str, np.ndarray]:
+    mean, std = _raw_affine(constants[0], np.float32(constants[1]), input_scale)
+    return {"raw_mean": mean, "raw_std": std}
 
 
 def _prepare_indexed(
@@ -202,13 +230,13 @@ def _prepare_indexed(
     x_train = raw.x_train[train_idx].astype(np.float32) / np.float32(255.0)
     x_val = raw.x_train[val_idx].astype(np.float32) / np.float32(255.0)
     x_test = raw.x_test.astype(np.float32) / np.float32(255.0)
-    if normalization == "per_set":
-        mean, std = _stats(np.concatenate([x_train, x_val]))
+    if normalization == "per_set":  # exported: the training file's statistics
+        constants = mean, std = _stats(np.concatenate([x_train, x_val]))
         x_train, x_val = _normalise(x_train, mean, std), _normalise(x_val, mean, std)
         x_test = _normalise(x_test, *_stats(x_test))
     else:
-        x_train, x_val, x_test = _simple_normalise(normalization, x_train,
-                                                   [x_train, x_val, x_test], raw.dataset)
+        (x_train, x_val, x_test), constants = _simple_normalise(
+            normalization, x_train, [x_train, x_val, x_test], raw.dataset)
     if input_scale != 1.0:
         x_train, x_val, x_test = (x * np.float32(input_scale) for x in (x_train, x_val, x_test))
     return Splits(
@@ -220,4 +248,5 @@ def _prepare_indexed(
         y_test=one_hot(raw.y_test, raw.num_classes),
         num_classes=raw.num_classes,
         source=raw.source,
+        **_raw_fields(constants, input_scale),
     )

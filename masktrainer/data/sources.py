@@ -15,6 +15,7 @@ import hashlib
 import importlib.resources
 import os
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -188,14 +189,23 @@ def load_from_files(dataset: str, data_dir: str | os.PathLike) -> RawData:
     raise DataError(f"unknown dataset {dataset!r}")
 
 
-def load_from_tfds(
-    dataset: str, manual_dir: str | None = None, data_dir: str | None = None
-) -> RawData:
-    """Build/load through tensorflow-datasets (downloads only without ``manual_dir``)."""
+def import_tfds():
+    """tensorflow_datasets, its progress bars off when stderr is not a terminal (a log file:
+    they would print a line per update); DataError when it cannot be imported."""
     try:
         import tensorflow_datasets as tfds
     except ImportError as err:  # e.g. importlib_resources missing
         raise DataError(f"tensorflow-datasets is not usable here ({err})") from err
+    if not sys.stderr.isatty():
+        tfds.disable_progress_bar()
+    return tfds
+
+
+def load_from_tfds(
+    dataset: str, manual_dir: str | None = None, data_dir: str | None = None
+) -> RawData:
+    """Build/load through tensorflow-datasets (downloads only without ``manual_dir``)."""
+    tfds = import_tfds()
     kwargs = {}
     if manual_dir:
         if not Path(manual_dir).is_dir():

@@ -141,6 +141,10 @@ def export_run(
             raise ExportError(f"{path}: {err}") from None
     for note in export_notes(model):
         _say(echo, f"note: {note}")
+    saved = plain  # the plain model as written: the run's preprocessing in front, if known
+    if "plain" in formats:
+        saved, note = _preprocessed(path, config, plain)
+        _say(echo, f"note: {note}")
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -148,7 +152,7 @@ def export_run(
         raise RunWriteError(f"cannot create {out}: {err.strerror}") from None
     files: dict[str, Path] = {}
     if "plain" in formats:
-        files["plain"] = safe_io.atomic_write_path(out / PLAIN_NAME, plain.save, suffix=".keras")
+        files["plain"] = safe_io.atomic_write_path(out / PLAIN_NAME, saved.save, suffix=".keras")
         _say(echo, f"plain Keras model: {files['plain']}")
     dense = kernel_bytes(plain)
     size = payload = None
@@ -162,6 +166,27 @@ def export_run(
         _say(echo, f"size: compact {size:,} bytes ({payload:,} uncompressed) vs dense float32 "
                    f"kernels {dense:,} bytes = {result.ratio:.4f} (1/{1 / result.ratio:.1f})")
     return result
+
+
+def _preprocessed(path: Path, config: dict[str, Any], plain: Any) -> tuple[Any, str]:
+    """The plain model with the run's preprocessing in front (``preprocessing.npz``), and a
+    note on what its inputs are."""
+    from masktrainer.export.plain import with_preprocessing
+    from masktrainer.run.rundir import PREPROCESSING_NAME, load_arrays
+
+    source = path / PREPROCESSING_NAME
+    if not source.is_file():  # a run of an earlier version, or streamed (ImageNet) data
+        return plain, ("plain.keras takes inputs preprocessed as the run's (no "
+                       f"{PREPROCESSING_NAME} in the run)")
+    try:
+        arrays = load_arrays(source)
+        wrapped = with_preprocessing(plain, arrays["mean"], arrays["std"])
+    except (OSError, KeyError, ValueError) as err:
+        raise ExportError(f"{source} is unreadable ({type(err).__name__})") from None
+    note = "plain.keras takes raw 0..255 pixels (its first layer normalises them as the run did"
+    if config.get("normalization") == "per_set":
+        note += "; per_set: with the training file's statistics, not each set's own"
+    return wrapped, note + ")"
 
 
 def _say(echo: Callable[[str], None] | None, line: str) -> None:

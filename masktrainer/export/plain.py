@@ -9,7 +9,9 @@ of the notebook model) and replaces each method layer by a bias-free
 activation that holds ``get_effective_kernel()``; every other layer keeps its
 class and its weights. The result needs no masktrainer code to load and
 predicts like the trained model (slot layers: the argmax selection, i.e. the
-evaluation-mode network).
+evaluation-mode network). :func:`with_preprocessing` puts the run's input
+normalisation (its binary input scale included) in front as a standard
+``keras.layers.Normalization``, so the exported model takes raw 0..255 pixels.
 """
 
 from __future__ import annotations
@@ -145,3 +147,16 @@ def non_standard_layers(model: keras.Model) -> list[str]:
         for layer in leaf_layers(model)
         if not type(layer).__module__.startswith("keras.")
     ]
+
+
+def with_preprocessing(model: keras.Model, mean: np.ndarray, std: np.ndarray) -> keras.Model:
+    """``model`` behind a ``Normalization`` layer computing ``(raw - mean) / std`` (arrays
+    broadcastable to one input): it then takes raw pixels, as the data files hold them."""
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    mean = np.broadcast_to(np.asarray(mean, np.float32), shape)
+    variance = np.square(np.broadcast_to(np.asarray(std, np.float64), shape))
+    raw = keras.Input(shape, name="raw_pixels")
+    normalise = keras.layers.Normalization(axis=tuple(range(-len(shape), 0)), mean=mean,
+                                           variance=variance.astype(np.float32),
+                                           name="preprocessing")
+    return keras.Model(raw, model(normalise(raw)), name=f"{model.name}_on_raw_pixels")

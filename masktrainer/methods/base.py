@@ -47,7 +47,7 @@ class Method:
     keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
     metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
     loss_over_batches: ClassVar[bool] = False  # evaluation loss: mean over batches (not samples)
-    train_subset_size: ClassVar[int | None] = None  # also evaluate a random training subset
+    upgraded_eval_sets: ClassVar[str] = "val,test"  # what runs of versions before --eval_sets did
 
     # -- configuration (no TensorFlow) ---------------------------------------------------
     def accepts(self, option: str) -> bool:
@@ -63,6 +63,8 @@ class Method:
         draft.put("augment", "none")
         draft.put("warmup_epochs", 0)
         draft.put("label_smoothing", 0.0)
+        draft.put("eval_sets", "val,test")
+        draft.put("initial_eval", "sets")
         if draft.optimizer == "sgd":
             draft.put("momentum", 0.9)
 
@@ -75,6 +77,8 @@ class Method:
         if "augment" not in values:
             values = {**values, "augment": "shift_flip" if values.get("nettype") == "ResNet"
                       else "none"}
+        if "eval_sets" not in values:  # it evaluated the training split, val and test
+            values = {**values, "eval_sets": self.upgraded_eval_sets, "initial_eval": "full"}
         return values
 
     def defaults(self, draft: Draft) -> None:

@@ -72,12 +72,17 @@ class Recorder:
 
 
 class MaskCountRecorder(Recorder):
-    """The self-pruning original's mask counts; ``keep_kernels`` saves the trained kernels too."""
+    """The self-pruning original's mask counts; ``keep_kernels`` saves the trained kernels too.
+
+    ``signed``: the masks are signs (self-pruning's flip), so every weight remains and the
+    console reports the flipped fraction (masks < 0) instead of the remaining one.
+    """
 
     flat_keys = ("remainingWeights",)
 
-    def __init__(self, model: keras.Model, keep_kernels: bool = False) -> None:
-        self.keep_kernels = keep_kernels
+    def __init__(self, model: keras.Model, keep_kernels: bool = False,
+                 signed: bool = False) -> None:
+        self.keep_kernels, self.signed = keep_kernels, signed
         super().__init__(model)
 
     def _layers(self, model: keras.Model) -> tuple[list[str], list[int]]:
@@ -95,9 +100,15 @@ class MaskCountRecorder(Recorder):
     def describe(self, values: dict[str, Any]) -> str:
         stats = values["_stats"]
         frac = stats.fractions()
-        return (
-            f" | remaining {pct(stats.remaining / stats.total)} ({stats.remaining:,}/{stats.total:,})"
-            f" | masks -/0/+ {pct(frac['neg_masks'])}/{pct(frac['zero_masks'])}/{pct(frac['pos_masks'])}"
+        if self.signed:
+            flipped = sum(counts[0] for counts in stats.per_layer)
+            head = f" | flipped {pct(flipped / stats.total)} ({flipped:,}/{stats.total:,})"
+        else:
+            head = (f" | remaining {pct(stats.remaining / stats.total)} "
+                    f"({stats.remaining:,}/{stats.total:,})")
+        return head + (
+            f" | masks -/0/+ {pct(frac['neg_masks'])}/{pct(frac['zero_masks'])}"
+            f"/{pct(frac['pos_masks'])}"
             f" | weights -/0/+ {pct(frac['neg_effective'])}/{pct(frac['zero_effective'])}"
             f"/{pct(frac['pos_effective'])}"
         )
@@ -112,4 +123,8 @@ class MaskCountRecorder(Recorder):
         return out
 
     def summary(self, metrics: dict[str, Any]) -> str:
-        return f", remaining {pct(metrics['remainingWeights'][-1] / sum(metrics['layer_sizes']))}"
+        total = sum(metrics["layer_sizes"])
+        if self.signed:
+            last = metrics["remainingWeightsPerLayer"][-1]
+            return f", flipped {pct(sum(counts[0] for counts in last) / total)}"
+        return f", remaining {pct(metrics['remainingWeights'][-1] / total)}"

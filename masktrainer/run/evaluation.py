@@ -1,16 +1,21 @@
-"""What a run evaluates at the end of every epoch, with each original's definitions.
+"""What a run evaluates at the end of an epoch, with each original's definitions.
 
+* the sets of ``--eval_sets`` at the epochs :mod:`masktrainer.run.eval_plan` says (each
+  method's default is what its original evaluates); a set not evaluated is ``None``;
 * validation and test: loss, top-1 and top-5 accuracy (edge-popup reports top-5);
   the loss is Keras' mean over samples, or the mean over batches for a method
   whose original averages per batch (Slot Machines, ``Method.loss_over_batches``,
   with batches of the training batch size, as its evaluation loaders);
-* a random training subset in evaluation mode for a method whose original
-  measures "train accuracy" that way (LaPerm: 30 000 images,
-  ``Method.train_subset_size``); the subset of epoch ``e`` is a function of
-  (seed, e) alone, so resumed runs draw the same images.
+* ``train_subset``: a random training subset in evaluation mode (LaPerm's "train
+  accuracy": 30 000 images, ``--eval_train_size``); the subset of epoch ``e`` is a
+  function of (seed, e) alone, so resumed runs draw the same images;
+* a run with a penalty on its masks (self-pruning's Min*: ``Method.alpha``) also
+  records the cross-entropy of every set (``*CrossEntropy``) and the penalty itself;
+  ``*Loss`` stay their sum, the original's keys.
 
-``best_epoch`` picks the epoch with the best validation accuracy, as the
-originals report their best accuracies.
+``best_epoch`` picks the epoch with the best validation accuracy (test accuracy for a
+run that evaluates no validation set, as edge-popup selects on its test loader), as
+the originals report their best accuracies.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import tensorflow as tf
 from masktrainer.config import RunConfig
 from masktrainer.data.preprocessing import Splits
 from masktrainer.methods.base import Method
+from masktrainer.run.eval_plan import evaluates, parse_sets
 
 _PACKAGE = "masktrainer"
 TOP5_KEYS = ("valTop5Accuracy", "testTop5Accuracy")
@@ -51,18 +57,32 @@ class BatchMeanLoss(keras.metrics.Metric):
         return keras.ops.divide_no_nan(self.total, self.batches)
 
 
-def compile_metrics(method: Method) -> list[keras.metrics.Metric]:
+def compile_metrics(method: Method, penalised: bool = False,
+                    label_smoothing: float = 0.0) -> list[keras.metrics.Metric]:
+    """The metrics every run compiles; a penalised run also tracks its cross-entropy."""
     metrics = [keras.metrics.CategoricalAccuracy(name="accuracy"),
                keras.metrics.TopKCategoricalAccuracy(5, name="top5")]
     if method.loss_over_batches:
         metrics.append(BatchMeanLoss())
+    if penalised:
+        metrics.append(keras.metrics.CategoricalCrossentropy(
+            name="cross_entropy", label_smoothing=label_smoothing))
     return metrics
 
 
-def evaluation_compile_args(cfg: RunConfig, method: Method) -> dict[str, Any]:
+def evaluation_compile_args(cfg: RunConfig, method: Method,
+                            penalised: bool = False) -> dict[str, Any]:
     """``model.compile`` arguments (loss, metrics, XLA) that every run evaluates with."""
     return {"loss": keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-            "metrics": compile_metrics(method), "jit_compile": JIT[cfg.jit_compile]}
+            "metrics": compile_metrics(method, penalised, cfg.label_smoothing),
+            "jit_compile": JIT[cfg.jit_compile]}
+
+
+def model_penalty(model: keras.Model, input_shape: tuple[int, ...]) -> float:
+    """The penalty terms the model adds to its loss (``add_loss``; they depend on the masks,
+    not on the inputs), from one forward pass."""
+    model(np.zeros((1, *input_shape), np.float32), training=False)
+    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
 
 
 class EpochEvaluator:
@@ -71,75 +91,118 @@ class EpochEvaluator:
     def __init__(self, cfg: RunConfig, method: Method, data: Splits, run_seed: int) -> None:
         self.cfg, self.method, self.data, self.seed = cfg, method, data, run_seed
         self.batch_size = cfg.batchsize if method.loss_over_batches else cfg.eval_batchsize
-        size = method.train_subset_size
-        self.subset_size = None if size is None else min(size, data.sizes()["train"])
+        self.sets = parse_sets(cfg.eval_sets)
+        size, train = cfg.eval_train_size, data.sizes()["train"]
+        self.subset_size = (min(size, train) or train) if "train_subset" in self.sets else None
+        self.penalised = cfg.alpha != 0.0
+        self.heartbeat = None  # a console.Heartbeat told which set is being evaluated
         self._stream_model, self._stream_fn = None, None
 
     @property
     def series(self) -> tuple[str, ...]:
         """The per-epoch keys this evaluator adds to the core ones."""
-        return TOP5_KEYS + (SUBSET_KEYS if self.subset_size is not None else ())
+        keys = TOP5_KEYS + (SUBSET_KEYS if self.subset_size is not None else ())
+        if self.penalised:
+            keys += tuple(f"{prefix}CrossEntropy" for prefix in
+                          ("train", "val", "test") + (("trainSubset",) if self.subset_size
+                                                      is not None else ())) + ("penalty",)
+        return keys
 
     def split(self, model: keras.Model, split: str, limit: int | None = None) -> dict[str, float]:
-        """loss, accuracy and top5 of ``split`` (train, val, test) in evaluation mode."""
-        return self._scores(model, self.data.evaluation(split, self.batch_size, limit))
+        """loss, accuracy and top5 (and the cross-entropy, if penalised) of ``split`` (train,
+        val, test) in evaluation mode."""
+        return self._scores(model, self.data.evaluation(split, self.batch_size, limit), split)
 
-    def _scores(self, model: keras.Model, inputs: dict) -> dict[str, float]:
+    def _scores(self, model: keras.Model, inputs: dict, label: str) -> dict[str, float]:
+        if self.heartbeat is not None:
+            self.heartbeat.phase = f"evaluating {label}"
         if isinstance(inputs["x"], tf.data.Dataset):
             return self._stream_scores(model, inputs["x"])
-        result = model.evaluate(**inputs, verbose=0, return_dict=True)
+        callbacks = [] if self.heartbeat is None else [self.heartbeat]
+        result = model.evaluate(**inputs, verbose=0, return_dict=True, callbacks=callbacks)
         loss = result["batch_loss"] if self.method.loss_over_batches else result["loss"]
-        return {"loss": float(loss), "accuracy": float(result["accuracy"]),
-                "top5": float(result["top5"])}
+        scores = {"loss": float(loss), "accuracy": float(result["accuracy"]),
+                  "top5": float(result["top5"])}
+        if self.penalised:
+            scores["cross_entropy"] = float(result["cross_entropy"])
+        return scores
 
     def _stream_scores(self, model: keras.Model, batches: tf.data.Dataset) -> dict[str, float]:
         """A streamed split, batch by batch on the model itself: Keras' distributed evaluate
         fails on a last batch that does not split evenly across the replicas."""
         if self._stream_model is not model:  # trace once per model
             self._stream_model, self._stream_fn = model, self._batch_scores(model)
-        sums = np.zeros(6)  # loss * n, loss, correct, top-5 correct, n, batches
+        sums = np.zeros(7)  # loss * n, loss, correct, top-5 correct, n, batches, CE * n
         for x, y in batches:
-            loss, hits, top5, n = (float(v) for v in self._stream_fn(x, y))
-            sums += (loss * n, loss, hits, top5, n, 1)
-        weighted, summed, hits, top5, n, count = sums
+            loss, hits, top5, n, ce = (float(v) for v in self._stream_fn(x, y))
+            sums += (loss * n, loss, hits, top5, n, 1, ce * n)
+        weighted, summed, hits, top5, n, count, ce = sums
         loss = summed / count if self.method.loss_over_batches else weighted / n
-        return {"loss": float(loss), "accuracy": float(hits / n), "top5": float(top5 / n)}
+        scores = {"loss": float(loss), "accuracy": float(hits / n), "top5": float(top5 / n)}
+        if self.penalised:
+            scores["cross_entropy"] = float(ce / n)
+        return scores
 
     @staticmethod
     def _batch_scores(model: keras.Model):
         @tf.function
         def scores(x, y):
             p = model(x, training=False)
-            loss = model.loss(y, p) + tf.add_n(model.losses or [tf.constant(0.0)])
+            ce = model.loss(y, p)
+            loss = ce + tf.add_n(model.losses or [tf.constant(0.0)])
             label = tf.argmax(y, -1, output_type=tf.int32)
             hits = tf.cast(tf.argmax(p, -1, output_type=tf.int32) == label, tf.float32)
             top5 = tf.cast(tf.math.in_top_k(label, p, 5), tf.float32)
             return loss, tf.reduce_sum(hits), tf.reduce_sum(top5), tf.cast(tf.shape(x)[0],
-                                                                             tf.float32)
+                                                                             tf.float32), ce
 
         return scores
 
-    def epoch(self, model: keras.Model, epoch: int) -> dict[str, float]:
-        """Validation, test and (if any) training-subset values of the end of ``epoch``."""
-        test = self.split(model, "test")
-        val = test if self.cfg.split == "test" else self.split(model, "val")  # val is the test set
-        values = {"valLoss": val["loss"], "valAccuracy": val["accuracy"],
-                  "valTop5Accuracy": val["top5"], "testLoss": test["loss"],
-                  "testAccuracy": test["accuracy"], "testTop5Accuracy": test["top5"]}
+    def _record(self, values: dict[str, float | None], prefix: str,
+                scores: dict[str, float], top5: bool = True) -> None:
+        values[f"{prefix}Loss"], values[f"{prefix}Accuracy"] = scores["loss"], scores["accuracy"]
+        if top5:
+            values[f"{prefix}Top5Accuracy"] = scores["top5"]
+        if self.penalised:
+            values[f"{prefix}CrossEntropy"] = scores["cross_entropy"]
+
+    def epoch(self, model: keras.Model, epoch: int) -> dict[str, float | None]:
+        """The values of the end of ``epoch`` (0: before training): every key of
+        :attr:`series` and the validation and test keys, None where not evaluated."""
+        values: dict[str, float | None] = dict.fromkeys(
+            ("valLoss", "valAccuracy", "testLoss", "testAccuracy") + self.series)
+        if self.penalised:
+            values["penalty"] = model_penalty(model, self.data.input_shape)
+        if not evaluates(self.cfg, epoch):
+            return values
+        if epoch == 0 and self.cfg.initial_eval == "full":
+            self._record(values, "train", self.split(model, "train"), top5=False)
+        val_is_test = self.cfg.split == "test"  # the validation set is the test set
+        if "test" in self.sets or ("val" in self.sets and val_is_test):
+            test = self.split(model, "test")
+            self._record(values, "test", test)
+            if val_is_test:
+                self._record(values, "val", test)
+        if "val" in self.sets and not val_is_test:
+            self._record(values, "val", self.split(model, "val"))
         if self.subset_size is not None:
-            subset = self._scores(model, self.data.train_subset(self.subset_size, self.seed, epoch,
-                                                                self.batch_size))
-            values.update(trainSubsetLoss=subset["loss"], trainSubsetAccuracy=subset["accuracy"])
+            inputs = self.data.train_subset(self.subset_size, self.seed, epoch, self.batch_size)
+            self._record(values, "trainSubset", self._scores(model, inputs, "train subset"),
+                         top5=False)
         return values
 
 
 def best_epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """The trained epoch (epoch 0 if none) with the best validation accuracy, first on ties."""
-    accuracy = metrics.get("valAccuracy") or []
-    epochs = [e for e in range(1, len(accuracy)) if accuracy[e] is not None] or \
-        [e for e in range(len(accuracy)) if accuracy[e] is not None]
-    if not epochs:
+    """The trained epoch (epoch 0 if none) with the best validation accuracy (test accuracy
+    for a run without validation), first on ties; ``selected_on`` names the set."""
+    for selected_on in ("val", "test"):
+        accuracy = metrics.get(f"{selected_on}Accuracy") or []
+        epochs = [e for e in range(1, len(accuracy)) if accuracy[e] is not None] or \
+            [e for e in range(len(accuracy)) if accuracy[e] is not None]
+        if epochs:
+            break
+    else:
         return None
     best = max(epochs, key=lambda e: (accuracy[e], -e))
-    return {"epoch": best, **{key: (metrics.get(key) or [None] * (best + 1))[best]
-                              for key in BEST_KEYS}}
+    return {"epoch": best, "selected_on": selected_on,
+            **{key: (metrics.get(key) or [None] * (best + 1))[best] for key in BEST_KEYS}}

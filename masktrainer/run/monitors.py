@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -37,47 +37,89 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class TensorBoardLog:
-    """Per-epoch scalars (losses, accuracies, lr, method statistics) and score histograms."""
+# metrics.json prefix -> TensorBoard subrun (Keras' layout: train/ and validation/, so the
+# curves of one metric overlay); the longest prefix first.
+SUBRUNS = (("trainSubset", "train_subset"), ("train", "train"), ("val", "validation"),
+           ("test", "test"))
+# metrics.json suffix -> the tag Keras' TensorBoard callback would write.
+TAGS = {"Loss": "epoch_loss", "Accuracy": "epoch_accuracy",
+        "Top5Accuracy": "epoch_top5_accuracy", "CrossEntropy": "epoch_cross_entropy"}
 
-    def __init__(self, folder: Path) -> None:
+
+def subrun_tag(key: str) -> tuple[str, str]:
+    """(subrun, tag) of a per-epoch metrics.json key: ``valLoss`` -> (validation, epoch_loss);
+    the method's statistics (and the penalty, the epoch time) go to ``train``."""
+    for prefix, subrun in SUBRUNS:
+        if key.startswith(prefix) and key[len(prefix):] in TAGS:
+            return subrun, TAGS[key[len(prefix):]]
+    return "train", key
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class TensorBoardLog:
+    """Per-epoch scalars (losses, accuracies, lr, method statistics) and score histograms,
+    in one subrun folder per set (``train/``, ``validation/``, ``test/``,
+    ``train_subset/``). Only the per-epoch ``series`` are logged (not, e.g., the layer
+    sizes); an epoch that evaluated nothing writes nothing for those sets."""
+
+    def __init__(self, folder: Path, series: Sequence[str],
+                 layer_fields: dict[str, list[str]] | None = None) -> None:
         self.folder = folder
-        self.writer = tf.summary.create_file_writer(str(folder))
+        self.series = tuple(series)
+        self.layer_fields = layer_fields or {}
+        self.writers: dict[str, Any] = {}
+
+    def _writer(self, subrun: str):
+        if subrun not in self.writers:
+            self.writers[subrun] = tf.summary.create_file_writer(str(self.folder / subrun))
+        return self.writers[subrun]
 
     def write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
-              layer_names: list[str], layer_fields: dict[str, list[str]] | None = None) -> None:
+              layer_names: list[str]) -> None:
         try:
-            self._write(epoch, metrics, model, lr, layer_names, layer_fields or {})
+            self._write(epoch, metrics, model, lr, layer_names)
         except tf.errors.OpError as err:  # e.g. a full disk
             raise RunWriteError(f"cannot write TensorBoard events in {self.folder}: "
                                 f"{err.message.strip().splitlines()[-1]}") from None
 
+    def _scalars(self, epoch: int, metrics: dict[str, Any],
+                 layer_names: list[str]) -> Iterator[tuple[str, str, float]]:
+        for key in self.series:
+            series = metrics.get(key)
+            if not isinstance(series, list) or len(series) <= epoch:
+                continue
+            value = series[epoch]
+            if _number(value):
+                yield (*subrun_tag(key), float(value))
+            elif isinstance(value, list) and layer_names and len(value) == len(layer_names):
+                for name, item in zip(layer_names, value):
+                    if _number(item):
+                        yield "train", f"{key}/{name}", float(item)
+                    elif isinstance(item, list):  # named values per layer
+                        fields = self.layer_fields.get(key) or [str(i) for i in range(len(item))]
+                        for field, number in zip(fields, item):
+                            if _number(number):
+                                yield "train", f"{key}/{name}/{field}", float(number)
+
     def _write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
-               layer_names: list[str], layer_fields: dict[str, list[str]]) -> None:
-        with self.writer.as_default(step=epoch):
-            for key, series in metrics.items():
-                if not isinstance(series, list) or len(series) <= epoch:
-                    continue
-                value = series[epoch]
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    tf.summary.scalar(key, float(value))
-                elif isinstance(value, list) and layer_names and len(value) == len(layer_names):
-                    for name, item in zip(layer_names, value):
-                        if isinstance(item, (int, float)) and not isinstance(item, bool):
-                            tf.summary.scalar(f"{key}/{name}", float(item))
-                        elif isinstance(item, list):  # named values per layer
-                            fields = layer_fields.get(key) or [str(i) for i in range(len(item))]
-                            for field, number in zip(fields, item):
-                                if isinstance(number, (int, float)):
-                                    tf.summary.scalar(f"{key}/{name}/{field}", float(number))
+               layer_names: list[str]) -> None:
+        for subrun, tag, value in self._scalars(epoch, metrics, layer_names):
+            with self._writer(subrun).as_default(step=epoch):
+                tf.summary.scalar(tag, value)
+        with self._writer("train").as_default(step=epoch):
             if lr is not None:
-                tf.summary.scalar("learning_rate", lr)
+                tf.summary.scalar("epoch_learning_rate", lr)
             for layer in model._flatten_layers(include_self=False):
                 for attribute in ("score", "scores"):
                     variable = getattr(layer, attribute, None)
                     if variable is not None:
                         tf.summary.histogram(f"{attribute}/{layer.name}", np.asarray(variable))
-        self.writer.flush()
+        for writer in self.writers.values():
+            writer.flush()
 
     def close(self) -> None:
-        self.writer.close()
+        for writer in self.writers.values():
+            writer.close()

@@ -23,15 +23,22 @@ from masktrainer.errors import RunWriteError
 from masktrainer.run import safe_io
 
 # config.json keys that describe the run rather than configure it (the rest are RunConfig
-# fields); methods may add their own (``Method.metadata_keys``).
+# fields); methods may add their own (``Method.metadata_keys``). ``versions`` and ``git``
+# (:mod:`masktrainer.run.provenance`): a run resumes, and pools, whatever code made it.
 BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
-                    "run_dir", "created", "data", "versions", "invocation")
+                    "run_dir", "created", "data", "versions", "git", "invocation")
 # RunConfig fields that say how, where or how fast a run is made, not what it trains: runs that
 # differ only in these (and the seed) are seeds of one experiment. The plotter pools them and
 # the cross-check reuses a finished run whatever they were.
 SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
                 "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
-                "deterministic", "distribute", "mixed_precision", "cpu_replicas")
+                "deterministic", "distribute", "mixed_precision", "cpu_replicas",
+                "heartbeat_minutes")
+
+
+# The run's input normalisation on raw 0..255 pixels: prepared = (raw - mean) / std, the
+# arrays broadcastable to one image (``mean``, ``std``); an export puts it in front.
+PREPROCESSING_NAME = "preprocessing.npz"
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:

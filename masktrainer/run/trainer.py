@@ -1,9 +1,10 @@
 """The training loop of the original ``NetworkTrainer``, on Keras 3, for every method.
 
-Epoch 0 is an evaluation before any training. Each epoch then sets the
-epoch's learning rate, trains once over the shuffled training split (train
+Epoch 0 is an evaluation before any training (``--initial_eval``). Each epoch then sets
+the epoch's learning rate, trains once over the shuffled training split (train
 loss/accuracy are Keras' running means over the epoch, as in the original),
-evaluates on the validation split and the test set, records the method's
+evaluates what the method's original evaluates (``--eval_sets``, every
+``--eval_every`` epochs: :mod:`masktrainer.run.evaluation`), records the method's
 statistics (the method's recorder, :mod:`masktrainer.methods.recording`), and writes
 the run's metrics. A run holds an exclusive lock on its directory while it trains
 (:mod:`masktrainer.run.lock`), and SIGINT/SIGTERM stop it at a step boundary with a
@@ -16,13 +17,11 @@ import dataclasses
 import datetime
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from masktrainer import methods
@@ -41,15 +40,23 @@ from masktrainer.run.checkpoints import (
     check_position,
     truncate_metrics,
 )
+from masktrainer.run.console import (
+    RunClock,
+    epoch_line,
+    final_lines,
+    heartbeat_for,
+    progress_verbosity,
+)
 from masktrainer.run.evaluation import EpochEvaluator, best_epoch, evaluation_compile_args
 from masktrainer.run.lock import RunLock
+from masktrainer.run.provenance import git_state, versions
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
     TensorBoardLog,
     TrainingDiverged,
 )
 from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
-from masktrainer.run.rundir import RunDirectory
+from masktrainer.run.rundir import PREPROCESSING_NAME, RunDirectory
 from masktrainer.run.runtime import (
     check_runtime,
     configure_runtime,
@@ -58,22 +65,12 @@ from masktrainer.run.runtime import (
     replica_note,
 )
 from masktrainer.run.signals import StopAtStepBoundary, StopSignals
-from masktrainer.text import pct
 
 
 @dataclasses.dataclass
 class TrainResult:
     run_dir: Path
     metrics: dict[str, Any]
-
-
-def _versions() -> dict[str, str]:
-    return {
-        "python": sys.version.split()[0],
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
 
 
 class Trainer:
@@ -101,6 +98,7 @@ class Trainer:
         check_runtime(cfg)  # e.g. --mixed_precision without a GPU
         self.data = data if data is not None else load_data(cfg)
         self.evaluator = EpochEvaluator(cfg, self.method, self.data, self.run_seed)
+        self.clock = RunClock()
 
     # -- pieces ----------------------------------------------------------------
     def build(self) -> keras.Model:
@@ -114,28 +112,12 @@ class Trainer:
             model = self.method.build_model(cfg, self.data.input_shape, self.data.num_classes,
                                             self.run_seed, self.prepared)
             model.compile(optimizer=self.method.make_optimizer(cfg, self.run_seed),
-                          **evaluation_compile_args(cfg, self.method))
+                          **evaluation_compile_args(cfg, self.method,
+                                                    self.evaluator.penalised))
         return model
 
-    def _progress_verbosity(self) -> int:
-        if self.cfg.progress == "bar":
-            return 1
-        if self.cfg.progress == "auto" and sys.stdout.isatty():
-            return 1
-        return 0
-
-    def _epoch_line(self, epoch: int, metrics: dict[str, Any], extra: str, seconds: float) -> str:
-        e = epoch
-        return (
-            f"epoch {e:>3}/{self.cfg.maxepochs}"
-            f" | train loss {metrics['trainLoss'][e]:.4f} acc {pct(metrics['trainAccuracy'][e])}"
-            f" | val loss {metrics['valLoss'][e]:.4f} acc {pct(metrics['valAccuracy'][e])}"
-            f" | test loss {metrics['testLoss'][e]:.4f} acc {pct(metrics['testAccuracy'][e])}"
-            f"{extra} | {seconds:.1f}s"
-        )
-
     def _record(self, metrics: dict[str, Any], model: keras.Model, seconds: float,
-                **values: float) -> str:
+                values: dict[str, float | None]) -> str:
         """Append one epoch's values and the method's statistics; returns the line's extra part."""
         for key, value in values.items():
             metrics[key].append(value)
@@ -180,11 +162,14 @@ class Trainer:
             "run_dir": str(run.path),
             "created": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": {"source": data.source, **data.sizes()},
-            "versions": _versions(),
+            "versions": versions(),
+            "git": git_state(),
             **({"invocation": self.invocation} if self.invocation else {}),
         })
         for name, arrays in self.recorder.initial_arrays(model).items():
             run.save_arrays(name, arrays)
+        if getattr(data, "raw_mean", None) is not None:  # what an export puts in front
+            run.save_arrays(PREPROCESSING_NAME, {"mean": data.raw_mean, "std": data.raw_std})
         run.log(f"run directory: {run.path}")
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
@@ -198,15 +183,17 @@ class Trainer:
         metrics.update(format_version=1, status="running", epochs_completed=0,
                        layer_names=self.recorder.layer_names,
                        layer_sizes=self.recorder.layer_sizes)
+        if self.evaluator.penalised:
+            run.log("loss = cross-entropy (CE) + penalty (alpha * mean(M) per layer); "
+                    "metrics.json: *Loss the sum (the original's keys), *CrossEntropy, penalty")
         start = time.perf_counter()
-        train = self.evaluator.split(model, "train")
-        values = self.evaluator.epoch(model, 0)
+        self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, 0, 0)
+        values = {"trainLoss": None, "trainAccuracy": None, **self.evaluator.epoch(model, 0)}
         seconds = time.perf_counter() - start
-        extra = self._record(metrics, model, seconds, trainLoss=train["loss"],
-                             trainAccuracy=train["accuracy"], **values)
+        extra = self._record(metrics, model, seconds, values)
         self._save_epoch_arrays(run, model, 0)
         self._write(run, metrics)
-        run.log(self._epoch_line(0, metrics, extra, seconds))
+        run.log(epoch_line(cfg, 0, metrics, extra, seconds))
         return run, metrics
 
     def _new_directory(self) -> RunDirectory:
@@ -288,10 +275,11 @@ class Trainer:
         steps = self._steps_per_epoch()
         if self._stop.requested:
             self._interrupted(run, metrics, checkpoint.last)
-        board = TensorBoardLog(run.path / "tensorboard") if cfg.tensorboard else None
+        board = None if not cfg.tensorboard else TensorBoardLog(
+            run.path / "tensorboard", (*self._flat_keys, *self.recorder.per_layer_fields(),
+                                       "epochSeconds"), self.recorder.per_layer_fields())
         if board is not None and first == 1:
-            board.write(0, metrics, model, None, self.recorder.layer_names,
-                        self.recorder.per_layer_fields())
+            board.write(0, metrics, model, None, self.recorder.layer_names)
         batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
@@ -307,11 +295,15 @@ class Trainer:
             monitor.offset = done
             stopper = StopAtStepBoundary(self._stop, done)
             callbacks.append(stopper)
+            verbose = progress_verbosity(cfg)
+            self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, epoch, steps, done)
+            if self.evaluator.heartbeat is not None:
+                callbacks.append(self.evaluator.heartbeat)
             if cfg.checkpoint_every:
                 callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
                                                 steps_per_epoch=batches.steps))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
-                                callbacks=callbacks, verbose=self._progress_verbosity())
+                                callbacks=callbacks, verbose=verbose)
             if monitor.bad_step is not None:
                 self._diverged(run, metrics, epoch, monitor, checkpoint)
             if stopper.step is not None and stopper.step < steps:  # stopped inside the epoch
@@ -322,19 +314,22 @@ class Trainer:
             # Validation and test at the end of the epoch, on the weights the method
             # evaluates (LaPerm: the reconnected ones).
             self.recorder.prepare_evaluation(model)
-            values = self.evaluator.epoch(model, epoch)
+            values = {**self.evaluator.epoch(model, epoch), "trainLoss": logs["loss"],
+                      "trainAccuracy": logs["accuracy"]}
+            if self.evaluator.penalised:
+                values["trainCrossEntropy"] = logs["cross_entropy"]
             seconds = time.perf_counter() - start
-            extra = self._record(metrics, model, seconds, trainLoss=logs["loss"],
-                                 trainAccuracy=logs["accuracy"], **values)
+            extra = self._record(metrics, model, seconds, values)
             self._save_epoch_arrays(run, model, epoch)
             self.recorder.finish_evaluation(model)
             metrics["epochs_completed"] = epoch
             self._write(run, metrics)
             checkpoint.save(epoch)
             if board is not None:
-                board.write(epoch, metrics, model, lr, self.recorder.layer_names,
-                            self.recorder.per_layer_fields())
-            run.log(self._epoch_line(epoch, metrics, extra, seconds))
+                board.write(epoch, metrics, model, lr, self.recorder.layer_names)
+            self.clock.add(seconds)
+            run.log(epoch_line(cfg, epoch, metrics, extra, seconds,
+                               self.clock.eta(cfg.maxepochs - epoch)))
             if self._stop.requested:
                 self._interrupted(run, metrics, checkpoint.last)
         if board is not None:
@@ -372,17 +367,8 @@ class Trainer:
         metrics["status"] = "complete"
         metrics["best"] = best = best_epoch(metrics)
         self._write(run, metrics)
-        if best is not None:
-            def share(key: str) -> str:
-                return "-" if best[key] is None else pct(best[key])
-
-            run.log(f"best validation accuracy {share('valAccuracy')} (top-5 "
-                    f"{share('valTop5Accuracy')}) at epoch {best['epoch']}; test there "
-                    f"{share('testAccuracy')} (top-5 {share('testTop5Accuracy')})")
-        run.log(
-            f"done: test accuracy {pct(metrics['testAccuracy'][-1])}"
-            f"{self.recorder.summary(metrics)}; results in {run.path}"
-        )
+        for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):
+            run.log(line)
         return TrainResult(run.path, json.loads(json.dumps(metrics)))
 
 

@@ -61,7 +61,7 @@ def test_laperm_evaluates_a_seeded_training_subset_in_evaluation_mode(tmp_path):
     cfg = RunConfig(traintype="LaPerm", nettype="F1", maxepochs=1, batchsize=50, seed=3,
                     outputpath=str(tmp_path), progress="none", tensorboard=False)
     method = methods.method_of(cfg)
-    assert method.train_subset_size == 30_000
+    assert cfg.eval_sets == "test,train_subset" and cfg.eval_train_size == 30_000
     data = _data()
     evaluator = EpochEvaluator(cfg, method, data, 3)
     assert evaluator.subset_size == 150 and "trainSubsetAccuracy" in evaluator.series

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup.options import OPTIONS
+from masktrainer.methods.edge_popup.options import EVAL_SETS, INITIAL_EVAL, OPTIONS
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -37,10 +37,13 @@ def imagenet_recipe(draft: Draft, lr: float) -> None:
 
 
 def hidden_networks_data(draft: Draft) -> None:
-    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10."""
+    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10, and
+    its evaluation (its validation loader is the official test set, never before training)."""
     if draft.dataset in FIXED_NORMALIZATIONS["hidden_networks"]:
         draft.put("normalization", "hidden_networks")
     draft.put("augment", "crop_flip" if draft.dataset == "cifar10" else "none")
+    draft.put("eval_sets", EVAL_SETS)
+    draft.put("initial_eval", INITIAL_EVAL)
 
 
 class EdgePopup(Method):

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice
-from masktrainer.methods.self_pruning.options import MASK_TYPES, OPTIONS
+from masktrainer.methods.self_pruning.options import (
+    EVAL_SETS,
+    INITIAL_EVAL,
+    MASK_TYPES,
+    OPTIONS,
+)
 from masktrainer.nn.names import TF1_INITS
 from masktrainer.options import Draft
 
@@ -55,6 +60,8 @@ class SelfPruning(Method):
 
     def defaults(self, draft: Draft) -> None:
         draft.put("masktype", default_masktype(draft.traintype))
+        draft.put("eval_sets", EVAL_SETS)
+        draft.put("initial_eval", INITIAL_EVAL)
         if draft.nettype == "ResNet":
             draft.put("augment", "shift_flip")  # the original's ImageDataGenerator
             # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
@@ -110,7 +117,8 @@ class SelfPruning(Method):
     def recorder(self, cfg: RunConfig, model: keras.Model):
         from masktrainer.methods.recording import MaskCountRecorder
 
-        return MaskCountRecorder(model, keep_kernels=cfg.train_weights)
+        return MaskCountRecorder(model, keep_kernels=cfg.train_weights,
+                                 signed=cfg.masktype == "flip")
 
     def input_scale(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int) -> float:
         if cfg.initializer != "binary" or cfg.nettype == "ResNet":  # ResNet never scaled inputs

@@ -7,6 +7,10 @@ from masktrainer.nn.seeds import SEEDING_SCHEMES
 from masktrainer.options import Option
 
 MASK_TYPES = ("mask", "mask_rs", "flip")
+# MaskTrainer.py evaluates the training split, val and test before training, then val
+# (Keras' validation_data) and test after every epoch.
+EVAL_SETS = "val,test"
+INITIAL_EVAL = "full"
 OPTIONS = (
     Option("masktype", str, None, "Score->mask function: mask ([s>0]), mask_rs "
            "([s>0]*N/(1+nnz)), flip (sign s). Default: flip for *Flipping, else mask.",

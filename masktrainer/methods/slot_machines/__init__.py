@@ -21,6 +21,8 @@ from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.slot_machines.options import (
     EVAL_SELECTIONS,
+    EVAL_SETS,
+    INITIAL_EVAL,
     MODES,
     OPTIONS,
     SELECTIONS,
@@ -88,6 +90,8 @@ class SlotMachines(Method):
         tfds = draft.data_source == "tfds" or draft.manual_dir
         draft.put("split", "slot_machines" if draft.dataset in SPLIT_DATASETS and not tfds
                   else "head")
+        draft.put("eval_sets", EVAL_SETS)
+        draft.put("initial_eval", INITIAL_EVAL)
 
     def _lr(self, draft: Draft) -> float:
         if self.trains_weights(draft):

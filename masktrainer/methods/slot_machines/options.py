@@ -8,6 +8,10 @@ SELECTIONS = ("greedy", "probabilistic")  # what a slot layer does
 # --selection: the original's --method (learned: train the weights of a random selection).
 MODES = (*SELECTIONS, "learned")
 EVAL_SELECTIONS = ("argmax", "sample")
+# train.py evaluates the held-out validation split after every epoch (not before training);
+# the test set never.
+EVAL_SETS = "val"
+INITIAL_EVAL = "none"
 SLOTS = Option("slots", int, None, "SlotMachine: K values per connection (>= 2; default 8).",
                minimum=2, why="K=1 leaves nothing to select", group="slot_machines")
 SELECTION = Option("selection", str, None, "SlotMachine: greedy (argmax of the scores, default), "

@@ -99,7 +99,7 @@ class TrainByReconnect(Method):
     lr_schedules = ("exp_decay", "step_decay", "laperm_resnet")
     label = "LaPerm"
     keras_modules = ("laperm.optimizer",)
-    train_subset_size = 30_000  # the notebooks' tsize: train accuracy in evaluation mode
+    upgraded_eval_sets = "val,test,train_subset"  # before --eval_sets
     options = (
         Option("sync_period", int, None, "LaPerm: k, re-permute every k steps (default: the "
                "notebook's: F1/F2 250, Conv7 20, CIFAR convs 1000, ResNet50 800).", minimum=1,
@@ -143,6 +143,9 @@ class TrainByReconnect(Method):
         draft.put("normalization", recipe.normalization)
         augmented = draft.nettype in AUGMENTATION_SETTINGS and not is_shared(draft)
         draft.put("augment", "notebook" if augmented else "none")
+        # LaPermTrainLoop.fit: its validation data (the test set) and a 30k training subset
+        # in evaluation mode, before training and at every validation.
+        draft.put("eval_sets", "test,train_subset")
 
     def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
         if "augment" not in values:  # the notebook's augmentation was part of the model

@@ -24,8 +24,11 @@ def _subset(splits: Splits, n_train: int) -> Splits:
 @pytest.fixture(scope="module")
 def slot_run(tmp_path_factory, mnist_splits):
     out = tmp_path_factory.mktemp("slots")
+    # The original evaluates its validation split only, after each epoch; these tests also
+    # look at the test set and at the network before training.
     cfg = RunConfig(traintype="SlotMachine", slots=8, selection="greedy", maxepochs=2, seed=11,
-                    outputpath=str(out), progress="none", jit_compile="on")
+                    outputpath=str(out), progress="none", jit_compile="on",
+                    eval_sets="val,test", initial_eval="sets")
     return cfg, train(cfg, data=_subset(mnist_splits, 20_000), echo=None)
 
 
@@ -71,7 +74,8 @@ def test_slot_run_arrays_hold_a_selection_of_the_initial_values(slot_run):
 def test_finetuning_starts_from_the_selection_and_trains_weights(slot_run, mnist_splits, tmp_path):
     _, source = slot_run
     cfg = RunConfig(traintype="SlotMachine", finetune_from=str(source.run_dir), maxepochs=1,
-                    seed=12, outputpath=str(tmp_path), progress="none", finetune_epoch=2)
+                    seed=12, outputpath=str(tmp_path), progress="none", finetune_epoch=2,
+                    eval_sets="val,test", initial_eval="sets")
     assert (cfg.lr, cfg.method, cfg.train_weights) == (0.01, "slot_finetune", True)
     result = train(cfg, data=_subset(mnist_splits, 20_000), echo=None)
     m = result.metrics

@@ -1,0 +1,56 @@
+"""Where a run came from: the library's version, its git commit and whether the tree was dirty.
+
+``config.json`` records ``versions`` (Python, TensorFlow, Keras, NumPy and masktrainer) and
+``git``: ``{"commit": SHA, "dirty": bool}`` when the library runs from a git checkout, or
+``null`` when it is installed without one. Nothing here imports TensorFlow itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import masktrainer
+
+GIT_SECONDS = 10
+
+
+def library_root() -> Path:
+    """The folder that holds the ``masktrainer`` package (a checkout's root when run from one)."""
+    return Path(masktrainer.__file__).resolve().parents[1]
+
+
+def versions() -> dict[str, str]:
+    """The versions of Python, the libraries a run uses, and masktrainer's own."""
+    found = {"python": sys.version.split()[0]}
+    for name in ("tensorflow", "keras", "numpy"):
+        module = sys.modules.get(name)
+        if module is not None:
+            found[name] = module.__version__
+    found["masktrainer"] = masktrainer.__version__
+    return found
+
+
+def _git(root: Path, *args: str) -> str | None:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # never take the index lock of the checkout
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=GIT_SECONDS, env=env, check=False)
+    except (OSError, subprocess.SubprocessError):  # no git, or it hangs
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_state(root: Path | None = None) -> dict[str, Any] | None:
+    """``{"commit", "dirty"}`` of the checkout the library runs from; None when it is not
+    in one (an installed package). ``dirty``: tracked files differ from the commit."""
+    root = library_root() if root is None else root
+    if not (root / ".git").exists():  # a folder (a clone) or a file (a worktree)
+        return None
+    commit = _git(root, "rev-parse", "HEAD")
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit.strip() if commit else None,
+            "dirty": None if status is None else bool(status.strip())}

@@ -1,0 +1,87 @@
+"""Honest console lines: Min* runs show the cross-entropy and the penalty apart (the sum
+keeps the original's key), flip runs the flipped fraction, a whole-run ETA, and a heartbeat
+inside long epochs of non-terminal logs."""
+
+import numpy as np
+import pytest
+
+from masktrainer.config import RunConfig
+from masktrainer.data.preprocessing import Splits
+from masktrainer.run.console import Heartbeat, RunClock, duration
+from masktrainer.run.trainer import train
+
+
+def _data(n=250, seed=0):
+    rng = np.random.RandomState(seed)
+    x = rng.rand(n, 28, 28, 1).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
+    return Splits(x[:150], y[:150], x[150:200], y[150:200], x[200:], y[200:], 10, "random")
+
+
+def _run(tmp_path, **options):
+    lines = []
+    cfg = RunConfig(**{"maxepochs": 2, "batchsize": 50, "seed": 3, "outputpath": str(tmp_path),
+                       "progress": "none", "tensorboard": False, **options})
+    return train(cfg, data=_data(), echo=lines.append).metrics, lines
+
+
+def test_min_runs_report_cross_entropy_and_penalty_apart(tmp_path):
+    metrics, lines = _run(tmp_path, traintype="MinFlipping")
+    for prefix in ("train", "val", "test"):
+        ce = [v for v in metrics[f"{prefix}CrossEntropy"] if v is not None]
+        assert ce and min(ce) >= 0.0
+    assert all(p < 0 for p in metrics["penalty"])  # alpha * -mean(M), per layer, summed
+    for epoch in range(3):  # the original's keys stay the sum
+        total = metrics["testCrossEntropy"][epoch] + metrics["penalty"][epoch]
+        assert metrics["testLoss"][epoch] == pytest.approx(total, rel=1e-4, abs=1e-4)
+    epoch_lines = [line for line in lines if line.startswith("epoch ")]
+    assert all("test CE " in line and "penalty -" in line for line in epoch_lines)
+    assert all("test loss" not in line for line in epoch_lines)
+    assert "flipped " in epoch_lines[-1] and "remaining" not in epoch_lines[-1]
+    assert lines[-1].startswith("done:") and "flipped " in lines[-1]
+
+
+def test_free_runs_keep_one_loss_and_print_remaining_and_an_eta(tmp_path):
+    metrics, lines = _run(tmp_path, traintype="FreePruning")
+    assert "penalty" not in metrics and "testCrossEntropy" not in metrics
+    epoch_lines = [line for line in lines if line.startswith("epoch ")]
+    assert "remaining " in epoch_lines[1] and "test loss " in epoch_lines[1]
+    assert "| ETA " in epoch_lines[1] and "ETA" not in epoch_lines[2]  # nothing left at the end
+
+
+def test_heartbeat_with_a_fake_clock():
+    now, lines = [100.0], []
+    beat = Heartbeat(2.0, lines.append, epoch=3, maxepochs=9, steps=1000, done=100,
+                     clock=lambda: now[0])
+    beat.on_train_batch_end(0, {"loss": 1.5})
+    assert lines == []  # not due yet
+    now[0] += 121.0
+    beat.on_train_batch_end(199, {"loss": 0.25})  # step 300 of 1000, 200 done in 121 s
+    assert lines == ["  epoch 3/9: step 300/1000 (30.00%), loss 0.2500, 2m01s into the epoch, "
+                     "about 7m04s to its end"]
+    beat.on_train_batch_end(200, {"loss": 0.2})
+    assert len(lines) == 1  # the next one is 2 minutes later
+    now[0] += 120.0
+    beat.phase = "evaluating test"
+    beat.on_test_batch_end(4)
+    assert lines[-1] == "  epoch 3/9: evaluating test, batch 5, 4m01s into the epoch"
+    silent = Heartbeat(0.0, lines.append, 1, 1, 10, clock=lambda: now[0])
+    now[0] += 1e6
+    silent.on_train_batch_end(0)
+    assert len(lines) == 2  # --heartbeat_minutes 0: none
+
+
+def test_a_log_file_gets_heartbeats_a_terminal_does_not(tmp_path):
+    _, lines = _run(tmp_path, traintype="FreePruning", heartbeat_minutes=1e-6, maxepochs=1)
+    assert any(line.startswith("  epoch 0/1: evaluating train") for line in lines)  # "full"
+    assert any(line.startswith("  epoch 1/1: step ") for line in lines)
+    assert any(line.startswith("  epoch 1/1: evaluating ") for line in lines)
+
+
+def test_eta_and_durations():
+    clock = RunClock()
+    assert clock.eta(5) is None
+    clock.add(10.0)
+    clock.add(20.0)
+    assert clock.eta(4) == 60.0 and clock.eta(0) is None
+    assert [duration(s) for s in (5, 65, 7322)] == ["5s", "1m05s", "2h02m"]

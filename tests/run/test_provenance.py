@@ -1,0 +1,47 @@
+"""config.json's provenance: masktrainer's version, its git commit and dirtiness (null
+outside a git checkout); bookkeeping, so resume and the plotter ignore it."""
+
+import shutil
+import subprocess
+
+import pytest
+
+import masktrainer
+from masktrainer.config import RunConfig
+from masktrainer.run import provenance
+from masktrainer.run.rundir import BOOKKEEPING_KEYS, config_values
+
+
+def _git(root, *args):
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_commit_and_dirty_of_a_checkout(tmp_path):
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "a.py")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert provenance.git_state(tmp_path) == {"commit": head, "dirty": False}
+    (tmp_path / "new.txt").write_text("untracked files do not count\n")
+    assert provenance.git_state(tmp_path)["dirty"] is False
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert provenance.git_state(tmp_path) == {"commit": head, "dirty": True}
+
+
+def test_null_outside_a_checkout_and_when_git_is_missing(tmp_path, monkeypatch):
+    assert provenance.git_state(tmp_path) is None  # e.g. an installed wheel
+    (tmp_path / ".git").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))  # no git program
+    assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_versions_name_the_library_and_the_fields_are_bookkeeping():
+    assert provenance.versions()["masktrainer"] == masktrainer.__version__
+    assert {"versions", "git"} <= set(BOOKKEEPING_KEYS)
+    cfg = RunConfig(traintype="FreePruning")
+    saved = {**cfg.to_dict(), "versions": provenance.versions(),
+             "git": {"commit": "0" * 40, "dirty": True}}
+    assert RunConfig.from_dict(config_values(saved)) == cfg  # resume reads it back
