@@ -66,6 +66,7 @@ def _compact(run_dir: Path, out: Path) -> tuple[int | None, float | None]:
 def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
               data_dir: str | None, labels: list[str] | None = None, store=None,
               echo=print) -> list[dict[str, Any]]:
+    from experiments.crosscheck.checks import final_test
     from experiments.crosscheck.driver import _changed
     from experiments.crosscheck.runs import RunStore
 
@@ -82,7 +83,7 @@ def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
                      "--progress=none", "--notensorboard",
                      *([f"--data_dir={data_dir}"] if data_dir else [])]
             record = store.run(entry.label, seed, flags)
-            accuracies.append(100.0 * float(record.metrics["testAccuracy"][-1]))
+            accuracies.append(final_test(record.metrics))
             changed.append(_changed(record))
             size, ratio = _compact(record.run_dir,
                                    outputpath / "exports" / f"{_slug(entry.label)}_seed{seed}")
@@ -153,6 +154,7 @@ def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
 
 
 def main(argv: list[str] | None = None) -> int:
+    from experiments.crosscheck.checks import MeasureError
     from experiments.crosscheck.runs import CrosscheckError
     from masktrainer.run.safe_io import folder_problem
 
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     outputpath = Path(args.outputpath)
     try:
         rows = run_suite(suite, seeds, epochs, outputpath, args.data_dir, labels)
-    except CrosscheckError as err:
+    except (CrosscheckError, MeasureError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
     files = write(suite, rows, epochs, seeds, outputpath)

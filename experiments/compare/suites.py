@@ -22,6 +22,7 @@ class Suite:
 
 
 KEEP_RATIOS = (0.3, 0.5, 0.7)
+TEST = "--eval_sets=val,test"  # Slot Machines evaluates validation only; the table is on test
 SELF_PRUNING_LENET = ("--nettype=LeNet", "--lr=0.001", "--batchsize=25")
 
 LENET = Suite("lenet", "LeNet-300-100 on MNIST", 10, (
@@ -31,8 +32,8 @@ LENET = Suite("lenet", "LeNet-300-100 on MNIST", 10, (
                            "--initializer=heconstant")),
     *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_fc_usc", f"--keep_ratio={k}"))
       for k in KEEP_RATIOS),
-    Entry("Slot Machines K 2", ("--preset=slot_lenet_greedy", "--slots=2")),
-    Entry("Slot Machines K 8", ("--preset=slot_lenet_greedy", "--slots=8")),
+    Entry("Slot Machines K 2", ("--preset=slot_lenet_greedy", "--slots=2", TEST)),
+    Entry("Slot Machines K 8", ("--preset=slot_lenet_greedy", "--slots=8", TEST)),
     Entry("LaPerm", ("--traintype=LaPerm", "--nettype=LeNet")),
     Entry("supermask sampling", ("--traintype=SupermaskSampling", "--nettype=LeNet",
                                  "--lr=200")),
@@ -46,8 +47,8 @@ CONV4 = Suite("conv4", "Conv4 on CIFAR-10", 10, (
                            "--initializer=heconstant", "--lr=0.0005", "--batchsize=25")),
     *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_conv4_usc", f"--keep_ratio={k}"))
       for k in KEEP_RATIOS),
-    Entry("Slot Machines K 2", ("--preset=slot_conv4_greedy", "--slots=2")),
-    Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8")),
+    Entry("Slot Machines K 2", ("--preset=slot_conv4_greedy", "--slots=2", TEST)),
+    Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8", TEST)),
     Entry("LaPerm", ("--traintype=LaPerm", "--nettype=Conv4", "--shared_net")),
     Entry("supermask sampling", ("--preset=supermask_conv4_ukn",)),
     Entry("dense baseline", ("--preset=dense_conv4_adam",)),

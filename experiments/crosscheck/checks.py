@@ -61,9 +61,17 @@ def spread(values: Sequence[float], unit: str = " %") -> str:
 Measure = Callable[[dict[str, Any]], float]
 
 
+class MeasureError(ValueError):
+    """A finished run lacks what a target measures (a set it did not evaluate)."""
+
+
 def final_test(metrics: dict[str, Any]) -> float:
     """Test accuracy after the last epoch, in percent."""
-    return 100.0 * float(metrics["testAccuracy"][-1])
+    last = (metrics.get("testAccuracy") or [None])[-1]
+    if last is None:
+        raise MeasureError("the run did not evaluate the test set at its last epoch "
+                           "(--eval_sets)")
+    return 100.0 * float(last)
 
 
 def best_val_test(metrics: dict[str, Any]) -> float:
@@ -72,7 +80,8 @@ def best_val_test(metrics: dict[str, Any]) -> float:
     notebooks' best-validation accuracy."""
     best = metrics.get("best") or {}
     if best.get("testAccuracy") is None:
-        return final_test(metrics)
+        raise MeasureError("the run did not evaluate the test set at its best epoch "
+                           "(--eval_sets val,test)")
     return 100.0 * float(best["testAccuracy"])
 
 

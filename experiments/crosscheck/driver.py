@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from experiments.crosscheck import checks, report
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
-from experiments.crosscheck.runs import RunRecord, RunStore
+from experiments.crosscheck.runs import CrosscheckError, RunRecord, RunStore
 from experiments.crosscheck.targets import (
     CHECKPOINT, CPU, GPU, STRUCTURE, Measured, Target, by_id)
 
@@ -79,7 +79,11 @@ def measure(opts: Options, target: Target, store: RunStore) -> tuple[checks.Verd
 
                 raise RunInterrupted("--stop_after: time is up", signal.SIGALRM)
             record = store.run(run.label, seed, run_flags(opts, target, run.flags, seed))
-            values.setdefault(run.label, []).append(run.measure(record.metrics))
+            try:
+                value = run.measure(record.metrics)
+            except checks.MeasureError as err:
+                raise CrosscheckError(f"{record.run_dir}: {err}") from None
+            values.setdefault(run.label, []).append(value)
             changed.setdefault(run.label, []).append(_changed(record))
             commands.append(record.command)
             wall += record.seconds

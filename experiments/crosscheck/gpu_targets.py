@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from experiments.crosscheck.checks import Verdict, best_val_test, mean_std, spread, within
-from experiments.crosscheck.targets import GPU, Measured, Run, Target, _verdict
+from experiments.crosscheck.targets import EVAL_TEST, GPU, Measured, Run, Target, _verdict
 
 
 def _within(label: str, value: float, tolerance: float):
@@ -60,9 +60,10 @@ GPU_TARGETS = (
                           Run("p70", ("--preset=laperm_resnet50_p70",), best_val_test)), _g2),
     Target("G3", "Slot Machines VGG-19 and Conv-6, K = 8, greedy, CIFAR-10", GPU,
            ("P3-icml:VGG19_K8",), "VGG-19 ±1 pp; Conv-6 ≥ its learned counterpart − 0.3 pp",
-           lambda quick: (Run("VGG19 K8", ("--preset=slot_vgg19_greedy",), best_val_test),
-                          Run("Conv6 K8", ("--preset=slot_conv6_greedy",), best_val_test),
-                          Run("Conv6 learned", ("--preset=slot_conv6_learned",), best_val_test)),
+           lambda quick: (
+               Run("VGG19 K8", ("--preset=slot_vgg19_greedy", EVAL_TEST), best_val_test),
+               Run("Conv6 K8", ("--preset=slot_conv6_greedy", EVAL_TEST), best_val_test),
+               Run("Conv6 learned", ("--preset=slot_conv6_learned", EVAL_TEST), best_val_test)),
            _g3),
     Target("G4", "edge-popup Conv4 / Conv6, signed constant, k = 0.5, CIFAR-10", GPU,
            ("P2-notes:Conv4_usc", "P2-notes:Conv6_usc"),

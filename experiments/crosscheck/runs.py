@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from masktrainer.cli import UsageError, parse_command
-from masktrainer.config import RunConfig
+from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.run import safe_io
 from masktrainer.run.rundir import SETTING_KEYS, config_values
@@ -55,9 +55,16 @@ def command_text(argv: list[str]) -> str:
     return f"{PROGRAM} {shlex.join(argv)}"
 
 
+# What is evaluated and when does not change what a run trains: a run evaluated more (or
+# less) often is the same experiment (a target reading a set the run skipped says so).
+EVALUATION_KEYS = tuple(o.name for o in OPTIONS.values() if o.group == "evaluation")
+
+
 def experiment_key(cfg: RunConfig) -> str:
-    """What a run trains: every resolved setting except how, where and how fast it ran."""
-    values = {k: v for k, v in cfg.to_dict().items() if k not in SETTING_KEYS}
+    """What a run trains: every resolved setting except how, where and how fast it ran, and
+    what it evaluated."""
+    values = {k: v for k, v in cfg.to_dict().items()
+              if k not in SETTING_KEYS and k not in EVALUATION_KEYS}
     return json.dumps(values, sort_keys=True, default=str)
 
 
