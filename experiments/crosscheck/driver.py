@@ -19,8 +19,14 @@ from experiments.crosscheck import checks, report
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.runs import CrosscheckError, RunRecord, RunStore
 from experiments.crosscheck.targets import (
-    CHECKPOINT, CPU, GPU, STRUCTURE, Measured, Target, by_id)
-
+    CHECKPOINT,
+    CPU,
+    GPU,
+    STRUCTURE,
+    Measured,
+    Target,
+    by_id,
+)
 
 STOP = threading.Event()  # set by --stop_after: start no further run
 

@@ -7,8 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from experiments.crosscheck.checks import Verdict, best_val_test, mean_std, spread, within
-from experiments.crosscheck.targets import EVAL_TEST, GPU, Measured, Run, Target, _verdict
+from experiments.crosscheck.checks import (
+    Verdict,
+    best_val_test,
+    mean_std,
+    spread,
+    within,
+)
+from experiments.crosscheck.targets import (
+    EVAL_TEST,
+    GPU,
+    Measured,
+    Run,
+    Target,
+    _verdict,
+)
 
 
 def _within(label: str, value: float, tolerance: float):

@@ -10,7 +10,16 @@ import dataclasses
 from typing import Callable, Mapping, Sequence
 
 from experiments.crosscheck.checks import (
-    Measure, Verdict, at_least, best_val_test, combine, final_test, mean_std, spread, within)
+    Measure,
+    Verdict,
+    at_least,
+    best_val_test,
+    combine,
+    final_test,
+    mean_std,
+    spread,
+    within,
+)
 
 CPU, GPU, REFERENCE, STRUCTURE, CHECKPOINT = "cpu", "gpu", "reference", "structure", "checkpoint"
 

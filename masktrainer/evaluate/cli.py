@@ -142,7 +142,11 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
     import_tensorflow()  # TensorFlow's start-up lines filtered, as for train and export
     from laperm.models import default_input_shape
     from masktrainer.data.loading import load_data
-    from masktrainer.evaluate.scoring import checkpoint_model, run_model, score_test_split
+    from masktrainer.evaluate.scoring import (
+        checkpoint_model,
+        run_model,
+        score_test_split,
+    )
 
     cfg = request.cfg
     if request.weights is not None:

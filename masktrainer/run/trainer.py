@@ -47,14 +47,18 @@ from masktrainer.run.console import (
     heartbeat_for,
     progress_verbosity,
 )
-from masktrainer.run.evaluation import EpochEvaluator, best_epoch, evaluation_compile_args
+from masktrainer.run.evaluation import (
+    EpochEvaluator,
+    best_epoch,
+    evaluation_compile_args,
+)
 from masktrainer.run.lock import RunLock
-from masktrainer.run.provenance import git_state, versions
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
     TensorBoardLog,
     TrainingDiverged,
 )
+from masktrainer.run.provenance import git_state, versions
 from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
 from masktrainer.run.rundir import PREPROCESSING_NAME, RunDirectory
 from masktrainer.run.runtime import (

@@ -2,20 +2,12 @@
 keeps the original's key), flip runs the flipped fraction, a whole-run ETA, and a heartbeat
 inside long epochs of non-terminal logs."""
 
-import numpy as np
 import pytest
+from run_support import random_splits as _data
 
 from masktrainer.config import RunConfig
-from masktrainer.data.preprocessing import Splits
 from masktrainer.run.console import Heartbeat, RunClock, duration
 from masktrainer.run.trainer import train
-
-
-def _data(n=250, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.rand(n, 28, 28, 1).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
-    return Splits(x[:150], y[:150], x[150:200], y[150:200], x[200:], y[200:], 10, "random")
 
 
 def _run(tmp_path, **options):

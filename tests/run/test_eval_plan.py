@@ -4,11 +4,10 @@ run with thinned evaluation resumes exactly."""
 
 import json
 
-import numpy as np
 import pytest
+from run_support import random_splits as _data
 
 from masktrainer.config import RunConfig
-from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import ConfigError
 from masktrainer.run.evaluation import best_epoch
 from masktrainer.run.trainer import Trainer, train
@@ -16,13 +15,6 @@ from masktrainer.run.trainer import Trainer, train
 
 class Stop(Exception):
     pass
-
-
-def _data(n=250, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.rand(n, 28, 28, 1).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
-    return Splits(x[:150], y[:150], x[150:200], y[150:200], x[200:], y[200:], 10, "random")
 
 
 def _cfg(tmp_path, **options):

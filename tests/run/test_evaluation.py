@@ -6,19 +6,12 @@ import json
 import keras
 import numpy as np
 import pytest
+from run_support import random_splits as _data
 
 from masktrainer import methods
 from masktrainer.config import RunConfig
-from masktrainer.data.preprocessing import Splits
 from masktrainer.run.evaluation import EpochEvaluator, best_epoch, compile_metrics
 from masktrainer.run.trainer import train
-
-
-def _data(n=250, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.rand(n, 28, 28, 1).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
-    return Splits(x[:150], y[:150], x[150:200], y[150:200], x[200:], y[200:], 10, "random")
 
 
 def _model(cfg):

@@ -1,20 +1,12 @@
 """TensorBoard as Keras lays it out: train/, validation/ and test/ subruns holding the same
 tags (their curves overlay), and only per-epoch series (no layer sizes)."""
 
-import numpy as np
 import tensorflow as tf
+from run_support import random_splits as _data
 
 from masktrainer.config import RunConfig
-from masktrainer.data.preprocessing import Splits
 from masktrainer.run.monitors import subrun_tag
 from masktrainer.run.trainer import train
-
-
-def _data(n=250, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.rand(n, 28, 28, 1).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
-    return Splits(x[:150], y[:150], x[150:200], y[150:200], x[200:], y[200:], 10, "random")
 
 
 def _tags(folder):

@@ -1,0 +1,6 @@
+"""The run tests share run_support.py (random splits)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
