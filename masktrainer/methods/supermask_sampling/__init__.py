@@ -54,7 +54,7 @@ class SupermaskSampling(Method):
 
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")
-        draft.put("eval_mask", "sample")
+        draft.put("eval_mask", "expected")
         draft.put("lr", SAMPLE_LR.get(draft.nettype, DEFAULT_SAMPLE_LR))
         draft.put("batchsize", 256 if draft.dataset == "imagenet2012" else 128)
         draft.put("maxepochs", 100)

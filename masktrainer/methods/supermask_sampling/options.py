@@ -6,9 +6,9 @@ from masktrainer.options import Option
 
 EVAL_MASKS = ("threshold", "expected", "sample")
 EVAL_MASK = Option("eval_mask", str, None, "SupermaskSampling: the mask at evaluation: "
-                   "sample (a fresh Bernoulli sample, as the original; default), threshold "
-                   "(sigmoid(score) > 0.5: the fixed subnetwork an export holds) or expected "
-                   "(sigmoid(score)).", choices=EVAL_MASKS,
+                   "expected (sigmoid(score) as a soft mask: the sampled networks' mean; "
+                   "default), sample (a fresh Bernoulli sample, as the original) or threshold "
+                   "(sigmoid(score) > 0.5: one fixed subnetwork, 1 bit per weight in an export).", choices=EVAL_MASKS,
                    group="supermask_sampling")
 SCORE_INIT_CONSTANT = Option("score_init_constant", float, None, "SupermaskSampling: start "
                              "every score at this value (the original's "
