@@ -17,7 +17,7 @@ setup(
     packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*",
                                               "experiments*"]),
     package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"],
-                  "experiments": ["presets/*.flags"]},
+                  "experiments": ["presets/*.flags", "crosscheck/published.json"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",  # Keras 3 era
