@@ -14,6 +14,7 @@ from masktrainer.cli import main
 from masktrainer.quiet import is_start_up_noise
 
 PACKAGE_ROOT = Path(masktrainer.__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[1]  # setup.py lives here, not beside an install
 NOISE = ("WARNING: All log messages before absl::InitializeLog()", "I0000 ", "E0000 ", "W0000 ")
 
 
@@ -91,7 +92,7 @@ def test_short_help_groups_flags_and_lists_subcommands(capsys):
     for flag in ("--traintype", "--masktype", "--keep_ratio", "--seeds", "--grid", "--config",
                  "--print_config", "--cpu_replicas", "--resume"):
         assert flag in text, flag
-    assert len(text.splitlines()) < 125
+    assert len(text.splitlines()) < 140  # --helpfull is ~200
 
 
 def test_method_help_shows_that_method_only_and_helpfull_everything(capsys):
@@ -126,7 +127,7 @@ def test_a_missing_subcommand_module_is_one_line(monkeypatch, capsys):
 
 
 def test_console_entry_point_is_declared():
-    setup = (PACKAGE_ROOT / "setup.py").read_text()
+    setup = (CHECKOUT / "setup.py").read_text()
     assert '"masktrainer = masktrainer.cli:main"' in setup and "console_scripts" in setup
 
 
