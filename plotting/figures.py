@@ -220,7 +220,8 @@ def extra_metrics_figure(
         label = q.series_label(key)
         ax.set_title(label, fontsize="medium")
         ax.set_ylabel(label)
-        finish_epoch_axes([ax], None, ranges)
+        # Accuracies (top-5) are ranged on the trained epochs like every accuracy axis.
+        finish_epoch_axes([ax], ACCURACY if key.endswith("Accuracy") else None, ranges)
         if key in q.YES_NO_SERIES:
             ax.set_ylim(-0.1, 1.1)
             ax.set_yticks([0, 1], ["no", "yes"])

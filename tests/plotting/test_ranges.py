@@ -193,3 +193,20 @@ def test_user_ranges_reach_every_figure(tmp_path: Path, run_writer) -> None:
     assert all(ax.get_ylim() == (90.0, 100.0) for ax in accuracy)
     assert all(ax.get_ylim() == (0.0, 100.0) for ax in sparsity)
     assert all(ax.get_yscale() == "log" for ax in loss)
+
+
+def test_top5_panels_are_ranged_on_trained_epochs(tmp_path: Path, run_writer) -> None:
+    """Top-5 accuracy near 100 % after training, ~50 % before: epoch 0 must not set the scale."""
+    import json
+
+    folder = _trained_folder(tmp_path, run_writer)
+    for path in folder.glob("**/metrics.json"):
+        metrics = json.loads(path.read_text())
+        metrics["testTop5Accuracy"] = [0.48, 0.995, 0.997, 0.998]
+        path.write_text(json.dumps(metrics))
+    figures = build_figures(group_runs(load_runs(folder)), compare="lr")
+    top5 = [ax for ax in figures["extra_metrics"].axes if "top5" in ax.get_ylabel().lower()]
+    assert len(top5) == 1
+    low, high = top5[0].get_ylim()
+    assert 99 < low < 99.5 and 99.8 < high < 100.1
+    assert top5[0].get_xlabel() == OFF_SCALE_LABEL
