@@ -137,15 +137,17 @@ def test_tensorboard_scalars_and_histograms(tmp_path, mnist_splits):
     cfg = RunConfig(maxepochs=1, batchsize=200, seed=2, outputpath=str(tmp_path),
                     progress="none")
     run_dir = train(cfg, data=_subset(mnist_splits, 2000), echo=None).run_dir
-    files = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
-    assert files
-    tags = set()
-    for record in tf.data.TFRecordDataset([str(f) for f in files]):
-        event = tf.compat.v1.Event.FromString(record.numpy())
-        tags.update(value.tag for value in event.summary.value)
-    assert {"testAccuracy", "trainLoss", "learning_rate", "remainingWeights"} <= tags
-    assert "score/dense_1" in tags
-    assert "remainingWeightsPerLayer/dense_1/zero_masks" in tags  # per layer, named
+    tags = {}
+    for sub in ("train", "validation", "test"):  # Keras' subruns (tests/run/test_tensorboard)
+        files = list((run_dir / "tensorboard" / sub).glob("events.out.tfevents.*"))
+        assert files, sub
+        for record in tf.data.TFRecordDataset([str(f) for f in files]):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            tags.setdefault(sub, set()).update(value.tag for value in event.summary.value)
+    assert {"epoch_accuracy", "epoch_loss"} <= tags["test"] & tags["validation"]
+    assert {"epoch_loss", "epoch_learning_rate", "remainingWeights"} <= tags["train"]
+    assert "score/dense_1" in tags["train"]  # histograms of the scores
+    assert "remainingWeightsPerLayer/dense_1/zero_masks" in tags["train"]  # per layer, named
 
 
 def test_non_finite_loss_stops_with_epoch_and_step(tmp_path, mnist_splits):
