@@ -10,13 +10,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments.compare.suites import SUITES, Suite  # noqa: E402
 
@@ -69,7 +66,9 @@ def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
     from experiments.crosscheck.checks import final_test
     from experiments.crosscheck.driver import _changed
     from experiments.crosscheck.runs import RunStore
+    from masktrainer.quiet import import_tensorflow
 
+    import_tensorflow()  # TensorFlow's start-up lines filtered, as the library's commands do
     store = store or RunStore(outputpath, echo=echo)
     rows = []
     for entry in suite.entries:

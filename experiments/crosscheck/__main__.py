@@ -18,8 +18,6 @@ import signal
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from experiments.crosscheck.targets import by_id, default_ids  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"

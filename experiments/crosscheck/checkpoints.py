@@ -43,12 +43,12 @@ CHECKPOINT_TARGETS = (
     _target("R7", "resnet50_70.h5", "ResNet50", "P4-readme:ResNet50_p70"),
 )
 
-Evaluate = Callable[[list[str]], tuple[int, str]]  # argv -> (exit code, stdout + stderr)
+Evaluate = Callable[[list[str]], tuple[int, str, str]]  # argv -> (exit code, stdout, stderr)
 
 
-def run_subprocess(argv: list[str]) -> tuple[int, str]:
+def run_subprocess(argv: list[str]) -> tuple[int, str, str]:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return done.returncode, done.stdout, done.stderr
 
 
 def _sha256(path: Path) -> str:
@@ -87,12 +87,12 @@ class CheckpointEvaluator:
         key = f"{_sha256(self.pretrained_dir / file)}|{target.note}|{self.data_dir}"
         if key not in self.cache:
             start = time.perf_counter()
-            code, output = self.evaluate(argv)
-            lines = output.strip().splitlines()
-            match = LAST_LINE.search(lines[-1]) if lines else None
+            code, out, err = self.evaluate(argv)
+            lines = out.strip().splitlines()
+            match = LAST_LINE.search(lines[-1]) if lines else None  # its last stdout line
             if code != 0 or match is None:
-                tail = lines[-1] if lines else "no output"
-                return Verdict("fail", "—", f"evaluate exited {code}: {tail}")
+                said = (err.strip() or out.strip() or "no output").splitlines()[-1]
+                return Verdict("fail", "—", f"evaluate exited {code}: {said}")
             self.cache[key] = {"accuracy": float(match.group(1)),
                                "seconds": round(time.perf_counter() - start, 1)}
             safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))

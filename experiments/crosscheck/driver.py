@@ -45,6 +45,9 @@ class Options:
 
 def machine() -> dict[str, str]:
     """What the report states about where it ran."""
+    from masktrainer.quiet import import_tensorflow
+
+    import_tensorflow()  # TensorFlow's start-up lines filtered, as the library's commands do
     import keras
     import numpy as np
     import tensorflow as tf

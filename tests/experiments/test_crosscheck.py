@@ -68,8 +68,9 @@ def _evaluator(folder, pretrained, scores):
     def evaluate(argv):
         file = Path(argv[argv.index("--weights") + 1]).name
         if file not in scores:
-            return 1, "masktrainer evaluate: error: the file does not match the model\n"
-        return 0, f"loading...\ntest accuracy {scores[file]:.2f}%\n"
+            return 1, "", "masktrainer evaluate: error: the file does not match the model\n"
+        # what a TensorFlow process may print on stderr must not hide the last stdout line
+        return 0, f"loading...\ntest accuracy {scores[file]:.2f}%\n", "E0000 cuInit failed\n"
     return CheckpointEvaluator(folder, pretrained, None, evaluate)
 
 
