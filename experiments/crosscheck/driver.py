@@ -52,8 +52,15 @@ def machine() -> dict[str, str]:
     import numpy as np
     import tensorflow as tf
 
+    from masktrainer.run.provenance import git_state, versions
+
     gpus = tf.config.list_physical_devices("GPU")
-    return {"machine": f"{platform.node()} · {platform.platform()} · {os.cpu_count()} CPU cores"
+    git = git_state() or {}
+    commit = git.get("commit")
+    library = f"masktrainer {versions()['masktrainer']}" + (
+        f", commit {commit[:10]}{' (dirty)' if git.get('dirty') else ''}" if commit else "")
+    return {"library": library,
+            "machine": f"{platform.node()} · {platform.platform()} · {os.cpu_count()} CPU cores"
                        f" · {len(gpus)} GPU(s)",
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
@@ -115,6 +122,9 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
     evaluator = evaluator or CheckpointEvaluator(opts.outputpath, opts.pretrained_dir,
                                                  opts.data_dir)
     header = machine()
+    left_out = [tid for tid in targets if tid not in opts.targets]
+    if left_out:
+        header["targets not in this report"] = ", ".join(left_out)
     rows: list[report.Row] = []
     pending = [targets[tid] for tid in opts.targets]
     for index, target in enumerate(pending):
