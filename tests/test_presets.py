@@ -153,18 +153,20 @@ def _data_and_batch(cfg):
 
 
 def _check_pipeline_and_model(cfg, prepared=None):
+    """Returns the preset's data (its batch and, once per setting, its model checked)."""
     data, x = _data_and_batch(cfg)
     method = methods.method_of(cfg)
     heavy = cfg.nettype in HEAVY
     key = (cfg.traintype, cfg.nettype) if heavy else tuple(sorted(cfg.to_dict().items()))
     if key in _BUILT:
-        return
+        return data
     _BUILT.add(key)
     model = method.build_model(cfg, data.input_shape, data.num_classes, 1,
                                method.prepare(cfg) if prepared is None else prepared)
     out = model(x, training=True)  # the training path: augmentation included
     assert tuple(out.shape) == (2, data.num_classes)
     assert np.allclose(np.sum(np.asarray(out), axis=1), 1.0, atol=1e-4)
+    return data
 
 
 SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
@@ -173,7 +175,9 @@ SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
 @pytest.mark.parametrize("name", SMALL)
 def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, cached_raw):
     cfg = parse_command(_argv(name, data_dir=shared_data_dir)).cfg
-    _check_pipeline_and_model(cfg)
+    data = _check_pipeline_and_model(cfg)
+    expected = {"mnist": ((28, 28, 1), 10), "cifar10": ((32, 32, 3), 10)}[cfg.dataset]
+    assert (tuple(data.input_shape), data.num_classes) == expected, name
 
 
 IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
