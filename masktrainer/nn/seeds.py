@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import Any
 
 import numpy as np
 
@@ -58,3 +59,19 @@ def layer_seeds(
         chosen = [draws[i] for i in conv_positions]
         chosen += [draws[conv_slots + j + 1] for j in range(n_dense - 1)] + [draws[-1]]
     return [LayerSeeds(int(s), int(s)) for s in chosen]
+
+
+# The name of a layer's evaluation-sampling generator; checkpoints keep its state apart.
+EVAL_SAMPLER = "eval_sampler"
+
+
+def eval_sampler(sample_seed: int | None) -> Any:
+    """A ``keras.random.SeedGenerator`` for sampling at evaluation, a stream apart from the
+    training draws of ``sample_seed``: how often a run evaluates then never changes what it
+    trains (one shared generator would shift every later training draw)."""
+    import keras
+
+    seed = None
+    if sample_seed is not None:
+        seed = int(np.random.SeedSequence([int(sample_seed), 1]).generate_state(1)[0]) % _HIGH
+    return keras.random.SeedGenerator(seed, name=EVAL_SAMPLER)

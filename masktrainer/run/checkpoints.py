@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from masktrainer.errors import RunStateError, RunWriteError
+from masktrainer.nn.seeds import EVAL_SAMPLER
 from masktrainer.run import safe_io
 from masktrainer.run.resume import (
     FOLDER,
@@ -36,8 +37,15 @@ class RunCheckpoint:
         self.folder = self.run_path / FOLDER
         # The layers' random-generator states (dropout, augmentation, slot sampling) are
         # model variables that tf.train.Checkpoint does not reach through the model.
-        rng = [v.value for v in model.variables if "seed_generator_state" in v.path]
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, rng=rng)
+        states = [v for v in model.variables if "seed_generator_state" in v.path]
+        rng = [v.value for v in states if not v.path.startswith(f"{EVAL_SAMPLER}/")]
+        # Evaluation samplers are a list of their own, so the training states keep the
+        # positions that checkpoints written before evaluation had its own stream used.
+        eval_rng = [v.value for v in states if v.path.startswith(f"{EVAL_SAMPLER}/")]
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, rng=rng,
+                                              **({"eval_rng": eval_rng} if eval_rng else {}))
+        self.without_eval_rng = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
+                                                    rng=rng) if eval_rng else None
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder), max_to_keep=2)
         # The newest point written or restored, and the one before it: the manager keeps
         # the checkpoints of both.
@@ -81,7 +89,14 @@ class RunCheckpoint:
             point = ResumePoint(point["epoch"], point["checkpoint"], point.get("partial"))
         prefix = self.folder / str(point.checkpoint)
         try:
-            self.checkpoint.restore(str(prefix)).assert_existing_objects_matched()
+            try:
+                self.checkpoint.restore(str(prefix)).assert_existing_objects_matched()
+            except AssertionError:
+                if self.without_eval_rng is None:
+                    raise
+                # Written before evaluation sampled from a stream of its own: training
+                # resumes exactly, evaluation samples from its stream's start.
+                self.without_eval_rng.restore(str(prefix)).assert_existing_objects_matched()
         except Exception as err:  # TF raises many types for a damaged file (IndexError, ...)
             raise RunStateError(
                 f"checkpoint {prefix} cannot be restored ({type(err).__name__}); "

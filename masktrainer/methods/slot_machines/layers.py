@@ -35,7 +35,7 @@ from masktrainer.nn.geometry import ConvGeometry, DenseGeometry
 from masktrainer.nn.initializers import SeededInitializer, compute_fans, stateless_seed
 from masktrainer.nn.layer_factory import DenseReferenceLayers, LayerPair, seed_of
 from masktrainer.nn.method_layer import MethodLayer
-from masktrainer.nn.seeds import LayerSeeds
+from masktrainer.nn.seeds import LayerSeeds, eval_sampler
 
 _PACKAGE = "masktrainer"
 
@@ -151,6 +151,8 @@ class SlotLayer(MethodLayer):
         self.values_initializer = keras.initializers.get(values_initializer or SlotValues())
         self.score_initializer = keras.initializers.get(score_initializer or SlotScores())
         self.seed_generator = keras.random.SeedGenerator(self.sample_seed)
+        samples_at_eval = selection == "probabilistic" and eval_selection == "sample"
+        self.eval_seed_generator = eval_sampler(self.sample_seed) if samples_at_eval else None
 
     def build(self, input_shape) -> None:
         shape = (*self._kernel_shape(input_shape), self.slots)
@@ -203,7 +205,8 @@ class SlotLayer(MethodLayer):
         )
         if not sample:
             return tf.argmax(scores, axis=-1, output_type=tf.int32)
-        uniform = keras.random.uniform(tf.shape(scores), seed=self.seed_generator)
+        generator = self.seed_generator if training else self.eval_seed_generator
+        uniform = keras.random.uniform(tf.shape(scores), seed=generator)
         return gumbel_argmax(scores, tf.cast(uniform, scores.dtype))
 
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:

@@ -24,7 +24,7 @@ from masktrainer.nn.geometry import ConvGeometry, DenseGeometry
 from masktrainer.nn.initializers import FanInUniformScores, KaimingWeights
 from masktrainer.nn.layer_factory import LayerPair, seed_of
 from masktrainer.nn.method_layer import MaskedLayer, add_kernel_and_score
-from masktrainer.nn.seeds import LayerSeeds
+from masktrainer.nn.seeds import LayerSeeds, eval_sampler
 from masktrainer.text import pct
 
 _PACKAGE = "masktrainer"
@@ -61,6 +61,7 @@ class SupermaskLayer(MaskedLayer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer or KaimingWeights())
         self.score_initializer = keras.initializers.get(score_initializer or FanInUniformScores())
         self.seed_generator = keras.random.SeedGenerator(self.sample_seed)
+        self.eval_seed_generator = eval_sampler(self.sample_seed) if eval_mask == "sample" else None
 
     def build(self, input_shape) -> None:
         add_kernel_and_score(self, self._kernel_shape(input_shape), False, True)
@@ -81,7 +82,8 @@ class SupermaskLayer(MaskedLayer):
     def _mask(self, training: bool | None) -> tf.Tensor:
         if bool(training) or self.eval_mask == "sample":
             probabilities = self.probabilities()
-            uniform = keras.random.uniform(tf.shape(probabilities), seed=self.seed_generator)
+            generator = self.seed_generator if training else self.eval_seed_generator
+            uniform = keras.random.uniform(tf.shape(probabilities), seed=generator)
             return bernoulli_sample(probabilities, tf.cast(uniform, probabilities.dtype))
         return self.get_mask()
 
