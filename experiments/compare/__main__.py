@@ -3,6 +3,8 @@
 
 Every run goes through the cross-check's run store: a finished run with the same settings is
 reused, an interrupted one resumed, so a killed comparison continues where it stopped.
+Exit status: 0 done, 1 a run failed, 2 bad arguments, 3 stopped by a signal (checkpointed: run
+the same command again).
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
 def main(argv: list[str] | None = None) -> int:
     from experiments.crosscheck.checks import MeasureError
     from experiments.crosscheck.runs import CrosscheckError
+    from masktrainer.errors import RunInterrupted
     from masktrainer.run.safe_io import folder_problem
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -178,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     outputpath = Path(args.outputpath)
     try:
         rows = run_suite(suite, seeds, epochs, outputpath, args.data_dir, labels)
+    except RunInterrupted:
+        print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
+              "continue", file=sys.stderr)
+        return 3
     except (CrosscheckError, MeasureError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1

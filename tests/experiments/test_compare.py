@@ -59,3 +59,16 @@ def test_cli_errors_are_one_line(args, message, tmp_path, capsys):
     assert main([*args, "--outputpath", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_a_signal_stops_with_one_line_and_exit_3(tmp_path, capsys, monkeypatch):
+    from experiments.compare import __main__ as compare
+    from masktrainer.errors import RunInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise RunInterrupted("interrupted by SIGTERM in epoch 2 after step 7 (checkpointed)", 15)
+
+    monkeypatch.setattr(compare, "run_suite", interrupted)
+    assert main(["--outputpath", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run the same command again" in err[0]
