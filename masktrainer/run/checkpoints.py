@@ -11,6 +11,7 @@ sees the same batches as an uninterrupted one.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class RunCheckpoint:
         """Checkpoint, then record it (atomically) as resumable.
 
         ``epoch`` is the last *completed* epoch; ``partial`` describes progress
-        inside the next one: ``{"epoch", "step", "metric_state"}``.
+        inside the next one: ``{"epoch", "step", "metric_state"[, "seconds"]}``.
         """
         step = int(self.checkpoint.optimizer.iterations.numpy())
         if self.folder.exists():
@@ -163,10 +164,11 @@ class StepCheckpoint(keras.callbacks.Callback):
     running-metric accumulators)."""
 
     def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int = 0,
-                 steps_per_epoch: int = 0) -> None:
+                 steps_per_epoch: int = 0, started: float | None = None) -> None:
         super().__init__()
         self.every, self.checkpoint, self.epoch, self.offset = every, checkpoint, epoch, offset
         self.steps_per_epoch = steps_per_epoch
+        self.started = started  # time.perf_counter() when the epoch (as resumed) began
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         step = self.offset + int(batch) + 1
@@ -176,8 +178,11 @@ class StepCheckpoint(keras.callbacks.Callback):
         if step >= self.steps_per_epoch > 0:
             return  # the epoch-end checkpoint follows
         if step % self.every == 0:
-            self.checkpoint.save(self.epoch - 1, {"epoch": self.epoch, "step": step,
-                                                  "metric_state": metric_state(self.model)})
+            partial = {"epoch": self.epoch, "step": step,
+                       "metric_state": metric_state(self.model)}
+            if self.started is not None:
+                partial["seconds"] = round(time.perf_counter() - self.started, 3)
+            self.checkpoint.save(self.epoch - 1, partial)
 
 
 class RestoreMetricState(keras.callbacks.Callback):

@@ -3,10 +3,12 @@
 ``RUN_DIR/checkpoint/resume.json`` names the last resumable point::
 
     {"epoch": E, "checkpoint": "ckpt-N" | null,
-     "partial": {"epoch": E + 1, "step": S, "metric_state": [[...], ...]},   # optional
+     "partial": {"epoch": E + 1, "step": S, "metric_state": [[...], ...],
+                 "seconds": T},                                              # optional
      "previous": {"epoch": ..., "checkpoint": ..., "partial": ...}}          # optional
 
-``epoch`` is the last completed epoch, ``partial`` the progress inside the next one,
+``epoch`` is the last completed epoch, ``partial`` the progress inside the next one (``seconds``,
+optional: the time already spent training it, so the resumed epoch's ``epochSeconds`` is whole),
 ``previous`` the point before (its checkpoint is kept, see
 :class:`masktrainer.run.checkpoints.RunCheckpoint`). Every field is checked: its type,
 its range (within the run's ``maxepochs`` and the epochs ``metrics.json`` records), and the
@@ -28,6 +30,7 @@ from masktrainer.errors import RunStateError
 from masktrainer.run import safe_io
 
 FOLDER = "checkpoint"
+PARTIAL_FIELDS = frozenset({"epoch", "step", "metric_state", "seconds"})
 STATE_FILE = "resume.json"
 CHECKPOINT_NAME = re.compile(r"ckpt-[0-9]{1,15}")
 RESUMABLE_STATUSES = ("running", "interrupted", "diverged")
@@ -129,13 +132,20 @@ def _point(raw: Any, label: str, folder: Path, maxepochs: int, nested: bool) -> 
         raise RunStateError(f"{label} 'checkpoint' must be a checkpoint name like ckpt-12 inside "
                             f"{folder} (got {name!r})")
     if partial is not None:
-        if not isinstance(partial, dict) or set(partial) != {"epoch", "step", "metric_state"}:
-            raise RunStateError(f"{label} 'partial' must hold exactly epoch, step, metric_state")
+        if not isinstance(partial, dict) or not (
+                {"epoch", "step", "metric_state"} <= set(partial) <= PARTIAL_FIELDS):
+            raise RunStateError(f"{label} 'partial' must hold epoch, step, metric_state and "
+                                "optionally seconds, nothing else")
         _integer(partial["epoch"], f"{label} partial 'epoch'", epoch + 1, epoch + 1)
         if partial["epoch"] > maxepochs:
             raise RunStateError(f"{label} partial 'epoch' is beyond the run's {maxepochs} epochs")
         _integer(partial["step"], f"{label} partial 'step'", 1)
         _metric_state(partial["metric_state"], f"{label} partial 'metric_state'")
+        seconds = partial.get("seconds", 0.0)
+        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                or not math.isfinite(seconds) or seconds < 0):
+            raise RunStateError(f"{label} partial 'seconds' must be a finite number ≥ 0 "
+                                f"(got {seconds!r})")
     previous = None
     if not nested and raw.get("previous") is not None:
         try:

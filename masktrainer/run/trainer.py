@@ -296,6 +296,7 @@ class Trainer:
                 done = int(self._partial["step"])
                 dataset = dataset.skip(done)
                 callbacks.append(RestoreMetricState(self._partial["metric_state"]))
+                start -= float(self._partial.get("seconds", 0.0))  # the epoch's time is whole
             monitor.offset = done
             stopper = StopAtStepBoundary(self._stop, done)
             callbacks.append(stopper)
@@ -305,14 +306,15 @@ class Trainer:
                 callbacks.append(self.evaluator.heartbeat)
             if cfg.checkpoint_every:
                 callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
-                                                steps_per_epoch=batches.steps))
+                                                steps_per_epoch=batches.steps, started=start))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
                                 callbacks=callbacks, verbose=verbose)
             if monitor.bad_step is not None:
                 self._diverged(run, metrics, epoch, monitor, checkpoint)
             if stopper.step is not None and stopper.step < steps:  # stopped inside the epoch
                 checkpoint.save(epoch - 1, {"epoch": epoch, "step": stopper.step,
-                                            "metric_state": stopper.metric_state})
+                                            "metric_state": stopper.metric_state,
+                                            "seconds": round(time.perf_counter() - start, 3)})
                 self._interrupted(run, metrics, checkpoint.last)
             logs = {k: float(v[-1]) for k, v in history.history.items()}
             # Validation and test at the end of the epoch, on the weights the method

@@ -79,6 +79,8 @@ def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, eve
 
     def ready(state):
         if every:
+            partial = state.get("partial")
+            assert partial is None or partial["seconds"] > 0  # the epoch's time so far
             return state.get("partial", {}).get("epoch") == 2
         return state["epoch"] >= 1
 

@@ -67,8 +67,12 @@ def _state_edits():
         "partial-step-zero": (partial(step=0), "partial 'step' must be an integer >= 1"),
         "partial-metric-state-not-numbers": (partial(metric_state=[["x"]]),
                                              "must be a list of lists of finite numbers"),
+        "partial-seconds-negative": (partial(seconds=-1.0),
+                                     "partial 'seconds' must be a finite number ≥ 0"),
+        "partial-seconds-string": (partial(seconds="12"),
+                                   "partial 'seconds' must be a finite number ≥ 0"),
         "partial-missing-fields": (lambda s: s.update(partial={"epoch": 3}),
-                                   "must hold exactly epoch, step, metric_state"),
+                                   "must hold epoch, step, metric_state and optionally seconds"),
     }
 
 

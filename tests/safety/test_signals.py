@@ -22,12 +22,14 @@ from masktrainer.cli import main
 from masktrainer.run import signals as run_signals
 
 
-def _signal_at_step(monkeypatch, global_step: int, *signums: int) -> None:
-    """Send ``signums`` to this process when the optimizer reaches ``global_step``."""
+def _signal_at_step(monkeypatch, global_step: int, *signums: int, pause: float = 0.0) -> None:
+    """Send ``signums`` to this process when the optimizer reaches ``global_step`` (after
+    ``pause`` seconds there: time the epoch spent before the stop)."""
     original = run_signals.StopAtStepBoundary.on_train_batch_end
 
     def on_train_batch_end(self, batch, logs=None):
         if int(self.model.optimizer.iterations.numpy()) == global_step:
+            time.sleep(pause)
             for signum in signums:
                 os.kill(os.getpid(), signum)
         original(self, batch, logs)
@@ -47,15 +49,18 @@ def test_sigint_inside_an_epoch_checkpoints_there_and_resumes_exactly(tmp_path, 
                                                                       reference_run):
     handler = signal.getsignal(signal.SIGINT)
     with monkeypatch.context() as patch:
-        _signal_at_step(patch, 14, signal.SIGINT)  # epoch 2, step 4 of 10
+        _signal_at_step(patch, 14, signal.SIGINT, pause=1.5)  # epoch 2, step 4 of 10
         assert main(["prog", *RUN_ARGS, f"--outputpath={tmp_path}"]) == 130
     assert signal.getsignal(signal.SIGINT) is handler  # the run's handlers are gone again
     run = run_dir_of(tmp_path)
     _interrupted_line(capsys, run, "in epoch 2 after step 4", "SIGINT")
     state = json.loads((run / "checkpoint" / "resume.json").read_text())
     assert state["partial"]["step"] == 4 and state["checkpoint"] == "ckpt-14"
+    assert state["partial"]["seconds"] >= 1.5  # the epoch's time so far, pause included
     assert main(["prog", "--resume", str(run)]) == 0
     assert_same_run(reference_run, run)
+    # the resumed epoch's time is the whole epoch's: before the stop plus after the resume
+    assert metrics_of(run)["epochSeconds"][2] > state["partial"]["seconds"]
 
 
 @pytest.mark.parametrize("line,where", [
