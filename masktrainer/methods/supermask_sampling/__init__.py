@@ -85,6 +85,19 @@ class SupermaskSampling(Method):
 
         return SupermaskLayers(cfg.initializer, cfg.eval_mask, cfg.score_init_constant, cfg.p1)
 
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """``threshold``: the fixed subnetwork's pruned masks. ``expected``/``sample``: the
+        connections a sampled network drops (each layer's last pruned-fraction estimate,
+        weighted by its size): the soft expected mask zeroes none, it rescales every one."""
+        if cfg.eval_mask == "threshold":
+            return super().changed_fraction(cfg, metrics, run_dir)
+        last = (metrics.get("prunedFractionEstimatePerLayer") or [None])[-1]
+        sizes = metrics.get("layer_sizes")
+        if not last or not sizes or len(last) != len(sizes) or any(v is None for v in last):
+            return None
+        return sum(values[0] * size for values, size in zip(last, sizes)) / sum(sizes)
+
     def recorder(self, cfg: RunConfig, model: keras.Model):
         from masktrainer.methods.supermask_sampling.layers import SupermaskRecorder
 
