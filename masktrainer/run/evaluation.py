@@ -20,6 +20,7 @@ the originals report their best accuracies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import keras
@@ -97,6 +98,7 @@ class EpochEvaluator:
         self.penalised = cfg.alpha != 0.0
         self.heartbeat = None  # a console.Heartbeat told which set is being evaluated
         self._stream_model, self._stream_fn = None, None
+        self.distributed = cfg.distribute != "none"
 
     @property
     def series(self) -> tuple[str, ...]:
@@ -118,6 +120,13 @@ class EpochEvaluator:
             self.heartbeat.phase = f"evaluating {label}"
         if isinstance(inputs["x"], tf.data.Dataset):
             return self._stream_scores(model, inputs["x"])
+        if self.distributed:
+            # Keras' evaluate of arrays under a tf.distribute strategy crashes TensorFlow now
+            # and then (a segfault as it drops the distributed iterator it peeked into; plain
+            # Keras does it too): stream the arrays instead.
+            x, y, size = inputs["x"], inputs["y"], inputs["batch_size"]
+            return self._stream_scores(model, ((x[i:i + size], y[i:i + size])
+                                               for i in range(0, len(x), size)))
         callbacks = [] if self.heartbeat is None else [self.heartbeat]
         result = model.evaluate(**inputs, verbose=0, return_dict=True, callbacks=callbacks)
         loss = result["batch_loss"] if self.method.loss_over_batches else result["loss"]
@@ -127,9 +136,10 @@ class EpochEvaluator:
             scores["cross_entropy"] = float(result["cross_entropy"])
         return scores
 
-    def _stream_scores(self, model: keras.Model, batches: tf.data.Dataset) -> dict[str, float]:
-        """A streamed split, batch by batch on the model itself: Keras' distributed evaluate
-        fails on a last batch that does not split evenly across the replicas."""
+    def _stream_scores(self, model: keras.Model, batches: Iterable) -> dict[str, float]:
+        """A streamed split (a dataset or (x, y) array batches), batch by batch on the model
+        itself: Keras' distributed evaluate fails on a last batch that does not split evenly
+        across the replicas."""
         if self._stream_model is not model:  # trace once per model
             self._stream_model, self._stream_fn = model, self._batch_scores(model)
         sums = np.zeros(7)  # loss * n, loss, correct, top-5 correct, n, batches, CE * n

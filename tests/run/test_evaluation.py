@@ -50,6 +50,27 @@ def test_slot_machines_average_the_loss_over_batches_of_the_training_batch_size(
     assert scores["loss"] != pytest.approx(ce.mean(), rel=1e-5)
 
 
+@pytest.mark.parametrize("traintype,extra", [("EdgePopup", {"eval_batchsize": 20}),
+                                             ("SlotMachine", {"batchsize": 20, "split": "head"})])
+def test_under_a_strategy_arrays_are_streamed_with_evaluates_scores(monkeypatch, traintype,
+                                                                   extra):
+    """Keras' evaluate of arrays under tf.distribute segfaults now and then (README): the
+    evaluator streams them instead, with the scores evaluate gives on one device."""
+    import tensorflow as tf
+
+    data = _data()
+    cfg = RunConfig(traintype=traintype, seed=1, **extra)
+    method, model = _model(cfg)
+    want = EpochEvaluator(cfg, method, data, 1).split(model, "val", limit=50)  # 20, 20, 10
+    mirrored = RunConfig(traintype=traintype, seed=1, distribute="mirrored", **extra)
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        _, distributed = _model(mirrored)
+    distributed.set_weights(model.get_weights())
+    monkeypatch.setattr(distributed, "evaluate", lambda *a, **k: pytest.fail("evaluate called"))
+    got = EpochEvaluator(mirrored, method, data, 1).split(distributed, "val", limit=50)
+    assert got == pytest.approx(want, rel=1e-5)
+
+
 def test_laperm_evaluates_a_seeded_training_subset_in_evaluation_mode(tmp_path):
     cfg = RunConfig(traintype="LaPerm", nettype="F1", maxepochs=1, batchsize=50, seed=3,
                     outputpath=str(tmp_path), progress="none", tensorboard=False)
