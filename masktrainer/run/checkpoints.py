@@ -159,12 +159,20 @@ def set_metric_state(model: keras.Model, values: list[list[float]]) -> None:
         variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
 
 
+def partial_point(epoch: int, step: int, state: list[list[float]],
+                  started: float) -> dict[str, Any]:
+    """``resume.json``'s ``partial``: ``step`` steps into ``epoch``, the running-metric
+    accumulators, and the seconds trained in it since ``started`` (a perf_counter value)."""
+    return {"epoch": epoch, "step": step, "metric_state": state,
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
 class StepCheckpoint(keras.callbacks.Callback):
     """Checkpoint every ``every`` steps inside an epoch (model, optimizer, data position,
     running-metric accumulators)."""
 
-    def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int = 0,
-                 steps_per_epoch: int = 0, started: float | None = None) -> None:
+    def __init__(self, every: int, checkpoint: RunCheckpoint, epoch: int, offset: int,
+                 steps_per_epoch: int, started: float) -> None:
         super().__init__()
         self.every, self.checkpoint, self.epoch, self.offset = every, checkpoint, epoch, offset
         self.steps_per_epoch = steps_per_epoch
@@ -178,11 +186,8 @@ class StepCheckpoint(keras.callbacks.Callback):
         if step >= self.steps_per_epoch > 0:
             return  # the epoch-end checkpoint follows
         if step % self.every == 0:
-            partial = {"epoch": self.epoch, "step": step,
-                       "metric_state": metric_state(self.model)}
-            if self.started is not None:
-                partial["seconds"] = round(time.perf_counter() - self.started, 3)
-            self.checkpoint.save(self.epoch - 1, partial)
+            self.checkpoint.save(self.epoch - 1, partial_point(
+                self.epoch, step, metric_state(self.model), self.started))
 
 
 class RestoreMetricState(keras.callbacks.Callback):

@@ -30,7 +30,8 @@ from masktrainer.errors import RunStateError
 from masktrainer.run import safe_io
 
 FOLDER = "checkpoint"
-PARTIAL_FIELDS = frozenset({"epoch", "step", "metric_state", "seconds"})
+PARTIAL_REQUIRED = frozenset({"epoch", "step", "metric_state"})
+PARTIAL_FIELDS = PARTIAL_REQUIRED | {"seconds"}
 STATE_FILE = "resume.json"
 CHECKPOINT_NAME = re.compile(r"ckpt-[0-9]{1,15}")
 RESUMABLE_STATUSES = ("running", "interrupted", "diverged")
@@ -133,7 +134,7 @@ def _point(raw: Any, label: str, folder: Path, maxepochs: int, nested: bool) -> 
                             f"{folder} (got {name!r})")
     if partial is not None:
         if not isinstance(partial, dict) or not (
-                {"epoch", "step", "metric_state"} <= set(partial) <= PARTIAL_FIELDS):
+                PARTIAL_REQUIRED <= set(partial) <= PARTIAL_FIELDS):
             raise RunStateError(f"{label} 'partial' must hold epoch, step, metric_state and "
                                 "optionally seconds, nothing else")
         _integer(partial["epoch"], f"{label} partial 'epoch'", epoch + 1, epoch + 1)

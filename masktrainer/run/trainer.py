@@ -38,6 +38,7 @@ from masktrainer.run.checkpoints import (
     StepCheckpoint,
     check_metric_state,
     check_position,
+    partial_point,
     truncate_metrics,
 )
 from masktrainer.run.console import (
@@ -312,9 +313,8 @@ class Trainer:
             if monitor.bad_step is not None:
                 self._diverged(run, metrics, epoch, monitor, checkpoint)
             if stopper.step is not None and stopper.step < steps:  # stopped inside the epoch
-                checkpoint.save(epoch - 1, {"epoch": epoch, "step": stopper.step,
-                                            "metric_state": stopper.metric_state,
-                                            "seconds": round(time.perf_counter() - start, 3)})
+                checkpoint.save(epoch - 1, partial_point(epoch, stopper.step,
+                                                         stopper.metric_state, start))
                 self._interrupted(run, metrics, checkpoint.last)
             logs = {k: float(v[-1]) for k, v in history.history.items()}
             # Validation and test at the end of the epoch, on the weights the method
