@@ -82,9 +82,14 @@ def test_old_interrupted_run_resumes_like_a_new_run(runs, fixture_data, tmp_path
     assert resumed["status"] == "complete" and resumed["epochs_completed"] == 2
     assert resumed["testAccuracy"][:2] == before["testAccuracy"][:2]  # recorded epochs kept
 
+    # The recorded epochs and the checkpoint were computed on the machine that wrote the
+    # fixture; a fresh run here may differ from them in the last bits (CPUs and oneDNN kernels
+    # differ), so floats agree within float32 rounding and counts agree exactly.
     fresh = Trainer(cfg.replace(outputpath=str(tmp_path / "fresh")), data=fixture_data,
                     echo=None, resolved_seed=config["resolved_seed"]).run()
-    for key in ("trainLoss", "valLoss", "testLoss", "testAccuracy", "remainingWeights"):
-        assert resumed[key] == fresh.metrics[key], key  # bit for bit
+    for key in ("trainLoss", "valLoss", "testLoss", "testAccuracy"):
+        assert len(resumed[key]) == len(fresh.metrics[key]), key
+        np.testing.assert_allclose(resumed[key], fresh.metrics[key], rtol=1e-5, err_msg=key)
+    assert resumed["remainingWeights"] == fresh.metrics["remainingWeights"]
     for key, mask in load_arrays(fresh.run_dir / "masks.npz").items():
         np.testing.assert_array_equal(load_arrays(run_dir / "masks.npz")[key], mask)
