@@ -23,6 +23,9 @@ from laperm.names import MNIST_MODELS, MODEL_NAMES
 
 WEIGHT_DECAY = 1e-4  # L2 factor of F2, the CIFAR Conv nets and the ResNet
 _MAX_SEED = 2**31 - 1
+# The softmax output layer computes in float32 under a mixed precision policy (Keras' advice:
+# a 16-bit softmax loses the small probabilities the loss needs); float32 runs are unchanged.
+OUTPUT_DTYPE = "float32"
 
 
 class _LayerSeeds:
@@ -85,6 +88,7 @@ def _glorot_dense(x, units: int, activation: str, seeds: _LayerSeeds, l2: bool =
         kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
         kernel_regularizer=_l2() if l2 else None,
         name=seeds.name("dense"),
+        dtype=OUTPUT_DTYPE if activation == "softmax" else None,
     )(x)
 
 
@@ -127,6 +131,7 @@ def _conv7(inputs, num_classes: int, seeds: _LayerSeeds):
         kernel_initializer=seeds.he_uniform(),
         bias_initializer=seeds.he_uniform(),
         name=seeds.name("dense"),
+        dtype=OUTPUT_DTYPE,
     )(x)
 
 
@@ -199,7 +204,7 @@ def _cifar_conv(name: str) -> Callable:
             bias_initializer=seeds.he_uniform(),
             name=seeds.name("dense"),
         )(x)
-        return keras.layers.Activation("softmax")(x)
+        return keras.layers.Activation("softmax", dtype=OUTPUT_DTYPE)(x)
 
     return build
 
@@ -255,7 +260,7 @@ def _resnet_v1_graph(inputs, depth: int, num_classes: int, seeds: _LayerSeeds):
     x = keras.layers.Flatten()(x)
     return keras.layers.Dense(
         num_classes, activation="softmax", kernel_initializer=seeds.he_uniform(),
-        name=seeds.name("dense"),
+        name=seeds.name("dense"), dtype=OUTPUT_DTYPE,
     )(x)
 
 

@@ -34,6 +34,9 @@ JIT_MODES = ("auto", "on", "off")
 PROGRESS_MODES = ("auto", "bar", "none")
 DISTRIBUTE_MODES = ("none", "mirrored", "multiworker")
 OPTIMIZERS = ("adam", "sgd")
+#: Keras dtype policies: variables (weights, scores, masks, slot selections, LaPerm's keys) and
+#: metrics stay float32 under every one; the mixed ones compute the layers in 16 bits.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def _nettypes() -> tuple[str, ...]:
@@ -147,8 +150,16 @@ SHARED_OPTIONS = (
            "usually 1 CPU).", minimum=0, maximum=256, group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
-    Option("mixed_precision", bool, False, "mixed_float16 compute (GPU only; refused on CPU).",
+    Option("precision", str, "float32", "Compute dtype: float32 (the originals'), "
+           "mixed_bfloat16 (CPUs with AVX512_BF16/AMX, GPUs from Ampere on) or mixed_float16 "
+           "(GPU only, with Keras' loss scaling). Variables, scores, masks and metrics stay "
+           "float32.", choices=PRECISIONS, group="safety"),
+    Option("mixed_precision", bool, False, "Alias of --precision=mixed_float16 (GPU only).",
            group="safety"),
+    Option("steps_per_execution", int, 1, "Training steps run per call into TensorFlow: the "
+           "per-step duties (non-finite loss, a stop signal, heartbeats, --checkpoint_every) "
+           "are then checked every N steps. Training is the same, step for step.", minimum=1,
+           maximum=10_000, group="safety"),
     Option("tensorboard", bool, True, "Write TensorBoard events to RUN_DIR/tensorboard "
            "(--notensorboard: off).", group="safety"),
     Option("checkpoint_every", int, 0, "Also checkpoint every N training steps inside an epoch "
@@ -214,7 +225,19 @@ def _check_lr_schedule(cfg: RunConfig, method: methods.Method) -> None:
                       f"(--traintype={owner.train_types[0]} only)")
 
 
+def _resolve_precision(cfg: RunConfig) -> None:
+    """--mixed_precision is the old spelling of --precision=mixed_float16."""
+    if not cfg.mixed_precision:
+        return
+    if cfg.precision not in ("float32", "mixed_float16"):
+        raise ConfigError(f"--mixed_precision means --precision=mixed_float16; it contradicts "
+                          f"--precision={cfg.precision} (drop --mixed_precision)")
+    object.__setattr__(cfg, "precision", "mixed_float16")
+    object.__setattr__(cfg, "mixed_precision", False)  # one field says it from here on
+
+
 def _check_shared_rules(cfg: RunConfig) -> None:
+    _resolve_precision(cfg)
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
     if cfg.cpu_replicas and cfg.distribute != "mirrored":

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from masktrainer.errors import RunStateError
+from masktrainer.run.rundir import with_precision
 from masktrainer.run.safe_io import JSON_LIMIT, read_regular
 
 LOGGER = logging.getLogger("plotting")
@@ -158,7 +159,7 @@ def load_runs(root: str | os.PathLike[str]) -> list[Run]:
 def load_run(run_dir: str | os.PathLike[str]) -> Run:
     """Load one run directory; raises :class:`RunFileError` if it is unusable."""
     run_dir = Path(run_dir)
-    config = _read_json_object(run_dir / CONFIG_FILE)
+    config = with_precision(_read_json_object(run_dir / CONFIG_FILE))
     metrics_path = run_dir / METRICS_FILE
     metrics = _read_json_object(metrics_path)
     version = metrics.get("format_version")

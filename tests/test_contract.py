@@ -5,7 +5,8 @@ and the method's ``example()`` settings: its defaults validate and round-trip th
 JSON; a tiny model trains two epochs and writes every metric its recorder declares;
 ``model.keras`` round-trips; the plain export predicts like the trained model; the compact
 export reloads bit for bit; a run stopped after epoch 1 and resumed ends bit for bit like an
-uninterrupted one.
+uninterrupted one (the stopped run runs 3 steps per execution, the uninterrupted one 1: a
+chunked run trains step for step like an unchunked one).
 """
 
 import csv
@@ -34,10 +35,11 @@ class Stop(Exception):
     """Raised from the console after epoch 1: the run dies right after its checkpoint."""
 
 
-def _config(method, out: Path) -> RunConfig:
+def _config(method, out: Path, steps_per_execution: int = 1) -> RunConfig:
     settings = {"traintype": method.train_types[0], **method.example()}
     return RunConfig(**settings, maxepochs=EPOCHS, batchsize=100, seed=3, progress="none",
-                     tensorboard=False, outputpath=str(out))
+                     tensorboard=False, outputpath=str(out),
+                     steps_per_execution=steps_per_execution)
 
 
 def _small(splits: Splits) -> Splits:
@@ -74,7 +76,7 @@ def contract_run(request, tmp_path_factory):
     cfg = _config(method, out / "full")
     data = _small(load_data(cfg))
     full = Trainer(cfg, data=data, echo=None).run()
-    stopped = _config(method, out / "stopped")
+    stopped = _config(method, out / "stopped", steps_per_execution=3)  # 10 steps: 3+3+3+1
     with pytest.raises(Stop):
         Trainer(stopped, data=data, echo=_stop_after_epoch_1,
                 resolved_seed=cfg.seed).run()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.compare.suites import SUITES, Suite  # noqa: E402
+from masktrainer.config import PRECISIONS  # noqa: E402
 
 PROG = "python -m experiments.compare"
 COLUMNS = ("method", "accuracy", "accuracy_std", "seeds", "changed", "compact_bytes",
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="comma list of method labels to run (default: all)")
     parser.add_argument("--outputpath", default="Outputs/compare")
     parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="every run's --precision (a different configuration: its runs, "
+                             "table and figure are its own)")
     return parser
 
 
@@ -62,9 +66,14 @@ def _compact(run_dir: Path, out: Path) -> tuple[int | None, float | None]:
     return compact, (compact / dense if compact is not None and dense else None)
 
 
+def _tag(precision: str) -> str:
+    """The suffix of a precision's folders and files (float32, the default, has none)."""
+    return "" if precision == "float32" else f"_{precision}"
+
+
 def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
               data_dir: str | None, labels: list[str] | None = None, store=None,
-              echo=print) -> list[dict[str, Any]]:
+              echo=print, precision: str = "float32") -> list[dict[str, Any]]:
     from experiments.crosscheck.checks import final_test
     from experiments.crosscheck.driver import _changed
     from experiments.crosscheck.runs import RunStore
@@ -79,15 +88,16 @@ def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
         echo(f"{entry.label}")
         accuracies, changed, sizes, ratios, per_epoch, commands = [], [], [], [], [], []
         for seed in seeds:
+            slug = _slug(entry.label) + _tag(precision)
             flags = [*entry.flags, f"--maxepochs={epochs}", f"--seed={seed}",
-                     f"--outputpath={outputpath / 'runs' / _slug(entry.label)}",
+                     f"--outputpath={outputpath / 'runs' / slug}",
                      "--progress=none", "--notensorboard",
-                     *([f"--data_dir={data_dir}"] if data_dir else [])]
+                     *([f"--data_dir={data_dir}"] if data_dir else []),
+                     *([f"--precision={precision}"] if precision != "float32" else [])]
             record = store.run(entry.label, seed, flags)
             accuracies.append(final_test(record.metrics))
             changed.append(_changed(record))
-            size, ratio = _compact(record.run_dir,
-                                   outputpath / "exports" / f"{_slug(entry.label)}_seed{seed}")
+            size, ratio = _compact(record.run_dir, outputpath / "exports" / f"{slug}_seed{seed}")
             sizes.append(size)
             ratios.append(ratio)
             trained = [s for s in record.metrics.get("epochSeconds", [])[1:] if s is not None]
@@ -119,9 +129,10 @@ def _row(label, accuracies, changed, sizes, ratios, per_epoch, commands) -> dict
             "commands": " ; ".join(commands)}
 
 
-def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int]) -> str:
+def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int],
+          precision: str = "float32") -> str:
     lines = [f"# Head to head: {suite.title}, {epochs} epochs, seeds "
-             f"{', '.join(map(str, seeds))}", ""]
+             f"{', '.join(map(str, seeds))}, precision {precision}", ""]
     if suite.note:
         lines += [suite.note, ""]
     lines += ["| method | test accuracy (mean ± std) | connections changed | compact export "
@@ -134,21 +145,22 @@ def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
 
 
 def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int],
-          outputpath: Path) -> list[Path]:
+          outputpath: Path, precision: str = "float32") -> list[Path]:
     from masktrainer.run import safe_io
     from plotting.headtohead import MethodPoint, accuracy_vs_changed_figure
 
-    stem = outputpath / f"compare_{suite.name}"
+    stem = outputpath / f"compare_{suite.name}{_tag(precision)}"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     safe_io.atomic_write_text(stem.with_suffix(".csv"), buffer.getvalue())
-    safe_io.atomic_write_text(stem.with_suffix(".md"), table(suite, rows, epochs, seeds))
+    safe_io.atomic_write_text(stem.with_suffix(".md"),
+                              table(suite, rows, epochs, seeds, precision))
     points = [MethodPoint(r["method"], r["accuracies"], r["changed_fractions"]) for r in rows]
     fig = accuracy_vs_changed_figure(points, f"{suite.title}: {epochs} epochs, "
-                                             f"{len(seeds)} seed(s) per method")
+                                             f"{len(seeds)} seed(s) per method, {precision}")
     safe_io.atomic_write_path(stem.with_suffix(".png"),
                               lambda p: fig.savefig(p, dpi=150, format="png"), suffix=".png")
     return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
@@ -180,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds, epochs = list(range(1, args.seeds + 1)), args.epochs or suite.epochs
     outputpath = Path(args.outputpath)
     try:
-        rows = run_suite(suite, seeds, epochs, outputpath, args.data_dir, labels)
+        rows = run_suite(suite, seeds, epochs, outputpath, args.data_dir, labels,
+                         precision=args.precision)
     except RunInterrupted:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               "continue", file=sys.stderr)
@@ -188,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CrosscheckError, MeasureError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
-    files = write(suite, rows, epochs, seeds, outputpath)
-    print(table(suite, rows, epochs, seeds))
+    files = write(suite, rows, epochs, seeds, outputpath, args.precision)
+    print(table(suite, rows, epochs, seeds, args.precision))
     print("wrote " + ", ".join(str(f) for f in files))
     return 0
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+# Fixed parallelism, tf.data's autotuning off: gathering a batch is cheap, and the autotuner's
+# thread made the end of some ``fit`` calls wait 1-5 s for it (measured on a loaded 2-core
+# machine; experiments/benchmark_trainer.py reports the wait).
+GATHER_THREADS = 2
+PREFETCH_BATCHES = 2
+_FIXED = tf.data.Options()
+_FIXED.autotune.enabled = False
+
 
 class EpochBatches:
     """Batches of one split by index gathering (shuffling never copies the images).
@@ -25,6 +33,6 @@ class EpochBatches:
             order = np.random.RandomState([self.seed % 2**32, epoch]).permutation(self.size)
         x, y = self.x, self.y
         batches = tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).map(
-            lambda idx: (tf.gather(x, idx), tf.gather(y, idx)), num_parallel_calls=tf.data.AUTOTUNE
+            lambda idx: (tf.gather(x, idx), tf.gather(y, idx)), num_parallel_calls=GATHER_THREADS
         )
-        return batches.prefetch(tf.data.AUTOTUNE)
+        return batches.prefetch(PREFETCH_BATCHES).with_options(_FIXED)

@@ -27,8 +27,8 @@ def apply_activation(x: tf.Tensor, name: str | None, selu_is_elu: bool = False) 
         return x
     if name == "relu":
         return tf.nn.relu(x)
-    if name == "softmax":
-        return tf.nn.softmax(x)
+    if name == "softmax":  # in float32 under mixed precision too (Keras' advice for outputs)
+        return tf.nn.softmax(tf.cast(x, tf.float32))
     if name == "sigmoid":
         return tf.sigmoid(x)
     if name == "swish":

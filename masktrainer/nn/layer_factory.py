@@ -78,8 +78,10 @@ class DenseReferenceLayers:
                                   dense=dense)
 
     def dense(self, units, activation, seeds, name):
+        # The softmax output computes in float32 under mixed precision (Keras' advice).
         return keras.layers.Dense(units, activation=activation, use_bias=False,
-                                  kernel_initializer=self._init(seeds, True), name=name)
+                                  kernel_initializer=self._init(seeds, True), name=name,
+                                  dtype="float32" if activation == "softmax" else None)
 
     def conv(self, filters, kernel_size, padding, activation, seeds, name, strides=1):
         return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,

@@ -77,5 +77,6 @@ def build_resnet20(
     x = keras.layers.Flatten()(x)
     outputs = layers.dense(num_classes, "softmax", next(seeds), "output")(x)
     if quirks:
-        outputs = keras.layers.Activation("softmax", name="second_softmax")(outputs)
+        outputs = keras.layers.Activation("softmax", name="second_softmax", dtype="float32")(
+            outputs)
     return keras.Model(inputs, outputs, name=name)

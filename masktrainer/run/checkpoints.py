@@ -22,6 +22,7 @@ import tensorflow as tf
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.nn.seeds import EVAL_SAMPLER
 from masktrainer.run import safe_io
+from masktrainer.run.monitors import step_after
 from masktrainer.run.resume import (
     FOLDER,
     NOT_SERIES,
@@ -177,15 +178,19 @@ class StepCheckpoint(keras.callbacks.Callback):
         self.every, self.checkpoint, self.epoch, self.offset = every, checkpoint, epoch, offset
         self.steps_per_epoch = steps_per_epoch
         self.started = started  # time.perf_counter() when the epoch (as resumed) began
+        self.last_step = offset
 
     def on_train_batch_end(self, batch, logs=None) -> None:
-        step = self.offset + int(batch) + 1
+        # With steps_per_execution N this runs every N steps: checkpoint at the end of the
+        # execution that passed a multiple of ``every`` (at that end, an exact step).
+        step = step_after(batch, self.offset, self.steps_per_epoch)
+        passed, self.last_step = step // self.every > self.last_step // self.every, step
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(float(loss)):
             return  # never checkpoint diverged weights
         if step >= self.steps_per_epoch > 0:
             return  # the epoch-end checkpoint follows
-        if step % self.every == 0:
+        if passed:
             self.checkpoint.save(self.epoch - 1, partial_point(
                 self.epoch, step, metric_state(self.model), self.started))
 

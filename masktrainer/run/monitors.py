@@ -18,12 +18,15 @@ class TrainingDiverged(RuntimeError):
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stop training at the first batch whose loss is NaN or infinite and remember where."""
+    """Stop training at the first execution whose running loss is NaN or infinite and
+    remember where (with ``steps_per_execution`` N, the last step of those N: the running
+    mean stays non-finite once a step's loss was)."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps: int | None = None) -> None:
         super().__init__()
         self.epoch = 0
         self.offset = 0  # steps already done when the epoch was resumed
+        self.steps = steps  # steps in the whole epoch (bounds the last execution's end)
         self.bad_step: int | None = None
         self.bad_value: float | None = None
 
@@ -33,8 +36,17 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.bad_step, self.bad_value = self.offset + int(batch) + 1, float(loss)
+            self.bad_step = step_after(batch, self.offset, self.steps)
+            self.bad_value = float(loss)
             self.model.stop_training = True
+
+
+def step_after(batch: int, offset: int, steps: int | None) -> int:
+    """The 1-based step of the epoch that ``on_train_batch_end(batch)`` follows: Keras numbers
+    the batches of a resumed epoch from 0 (``offset`` steps were done before) and names the
+    last batch an execution of N steps would reach, past the epoch's end for the last one."""
+    step = int(offset) + int(batch) + 1
+    return step if steps is None else min(step, int(steps))
 
 
 # metrics.json prefix -> TensorBoard subrun (Keras' layout: train/ and validation/, so the

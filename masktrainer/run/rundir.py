@@ -33,12 +33,21 @@ BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed",
 SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
                 "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
                 "deterministic", "distribute", "mixed_precision", "cpu_replicas",
-                "heartbeat_minutes")
+                "heartbeat_minutes", "steps_per_execution")
 
 
 # The run's input normalisation on raw 0..255 pixels: prepared = (raw - mean) / std, the
 # arrays broadcastable to one image (``mean``, ``std``); an export puts it in front.
 PREPROCESSING_NAME = "preprocessing.npz"
+
+
+def with_precision(config: dict[str, Any]) -> dict[str, Any]:
+    """A config.json with its ``precision`` (runs written before it existed said
+    ``mixed_precision``: float16 when true, else float32). Runs of different precision are
+    different configurations; how a run was spelled (``mixed_precision``) is a setting."""
+    if "precision" in config:
+        return config
+    return {**config, "precision": "mixed_float16" if config.get("mixed_precision") else "float32"}
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +56,8 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     from masktrainer import methods
 
     extra = {key for method in methods.METHODS for key in method.metadata_keys}
-    values = {k: v for k, v in config.items() if k not in BOOKKEEPING_KEYS and k not in extra}
+    values = {k: v for k, v in with_precision(config).items()
+              if k not in BOOKKEEPING_KEYS and k not in extra}
     try:
         method = methods.get_method(values.get("traintype"))
     except ValueError:  # RunConfig names the bad train type

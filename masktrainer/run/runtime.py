@@ -23,14 +23,16 @@ import tensorflow as tf
 
 from masktrainer.config import DISTRIBUTE_MODES, RunConfig
 from masktrainer.errors import ConfigError
+from masktrainer.run.hardware import BFLOAT16_GPU_CAPABILITY, cpu_has_native_bfloat16, cpu_model
 
 
 def check_runtime(cfg: RunConfig) -> None:
     """Errors that need TensorFlow to detect (called before anything is written)."""
-    if cfg.mixed_precision and not tf.config.list_physical_devices("GPU"):
+    if cfg.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
         raise ConfigError(
-            "--mixed_precision needs a GPU (float16 on CPU is slow and not what the "
-            "original measured); drop it on this machine"
+            "--precision=mixed_float16 needs a GPU (float16 on CPU is slow and not what the "
+            "original measured); on a CPU with bfloat16 instructions use "
+            "--precision=mixed_bfloat16"
         )
     if cfg.cpu_replicas:
         split_cpu(cfg.cpu_replicas)
@@ -105,8 +107,8 @@ def configure_runtime(cfg: RunConfig, run_seed: int) -> tf.distribute.Strategy:
     keras.utils.set_random_seed(run_seed)  # Python, NumPy and TensorFlow
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    # Always set: the policy is process-wide and an earlier run may have changed it.
+    keras.mixed_precision.set_global_policy(cfg.precision)
     return make_strategy(cfg.distribute)
 
 
@@ -161,3 +163,21 @@ class _KerasMultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
             return parent.reduce(reduce_op, item, None if scalar else axis)
 
         return tf.nest.map_structure(one, value)
+
+
+def precision_note(cfg: RunConfig) -> str | None:
+    """The console line for a bfloat16 run on hardware without native bfloat16, else None."""
+    if cfg.precision != "mixed_bfloat16":
+        return None
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        capability = tuple(details.get("compute_capability") or (0, 0))
+        if capability >= BFLOAT16_GPU_CAPABILITY:
+            return None
+        return (f"note: this GPU (compute capability {'.'.join(map(str, capability))}) has no "
+                "bfloat16 tensor cores: --precision=mixed_bfloat16 will be slower than float32")
+    if cpu_has_native_bfloat16():
+        return None
+    return (f"note: this CPU ({cpu_model()}) has no native bfloat16 instructions (AVX512_BF16 or "
+            "AMX): --precision=mixed_bfloat16 will be slower than float32 here")

@@ -17,6 +17,7 @@ import threading
 import keras
 
 from masktrainer.run.checkpoints import metric_state
+from masktrainer.run.monitors import step_after
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -60,14 +61,14 @@ class StopAtStepBoundary(keras.callbacks.Callback):
     """End ``fit`` after the step during which a stop was requested; ``step`` (1-based, in
     the epoch) and ``metric_state`` say where it stopped."""
 
-    def __init__(self, stop: StopSignals, offset: int = 0) -> None:
+    def __init__(self, stop: StopSignals, offset: int = 0, steps: int | None = None) -> None:
         super().__init__()
-        self.stop, self.offset = stop, offset
+        self.stop, self.offset, self.steps = stop, offset, steps
         self.step: int | None = None
         self.metric_state: list[list[float]] | None = None
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         if self.stop.requested and self.step is None:
-            self.step = self.offset + int(batch) + 1
+            self.step = step_after(batch, self.offset, self.steps)
             self.metric_state = metric_state(self.model)
             self.model.stop_training = True

@@ -67,6 +67,7 @@ from masktrainer.run.runtime import (
     configure_runtime,
     is_chief,
     output_root,
+    precision_note,
     replica_note,
 )
 from masktrainer.run.signals import StopAtStepBoundary, StopSignals
@@ -90,8 +91,10 @@ class Trainer:
         resolved_seed: int | None = None,
         resume_checkpoint: str | None = None,
         invocation: dict[str, Any] | None = None,
+        callbacks: tuple[keras.callbacks.Callback, ...] = (),
     ) -> None:
         self.cfg = cfg
+        self.callbacks = tuple(callbacks)  # the caller's own, added to every epoch's fit
         self.invocation = invocation
         self.echo = echo
         self.resume_dir = None if resume_dir is None else Path(resume_dir)
@@ -100,7 +103,7 @@ class Trainer:
         self.run_seed = resolved_seed if resolved_seed is not None else resolve_run_seed(cfg.seed)
         self.method = methods.method_of(cfg)
         self.prepared = self.method.prepare(cfg)  # read and check before anything is written
-        check_runtime(cfg)  # e.g. --mixed_precision without a GPU
+        check_runtime(cfg)  # e.g. --precision=mixed_float16 without a GPU
         self.data = data if data is not None else load_data(cfg)
         self.evaluator = EpochEvaluator(cfg, self.method, self.data, self.run_seed)
         self.clock = RunClock()
@@ -109,14 +112,15 @@ class Trainer:
     def build(self) -> keras.Model:
         cfg = self.cfg
         self.strategy = configure_runtime(cfg, self.run_seed)
-        note = replica_note(cfg, self.strategy.num_replicas_in_sync)
-        if note and self.echo is not None:
-            self.echo(note)
+        for note in (replica_note(cfg, self.strategy.num_replicas_in_sync), precision_note(cfg)):
+            if note and self.echo is not None:
+                self.echo(note)
         methods.register_keras_objects()
         with self.strategy.scope():
             model = self.method.build_model(cfg, self.data.input_shape, self.data.num_classes,
                                             self.run_seed, self.prepared)
             model.compile(optimizer=self.method.make_optimizer(cfg, self.run_seed),
+                          steps_per_execution=cfg.steps_per_execution,
                           **evaluation_compile_args(cfg, self.method,
                                                     self.evaluator.penalised))
         return model
@@ -179,7 +183,7 @@ class Trainer:
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
             f"{self._describe_run()}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, "
-            f"seed {self.run_seed}, distribute {cfg.distribute} "
+            f"seed {self.run_seed}, precision {cfg.precision}, distribute {cfg.distribute} "
             f"({self.strategy.num_replicas_in_sync} replica(s)); "
             f"train/val/test {'/'.join(str(n) for n in data.sizes().values())}"
         )
@@ -290,7 +294,7 @@ class Trainer:
             start = time.perf_counter()
             lr = self.method.learning_rate(cfg, epoch - 1)
             model.optimizer.learning_rate.assign(lr)
-            monitor = StopOnNonFiniteLoss()
+            monitor = StopOnNonFiniteLoss(steps)
             callbacks: list[keras.callbacks.Callback] = [monitor]
             dataset, done = batches.epoch(epoch), 0
             if self._partial and self._partial["epoch"] == epoch:  # resume inside the epoch
@@ -299,7 +303,7 @@ class Trainer:
                 callbacks.append(RestoreMetricState(self._partial["metric_state"]))
                 start -= float(self._partial.get("seconds", 0.0))  # the epoch's time is whole
             monitor.offset = done
-            stopper = StopAtStepBoundary(self._stop, done)
+            stopper = StopAtStepBoundary(self._stop, done, steps)
             callbacks.append(stopper)
             verbose = progress_verbosity(cfg)
             self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, epoch, steps, done)
@@ -309,7 +313,7 @@ class Trainer:
                 callbacks.append(StepCheckpoint(cfg.checkpoint_every, checkpoint, epoch, done,
                                                 steps_per_epoch=batches.steps, started=start))
             history = model.fit(dataset, initial_epoch=epoch - 1, epochs=epoch, shuffle=False,
-                                callbacks=callbacks, verbose=verbose)
+                                callbacks=[*callbacks, *self.callbacks], verbose=verbose)
             if monitor.bad_step is not None:
                 self._diverged(run, metrics, epoch, monitor, checkpoint)
             if stopper.step is not None and stopper.step < steps:  # stopped inside the epoch
@@ -360,8 +364,11 @@ class Trainer:
                      f"{last.checkpoint} in {checkpoint.folder}, {last.describe()}")
         else:
             where = "No checkpoint had been written before it (the run diverged in its first epoch)"
-        message = (f"loss became {monitor.bad_value} at epoch {epoch}, step {monitor.bad_step}; "
-                   f"training stopped. {where}")
+        every = self.cfg.steps_per_execution
+        at = f"step {monitor.bad_step}" if every == 1 else \
+            f"the execution ending at step {monitor.bad_step} (checked every {every} steps)"
+        message = (f"loss became {monitor.bad_value} at epoch {epoch}, {at}; training stopped. "
+                   f"{where}")
         run.log(message)
         raise TrainingDiverged(message)
 

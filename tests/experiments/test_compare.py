@@ -50,6 +50,13 @@ def test_a_tiny_suite_runs_end_to_end_and_is_reused(tmp_path, shared_data_dir):
                      trainer=lambda *a, **k: calls.append(a) or pytest.fail("retrained"))
     again = run_suite(suite, [1], 1, tmp_path, shared_data_dir, store=store, echo=lines.append)
     assert [r["accuracy"] for r in again] == [r["accuracy"] for r in rows] and not calls
+    # another precision is another configuration: its own runs, table and figure
+    (bf16,) = run_suite(suite, [1], 1, tmp_path, shared_data_dir, ["edge-popup k 0.5"],
+                        echo=lines.append, precision="mixed_bfloat16")
+    assert "--precision=mixed_bfloat16" in bf16["commands"] and float(bf16["accuracy"]) > 50
+    files = write(suite, [bf16], 1, [1], tmp_path, "mixed_bfloat16")
+    assert files[0].name == "compare_tiny_mixed_bfloat16.md"
+    assert "precision mixed_bfloat16" in files[0].read_text().splitlines()[0]
 
 
 @pytest.mark.parametrize("args,message", [

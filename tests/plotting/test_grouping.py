@@ -25,6 +25,7 @@ BOOKKEEPING_VALUES = {
     "distribute": ("none", "mirrored"),
     "mixed_precision": (False, True),
     "cpu_replicas": (0, 2),
+    "steps_per_execution": (1, 32),
     "run_dir": ("/a/run-0000001", "/b/run-0000002"),
     "run_id": ("0000001", "0000002"),
     "created": ("2026-01-01T10:00:00", "2026-02-01T10:00:00"),
@@ -48,8 +49,10 @@ def test_every_bookkeeping_key_is_covered() -> None:
 @pytest.mark.parametrize("key", sorted(BOOKKEEPING_VALUES))
 def test_bookkeeping_fields_pool_seeds(tmp_path: Path, run_writer, key: str) -> None:
     first, second = BOOKKEEPING_VALUES[key]
-    run_writer(tmp_path, 1, [0.1, 0.5], **{key: first})
-    run_writer(tmp_path, 2, [0.1, 0.6], **{key: second})
+    # --mixed_precision is a spelling of the precision, which itself splits configurations.
+    same = {"precision": "mixed_float16"} if key == "mixed_precision" else {}
+    run_writer(tmp_path, 1, [0.1, 0.5], **{key: first}, **same)
+    run_writer(tmp_path, 2, [0.1, 0.6], **{key: second}, **same)
     (group,) = group_runs(load_runs(tmp_path))
     assert group.n == 2 and key not in group.config
 
@@ -108,3 +111,13 @@ def test_names_are_unique_when_one_method_varies_a_recipe_field(
     names = [g.name for g in group_runs(load_runs(tmp_path))]
     assert len(set(names)) == 3
     assert "FreePruning · he · mask · lr 0.001 · batch 100" in names
+
+
+def test_precision_splits_configurations(tmp_path: Path, run_writer) -> None:
+    run_writer(tmp_path, 1, [0.1, 0.5])  # written before --precision: float32
+    run_writer(tmp_path, 2, [0.1, 0.6], precision="float32")
+    run_writer(tmp_path, 3, [0.1, 0.6], precision="mixed_bfloat16")
+    run_writer(tmp_path, 4, [0.1, 0.6], mixed_precision=True)  # the old float16 spelling
+    groups = group_runs(load_runs(tmp_path))
+    assert sorted((g.config["precision"], g.n) for g in groups) == [
+        ("float32", 2), ("mixed_bfloat16", 1), ("mixed_float16", 1)]

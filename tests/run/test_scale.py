@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,7 +68,9 @@ def _cli(args, **kwargs):
     (0, []), (7, []),
     # sampling every step: the random-generator state must come back too
     (7, ["--traintype=SlotMachine", "--selection=probabilistic", "--split=head", "--lr=50"]),
-], ids=["epoch-end", "mid-epoch", "mid-epoch-probabilistic-slots"])
+    # 5 steps per execution: checkpoints at the ends of the executions passing 7, 14, ...
+    (7, ["--steps_per_execution=5"]),
+], ids=["epoch-end", "mid-epoch", "mid-epoch-probabilistic-slots", "mid-epoch-chunked"])
 def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, every, method):
     """Killed mid-epoch 2, resumed from the last epoch end (every=0) or from the last
     step checkpoint inside epoch 2 (every=7): the end result is identical."""
@@ -152,11 +155,19 @@ def test_tensorboard_scalars_and_histograms(tmp_path, mnist_splits):
     assert "remainingWeightsPerLayer/dense_1/zero_masks" in tags["train"]  # per layer, named
 
 
-def test_non_finite_loss_stops_with_epoch_and_step(tmp_path, mnist_splits):
+@pytest.mark.parametrize("spe,where", [
+    (1, r"at epoch 1, step \d+;"),
+    (4, r"at epoch 1, the execution ending at step (\d+) \(checked every 4 steps\);"),
+])
+def test_non_finite_loss_stops_with_epoch_and_step(tmp_path, mnist_splits, spe, where):
     cfg = RunConfig(traintype="Baseline", lr=1e12, maxepochs=2, batchsize=100, seed=1,
-                    outputpath=str(tmp_path), progress="none", tensorboard=False)
-    with pytest.raises(TrainingDiverged, match=r"at epoch 1, step \d+"):
+                    outputpath=str(tmp_path), progress="none", tensorboard=False,
+                    steps_per_execution=spe)
+    with pytest.raises(TrainingDiverged, match=where) as raised:
         train(cfg, data=_subset(mnist_splits, 3000), echo=None)
+    if spe > 1:  # an execution's end: a multiple of 4, or the epoch's last step (30)
+        step = int(re.search(where, str(raised.value)).group(1))
+        assert step % 4 == 0 or step == 30
     metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())
     assert metrics["status"] == "diverged" and metrics["epochs_completed"] == 0
 
@@ -165,7 +176,7 @@ def test_mixed_precision_is_refused_on_cpu(tmp_path, capsys):
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("a GPU is present")
     assert main(["prog", "--mixed_precision", f"--outputpath={tmp_path / 'o'}"]) == 2
-    assert "--mixed_precision needs a GPU" in capsys.readouterr().err
+    assert "--precision=mixed_float16 needs a GPU" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
