@@ -14,6 +14,13 @@ _FIXED = tf.data.Options()
 _FIXED.autotune.enabled = False
 
 
+def evaluation_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """The batches ``model.evaluate(x, y, batch_size=...)`` would make, in order, without
+    tf.data's autotuning (whose thread holds the end of an evaluation for up to 0.4 s)."""
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return batches.prefetch(PREFETCH_BATCHES).with_options(_FIXED)
+
+
 class EpochBatches:
     """Batches of one split by index gathering (shuffling never copies the images).
 

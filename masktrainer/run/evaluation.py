@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from masktrainer.config import RunConfig
+from masktrainer.data.pipeline import evaluation_batches
 from masktrainer.data.preprocessing import Splits
 from masktrainer.methods.base import Method
 from masktrainer.run.eval_plan import evaluates, parse_sets
@@ -128,7 +129,8 @@ class EpochEvaluator:
             return self._stream_scores(model, ((x[i:i + size], y[i:i + size])
                                                for i in range(0, len(x), size)))
         callbacks = [] if self.heartbeat is None else [self.heartbeat]
-        result = model.evaluate(**inputs, verbose=0, return_dict=True, callbacks=callbacks)
+        batches = evaluation_batches(inputs["x"], inputs["y"], inputs["batch_size"])
+        result = model.evaluate(batches, verbose=0, return_dict=True, callbacks=callbacks)
         loss = result["batch_loss"] if self.method.loss_over_batches else result["loss"]
         scores = {"loss": float(loss), "accuracy": float(result["accuracy"]),
                   "top5": float(result["top5"])}
