@@ -1,5 +1,6 @@
-"""``keras.models.load_model`` in a fresh process after ``import masktrainer`` or ``import laperm``,
-whatever the import order, while ``python -m masktrainer --help`` still starts without TensorFlow."""
+"""``keras.models.load_model`` in a fresh process after ``import masktrainer`` or
+``import laperm``, whatever the import order, while ``python -m masktrainer --help`` still
+starts without TensorFlow."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ print("PREDICTIONS " + json.dumps(out))
 
 
 def _fresh_python(code: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=600)
 
