@@ -44,4 +44,4 @@ def _register_keras_objects() -> None:
         importlib.import_module(name)
 
 
-when_keras_loads(_register_keras_objects)
+when_keras_loads(_register_keras_objects, ("laperm",))

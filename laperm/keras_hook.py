@@ -4,8 +4,9 @@ Keras finds a saved model's custom classes only in its registry, which the class
 join when their modules are imported. ``laperm`` and ``masktrainer`` load their
 TensorFlow modules lazily (so a command line answers ``--help`` before TensorFlow
 starts), so they register through :func:`when_keras_loads`: at once if Keras is
-already imported, otherwise right after ``import keras`` finishes, whichever
-package the user imports first and in whatever order.
+already imported, otherwise as soon as ``import keras`` has finished and no module of
+the waiting packages is half-imported (``from masktrainer.nn.initializers import X``
+imports Keras from inside that module; registering there would re-enter it).
 """
 
 from __future__ import annotations
@@ -14,26 +15,45 @@ import sys
 import threading
 from typing import Any, Callable
 
-_callbacks: list[Callable[[], None]] = []
-_lock = threading.Lock()
+_pending: list[tuple[Callable[[], None], tuple[str, ...]]] = []
+_importing: list[str] = []  # modules whose (wrapped) execution is under way
+_lock = threading.RLock()
 
 
-def _run_callbacks() -> None:
+def _top(name: str) -> str:
+    return name.partition(".")[0]
+
+
+def _keras_ready() -> bool:
+    """Keras has been imported and its (wrapped) execution has finished."""
+    return "keras" in sys.modules and "keras" not in _importing
+
+
+def _run_ready_callbacks() -> None:
+    """Run the callbacks whose packages have no module half-imported, once Keras is loaded."""
+    if not _keras_ready():
+        return
     with _lock:
-        pending = list(_callbacks)
-        _callbacks.clear()
-    for callback in pending:
+        busy = {_top(name) for name in _importing}
+        ready = [entry for entry in _pending if not busy & set(entry[1])]
+        for entry in ready:
+            _pending.remove(entry)
+        if not _pending and _finder in sys.meta_path:
+            sys.meta_path.remove(_finder)
+    for callback, _ in ready:
         callback()
 
 
-class _KerasImportFinder:
-    """A ``sys.meta_path`` finder that finds nothing itself: it asks the finders after it for
-    ``keras`` and wraps that spec's loader so that the pending callbacks run once the module
-    has executed. (It stays in place until then: TensorFlow looks ``keras`` up with
-    ``find_spec`` before it imports it.)"""
+class _ImportFinder:
+    """A ``sys.meta_path`` finder that finds nothing itself: for ``keras`` and the modules
+    of the waiting packages it asks the finders after it and wraps that spec's loader, so
+    that ready callbacks run when such a module has executed. (It stays until the last
+    callback ran: TensorFlow looks ``keras`` up with ``find_spec`` before importing it.)"""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None):
-        if fullname != "keras":
+        with _lock:
+            watched = {package for _, packages in _pending for package in packages}
+        if fullname != "keras" and _top(fullname) not in watched:
             return None
         spec = None
         for finder in list(sys.meta_path):
@@ -47,16 +67,20 @@ class _KerasImportFinder:
         execute = spec.loader.exec_module
 
         def exec_module(module: Any) -> None:
-            execute(module)
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
-            _run_callbacks()
+            with _lock:
+                _importing.append(fullname)
+            try:
+                execute(module)
+            finally:
+                with _lock:
+                    _importing.remove(fullname)
+            _run_ready_callbacks()
 
         spec.loader.exec_module = exec_module  # this spec's own loader instance
         return spec
 
 
-_finder = _KerasImportFinder()
+_finder = _ImportFinder()
 
 
 def keras_loaded() -> bool:
@@ -64,12 +88,14 @@ def keras_loaded() -> bool:
     return "keras" in sys.modules or "tensorflow" in sys.modules
 
 
-def when_keras_loads(callback: Callable[[], None]) -> None:
-    """Call ``callback`` now if Keras is loaded, else once ``import keras`` completes."""
+def when_keras_loads(callback: Callable[[], None], packages: tuple[str, ...]) -> None:
+    """Call ``callback`` now if Keras is loaded, else once ``import keras`` has completed and
+    no module of ``packages`` (top-level names, the ones ``callback`` imports) is
+    half-imported."""
     if keras_loaded():
         callback()
         return
     with _lock:
-        _callbacks.append(callback)
+        _pending.append((callback, tuple(packages)))
         if _finder not in sys.meta_path:
             sys.meta_path.insert(0, _finder)

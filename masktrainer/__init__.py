@@ -103,4 +103,5 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)
 
 
-when_keras_loads(register_keras_objects)  # `keras.models.load_model` just works
+# `keras.models.load_model` just works; registering imports modules of both packages.
+when_keras_loads(register_keras_objects, ("masktrainer", "laperm"))

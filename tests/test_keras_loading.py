@@ -82,8 +82,12 @@ def saved(tmp_path_factory):
     return folder / "x.npy", paths, expected, laperm_path
 
 
-@pytest.mark.parametrize("imports", ["import masktrainer\nimport keras",
-                                     "import keras\nimport masktrainer"])
+@pytest.mark.parametrize("imports", [
+    "import masktrainer\nimport keras",
+    "import keras\nimport masktrainer",
+    # a module that imports Keras itself, first: registering must wait until it is complete
+    "from masktrainer.nn.initializers import ScoreUniform\nimport keras",
+])
 def test_every_methods_model_loads_after_import_masktrainer(saved, imports):
     x_path, paths, expected, _ = saved
     predictions = _load_in_fresh_process(imports, x_path, list(paths.values()))
