@@ -61,7 +61,8 @@ class SeededInitializer(keras.initializers.Initializer):
 
     The pair is ``(seed, stream)``: kernels use stream 0 and scores stream 1,
     so a kernel and a score drawn from the same seed are still independent
-    (as the original's numpy kernel and TF score draws were).
+    (as the original's numpy kernel and TF score draws were); a score put on
+    stream 0 shares the kernel's bits, as TF1's ops with one op seed did.
     """
 
     stream = KERNEL_STREAM
