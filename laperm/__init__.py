@@ -5,10 +5,16 @@ periodically re-permutes each output unit's initial weights into the rank
 order of the trained ones.
 
 The names below load on first use, so ``laperm.layout`` (NumPy only) can be
-imported without TensorFlow.
+imported without TensorFlow. The optimizer and its sync schedules join Keras'
+registry once Keras is loaded (:mod:`laperm.keras_hook`), so
+``keras.models.load_model`` reads a LaPerm-compiled model after ``import laperm``.
 """
 
 import importlib
+
+from laperm.keras_hook import when_keras_loads
+
+_KERAS_MODULES = ("laperm.optimizer", "laperm.schedules")
 
 _EXPORTS = {
     "EpochSyncPeriod": "laperm.schedules",
@@ -31,3 +37,11 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)
+
+
+def _register_keras_objects() -> None:
+    for name in _KERAS_MODULES:
+        importlib.import_module(name)
+
+
+when_keras_loads(_register_keras_objects, ("laperm",))

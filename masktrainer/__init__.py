@@ -12,16 +12,18 @@ checkpoints), :mod:`masktrainer.export`; :mod:`masktrainer.config` and
 
 The names below load on first use, so ``python -m masktrainer`` checks its
 command line before TensorFlow is imported. Importing the package registers
-its layers and initializers with Keras when Keras is already loaded (and on
-first use of any name below); :func:`load_model` reads any run's
-``model.keras`` in every case.
+its layers, initializers and optimizers with Keras as soon as Keras is loaded
+(at once if it is, else right after ``import keras``: :mod:`laperm.keras_hook`),
+so ``keras.models.load_model`` reads any run's ``model.keras`` whatever the
+import order; :func:`load_model` does the same.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import sys
+
+from laperm.keras_hook import when_keras_loads
 
 # Quieten TensorFlow's C++ start-up chatter unless the user asked for it.
 from masktrainer import quiet as _quiet  # noqa: E402,F401  (sets TF_CPP_MIN_LOG_LEVEL)
@@ -101,5 +103,5 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)
 
 
-if "keras" in sys.modules or "tensorflow" in sys.modules:
-    register_keras_objects()  # Keras is loaded anyway: `keras.models.load_model` just works
+# `keras.models.load_model` just works; registering imports modules of both packages.
+when_keras_loads(register_keras_objects, ("masktrainer", "laperm"))

@@ -28,7 +28,7 @@ from absl import flags
 
 from masktrainer import commands, methods, sweep
 from masktrainer.command_flags import COMMAND_OPTIONS
-from masktrainer.commands import UsageError, parse_flags
+from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
     ConfigError,
@@ -55,7 +55,7 @@ DIVERGED_EXIT = 3
 def _define(option: Option, fv: flags.FlagValues) -> None:
     choices = option.choice_list()
     if choices is not None:
-        flags.DEFINE_enum(option.name, option.default, list(choices), option.help, flag_values=fv)
+        define_choice(option.name, option.default, choices, option.help, fv)
     elif option.kind is bool:
         flags.DEFINE_bool(option.name, option.default, option.help, flag_values=fv)
     elif option.kind is int:

@@ -19,6 +19,8 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer.text import did_you_mean
+
 USAGE_EXIT = 2
 HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
 WIDTH = 100
@@ -87,6 +89,25 @@ def usage_error(err: Exception) -> int:
 
 def wants_help(argv: Sequence[str]) -> bool:
     return any(arg in HELP_FLAGS for arg in argv[1:])
+
+
+class ChoiceParser(flags.EnumParser):
+    """absl's enum parser, whose error names the choice a mistyped value most likely means."""
+
+    def parse(self, argument: str) -> str:
+        if argument in self.enum_values:
+            return argument
+        hint = did_you_mean(argument, self.enum_values)
+        expected = f"value should be one of <{'|'.join(self.enum_values)}>"
+        raise ValueError(f"{hint} ({expected})" if hint else expected)
+
+
+def define_choice(name: str, default: str | None, choices: Sequence[str], text: str,
+                  fv: flags.FlagValues) -> None:
+    """``flags.DEFINE_enum`` with :class:`ChoiceParser`'s "did you mean" errors."""
+    flag = flags.EnumFlag(name, default, text, list(choices))
+    flag.parser = ChoiceParser(list(choices))
+    flags.DEFINE_flag(flag, flag_values=fv)
 
 
 def parse_flags(fv: flags.FlagValues, argv: Sequence[str]) -> list[str]:

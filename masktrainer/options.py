@@ -14,6 +14,7 @@ import math
 from typing import Any, Callable, Iterable
 
 from masktrainer.errors import ConfigError
+from masktrainer.text import choice_error
 
 # Help sections, in the order ``--help`` prints them.
 GROUPS = {
@@ -79,7 +80,7 @@ class Option:
                 raise ConfigError(f"{label} must not contain a NUL character")
             choices = self.choice_list()
             if choices is not None and value not in choices:
-                raise ConfigError(f"{label}={value!r} is not one of: {', '.join(choices)}")
+                raise ConfigError(choice_error(label, value, choices))
             return
         number_ok = isinstance(value, int) if self.kind is int else isinstance(value, (int, float))
         if isinstance(value, bool) or not number_ok or not math.isfinite(value) \

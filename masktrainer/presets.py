@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from masktrainer.errors import ConfigError
+from masktrainer.text import did_you_mean
 
 SUFFIX = ".flags"
 
@@ -57,8 +58,14 @@ def all_presets() -> list[Preset]:
 def get_preset(name: str) -> Preset:
     path = preset_dir() / f"{name}{SUFFIX}"
     if not name or "/" in name or not path.is_file():
-        close = [p.name for p in all_presets() if name and name.split("_")[0] in p.name][:5]
-        hint = f" (e.g. {', '.join(close)})" if close else ""
+        names = [p.name for p in all_presets()]
+        # A part of names lists some; a typo gets its closest name; else same first word.
+        hint = "" if not name or any(name in other for other in names) \
+            else did_you_mean(name, names)
+        if not hint:
+            close = [other for other in names if name and name.split("_")[0] in other][:5]
+            hint = f"e.g. {', '.join(close)}" if close else ""
+        hint = f" ({hint})" if hint else ""
         raise ConfigError(f"--preset={name!r} is not a preset{hint}; --preset list shows them")
     return _read(path)
 

@@ -101,6 +101,35 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(args, message, tmp_p
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args,hint", [
+    (["--nettype", "Lenet"], "did you mean 'LeNet'?"),
+    (["--nettype=conv6wide"], "did you mean 'Conv6Wide'?"),
+    (["--traintype=EdgePop"], "did you mean 'EdgePopup'?"),
+    (["--masktype=mask_r"], "did you mean 'mask_rs'?"),
+    (["--preset", "edge_popup_conv2_kx"], "did you mean 'edge_popup_conv2_kn'?"),
+])
+def test_mistyped_choice_suggests_the_closest_value(args, hint, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["prog", f"--outputpath={out}", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and hint in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["--nettype=zzz"], ["--preset", "nosuch"]])
+def test_a_value_close_to_nothing_gets_no_suggestion(args, capsys):
+    assert main(["prog", *args]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_config_file_choice_errors_suggest_too():
+    from masktrainer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"is not one of: .*; did you mean 'he'\?"):
+        RunConfig.from_dict({"initializer": "hee"})
+
+
 def test_incomplete_data_dir_is_exit_2(tmp_path, capsys):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
     code = main(["prog", f"--data_dir={tmp_path}", f"--outputpath={tmp_path / 'out'}"])

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method
+from masktrainer.text import choice_error
 
 if TYPE_CHECKING:
     import keras
@@ -54,9 +55,7 @@ def get_method(traintype: str) -> Method:
     try:
         return _BY_TRAIN_TYPE[traintype]
     except (KeyError, TypeError):
-        raise ConfigError(
-            f"--traintype={traintype!r} is not one of: {', '.join(_BY_TRAIN_TYPE)}"
-        ) from None
+        raise ConfigError(choice_error("--traintype", traintype, _BY_TRAIN_TYPE)) from None
 
 
 def method_of(cfg: RunConfig) -> Method:

@@ -21,6 +21,7 @@ from masktrainer.errors import ConfigError
 from masktrainer.nn.architectures import NETTYPES, original_dataset
 from masktrainer.options import Draft, Option
 from masktrainer.run.schedules import SHARED_SCHEDULES, shared_learning_rate
+from masktrainer.text import choice_error
 
 if TYPE_CHECKING:  # types only: the config module itself is built from the methods
     import keras
@@ -201,7 +202,7 @@ def group_root(cfg: RunConfig) -> Path:
 def check_choice(label: str, value: Any, choices: Sequence[str], context: str = "") -> None:
     """ConfigError unless ``value`` is one of ``choices`` (``context`` ends the message)."""
     if value not in choices:
-        raise ConfigError(f"{label}={value!r} is not one of: {', '.join(choices)}{context}")
+        raise ConfigError(choice_error(label, value, choices, context))
 
 
 def all_lr_schedules(methods: Sequence[Method]) -> tuple[str, ...]:

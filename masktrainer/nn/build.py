@@ -118,7 +118,8 @@ def build_architecture(
                             model_name=name)
     if nettype == "ResNet":
         return build_resnet20(input_shape, num_classes, layers, run_seed, quirks=resnet_quirks,
-                              augmentation=augmentation, name=name or "ResNet20")
+                              augmentation=augmentation, name=name or "ResNet20",
+                              shared_stream=seeding == "original")
     arch = get_architecture(nettype, width_mult)
     if batchnorm is not None:
         arch = dataclasses.replace(arch, batchnorm=batchnorm)

@@ -26,6 +26,7 @@ class DenseGeometry:
         if int(units) < 1:
             raise ValueError(f"units must be >= 1, got {units!r}")
         self.units = int(units)
+        self.supports_masking = True  # as keras.layers.Dense: a padding mask passes through
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self._geometry_config()}

@@ -8,7 +8,9 @@ with that method.
 
 All draws use TensorFlow's stateless RNG keyed by ``(seed, stream)``: the same seed
 and shape always give the same tensor, on any device, which is what makes
-per-layer seeds meaningful. ``seed=None`` draws a fresh seed per call.
+per-layer seeds meaningful. ``seed=None`` draws a fresh seed per call from Python's
+``random`` module, as Keras' own initializers do, so ``keras.utils.set_random_seed``
+makes unseeded layers reproducible.
 
 ``fan_in`` is the product of all kernel dimensions but the last (dense: inputs;
 conv: kh*kw*C_in); ``fan_out`` is the last dimension times the receptive field.
@@ -17,7 +19,7 @@ conv: kh*kw*C_in); ``fan_out`` is the last dimension times the receptive field.
 from __future__ import annotations
 
 import math
-import secrets
+import random
 from typing import Any, Sequence
 
 import keras
@@ -29,6 +31,13 @@ from masktrainer.nn.names import HIDDEN_NETWORKS_INITS, TF1_INITS
 # Keras/TF truncated-normal correction: std of N(0,1) truncated at +-2.
 _TRUNCATED_STD = 0.87962566103423978
 _PACKAGE = "masktrainer"
+_SEED_HIGH = 2**31 - 1
+# Stateless streams: a kernel and a score drawn from one seed use different streams.
+KERNEL_STREAM = 0
+SCORE_STREAM = 1
+# The self-pruning original's kinds drawn by a TF op (the others by numpy): with one op
+# seed for kernel and score, TF1 feeds both from the same random bits.
+TF1_OP_INITS = ("he", "glorot", "normal")
 
 
 def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
@@ -41,8 +50,9 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
 
 
 def stateless_seed(seed: int | None, stream: int) -> tf.Tensor:
-    """The stateless seed pair ``(seed, stream)``; a fresh random seed when ``seed`` is None."""
-    seed = secrets.randbelow(2**31 - 1) if seed is None else seed
+    """The stateless seed pair ``(seed, stream)``; when ``seed`` is None a fresh seed from
+    Python's ``random`` (which ``keras.utils.set_random_seed`` seeds, as for Keras' layers)."""
+    seed = random.randrange(_SEED_HIGH) if seed is None else seed
     return tf.constant([seed, stream], dtype=tf.int64)
 
 
@@ -51,10 +61,11 @@ class SeededInitializer(keras.initializers.Initializer):
 
     The pair is ``(seed, stream)``: kernels use stream 0 and scores stream 1,
     so a kernel and a score drawn from the same seed are still independent
-    (as the original's numpy kernel and TF score draws were).
+    (as the original's numpy kernel and TF score draws were); a score put on
+    stream 0 shares the kernel's bits, as TF1's ops with one op seed did.
     """
 
-    stream = 0
+    stream = KERNEL_STREAM
 
     def __init__(self, seed: int | None = None) -> None:
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
@@ -151,16 +162,27 @@ class SignedConstant(SeededInitializer):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class ScoreUniform(SeededInitializer):
-    """U(minval, maxval); the original score init is U(0.01, 0.1), all positive."""
+    """U(minval, maxval); the original score init is U(0.01, 0.1), all positive.
 
-    stream = 1
+    ``stream=KERNEL_STREAM`` draws from the kernel's random bits (same seed): the TF1
+    coupling of ``--seeding original`` (experiments/findings/tf1_seed_coupling.md).
+    """
 
-    def __init__(self, minval: float = 0.01, maxval: float = 0.1, seed: int | None = None):
+    def __init__(
+        self,
+        minval: float = 0.01,
+        maxval: float = 0.1,
+        seed: int | None = None,
+        stream: int = SCORE_STREAM,
+    ) -> None:
         super().__init__(seed)
         if not minval < maxval:
             raise ValueError(f"need minval < maxval, got {minval!r} >= {maxval!r}")
+        if stream not in (KERNEL_STREAM, SCORE_STREAM):
+            raise ValueError(f"stream must be {KERNEL_STREAM} or {SCORE_STREAM}, got {stream!r}")
         self.minval = float(minval)
         self.maxval = float(maxval)
+        self.stream = int(stream)
 
     def __call__(self, shape, dtype=None):
         values = tf.random.stateless_uniform(
@@ -169,7 +191,12 @@ class ScoreUniform(SeededInitializer):
         return tf.cast(values, dtype or "float32")
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
+        return {
+            **super().get_config(),
+            "minval": self.minval,
+            "maxval": self.maxval,
+            "stream": self.stream,
+        }
 
 
 def kernel_initializer(
@@ -265,7 +292,7 @@ class KaimingWeights(SeededInitializer):
 class FanInUniformScores(SeededInitializer):
     """U(+-1/sqrt(fan_in)): PyTorch ``kaiming_uniform_(a=sqrt(5))``, hidden-networks' scores."""
 
-    stream = 1
+    stream = SCORE_STREAM
 
     def __call__(self, shape, dtype=None):
         bound = 1.0 / math.sqrt(compute_fans(shape)[0])

@@ -7,8 +7,10 @@ default for this net) goes in front.
 
 ``quirks=True`` reproduces the original code: each ReLU conv applies its own
 ReLU *before* BN and again after it (conv -> ReLU -> BN -> ReLU), the output
-goes through softmax twice, and every masked layer shares one seed. The
-default is the intended network: conv -> BN -> ReLU, one softmax, own seeds.
+goes through softmax twice, and every masked layer shares one seed (with
+``shared_stream``, ``--seeding original``, its kernel and score also share TF1's
+random bits). The default is the intended network: conv -> BN -> ReLU, one
+softmax, own seeds.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ N_BLOCKS = 3  # n: 6n + 2 = 20 layers
 N_MASKED = 22  # 21 convolutions + the output layer
 
 
-def resnet_seeds(run_seed: int, quirks: bool) -> Iterator[LayerSeeds]:
+def resnet_seeds(
+    run_seed: int, quirks: bool, shared_stream: bool = False
+) -> Iterator[LayerSeeds]:
     """Per-layer seeds; the original gave every masked layer the same seed."""
     if quirks:
         while True:
-            yield LayerSeeds(run_seed, run_seed)
+            yield LayerSeeds(run_seed, run_seed, shared_stream=shared_stream)
     rng = np.random.RandomState(run_seed)
     for kernel, score in rng.randint(1, 2**31 - 1, size=(N_MASKED, 2)):
         yield LayerSeeds(int(kernel), int(score))
@@ -43,8 +47,9 @@ def build_resnet20(
     quirks: bool = False,
     augmentation: keras.layers.Layer | None = None,
     name: str = "ResNet20",
+    shared_stream: bool = False,
 ) -> keras.Model:
-    seeds = resnet_seeds(run_seed, quirks)
+    seeds = resnet_seeds(run_seed, quirks, shared_stream)
     counter = iter(range(1, 100))
 
     def block_layer(x, filters: int, kernel: int = 3, strides: int = 1, relu: bool = True,

@@ -4,9 +4,11 @@
 one for the kernel and one for the score.
 
 ``scheme="original"`` reproduces the *structure* of the original's seeding
-(the TF1 random streams themselves cannot be reproduced): one seed per layer,
-shared by its kernel and its score; for ConvN nets the second hidden dense
-layer and the output layer share a seed.
+(not TF1's random numbers themselves): one seed per layer, shared by its kernel
+and its score; for ConvN nets the second hidden dense layer and the output
+layer share a seed. Sharing an op seed in TF1 graph mode also feeds the kernel
+and the score from the same random bits; ``LayerSeeds.shared_stream`` marks that
+coupling (experiments/findings/tf1_seed_coupling.md).
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ SEEDING_SCHEMES = ("independent", "original")
 
 @dataclasses.dataclass(frozen=True)
 class LayerSeeds:
+    """A masked layer's seeds; ``shared_stream``: the score draws from the kernel's random
+    bits where the original drew both with TF ops (TF1's op-seed coupling)."""
+
     kernel: int
     score: int
+    shared_stream: bool = False
 
 
 def resolve_run_seed(seed: int) -> int:
@@ -58,7 +64,7 @@ def layer_seeds(
         draws = rng.randint(1, _HIGH, size=conv_slots + n_dense)
         chosen = [draws[i] for i in conv_positions]
         chosen += [draws[conv_slots + j + 1] for j in range(n_dense - 1)] + [draws[-1]]
-    return [LayerSeeds(int(s), int(s)) for s in chosen]
+    return [LayerSeeds(int(s), int(s), shared_stream=True) for s in chosen]
 
 
 # The name of a layer's evaluation-sampling generator; checkpoints keep its state apart.

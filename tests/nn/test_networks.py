@@ -113,3 +113,29 @@ def test_conv_nets_take_a_training_step(net):
     assert np.isfinite(loss)
     after = [l.score.numpy() for l in masked_layers(model)]
     assert all(not np.array_equal(a, b) for a, b in zip(after, before))
+
+
+@pytest.mark.parametrize("initializer,coupled", [("he", True), ("glorot", True),
+                                                 ("heconstant", False), ("binary", False)])
+def test_original_seeding_couples_score_to_kernel_bits_only_for_tf_drawn_kernels(
+    initializer, coupled
+):
+    """TF1 fed kernel and score from one op seed's bits; heconstant/binary used numpy."""
+    from masktrainer.nn.initializers import KERNEL_STREAM, SCORE_STREAM
+
+    for seeding in ("original", "independent"):
+        model = build_model(RunConfig(initializer=initializer, seeding=seeding),
+                            (28, 28, 1), 10, run_seed=1234)
+        for layer in masked_layers(model):
+            expected = KERNEL_STREAM if coupled and seeding == "original" else SCORE_STREAM
+            assert layer.score_initializer.stream == expected, (seeding, layer.name)
+            if expected == KERNEL_STREAM:
+                assert layer.score_initializer.seed == layer.kernel_initializer.seed
+
+
+def test_resnet_quirks_with_original_seeding_couple_score_and_kernel():
+    from masktrainer.nn.resnet20 import resnet_seeds
+
+    quirky = next(resnet_seeds(5, quirks=True, shared_stream=True))
+    assert (quirky.kernel, quirky.score, quirky.shared_stream) == (5, 5, True)
+    assert not next(resnet_seeds(5, quirks=False, shared_stream=True)).shared_stream

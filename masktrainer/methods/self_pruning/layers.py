@@ -22,6 +22,9 @@ from masktrainer.nn.activations import apply_activation, validate_activation
 from masktrainer.nn.bits import pack_flags, unpack_flags
 from masktrainer.nn.geometry import ConvGeometry, DenseGeometry
 from masktrainer.nn.initializers import (
+    KERNEL_STREAM,
+    SCORE_STREAM,
+    TF1_OP_INITS,
     ScoreUniform,
     TruncatedVarianceScaling,
     kernel_initializer,
@@ -171,6 +174,9 @@ class SelfPruningLayers(LayerPair):
     selu_is_elu: bool = False
 
     def common(self, seeds: LayerSeeds | None, dense: bool) -> dict:
+        # TF1 couples kernel and score only where both were TF ops (heconstant/binary: numpy).
+        coupled = seeds is not None and seeds.shared_stream and self.initializer in TF1_OP_INITS
+        score_stream = KERNEL_STREAM if coupled else SCORE_STREAM
         return {
             "masktype": self.masktype,
             "train_weights": self.train_weights,
@@ -180,7 +186,9 @@ class SelfPruningLayers(LayerPair):
             "kernel_initializer": kernel_initializer(
                 self.initializer, seed=seed_of(seeds, "kernel"), p1=self.p1, dense=dense
             ),
-            "score_initializer": ScoreUniform(0.01, 0.1, seed=seed_of(seeds, "score")),
+            "score_initializer": ScoreUniform(
+                0.01, 0.1, seed=seed_of(seeds, "score"), stream=score_stream
+            ),
         }
 
     @classmethod

@@ -21,6 +21,7 @@ OPTIONS = (
            "original literals or the product of sqrt(2/fan_in).", choices=BINARY_SCALES,
            group="self_pruning"),
     Option("seeding", str, "independent", "independent: own seeds per layer, kernel and "
-           "score; original: the original's shared-seed structure.",
+           "score; original: the original's shared-seed structure, and (he/glorot/normal "
+           "kernels) its TF1 coupling: the score drawn from the kernel's random bits.",
            choices=SEEDING_SCHEMES, group="self_pruning"),
 )
