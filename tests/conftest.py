@@ -73,3 +73,15 @@ def fake_imagenet(tmp_path_factory) -> Path:
         for i in range(1, 5):
             _add(val, f"ILSVRC2012_val_{i:08d}.JPEG", _jpeg(rng, 48, 40))
     return root
+
+
+# -- peak memory per test (opt-in): MASKTRAINER_TEST_RSS=FILE appends "<peak MiB> <test id>"
+# after each test, so the tests that raise the suite's peak can be found.
+def pytest_runtest_teardown(item, nextitem):
+    path = os.environ.get("MASKTRAINER_TEST_RSS")
+    if path:
+        import resource
+
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"{peak_mib:.0f} {item.nodeid}\n")
