@@ -25,6 +25,8 @@ from masktrainer.methods.base import all_lr_schedules
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
 from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
+from masktrainer.protocols import PROTOCOLS
+from masktrainer.protocols import check as check_protocol
 from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
 from masktrainer.run.schedules import SHARED_SCHEDULES, parse_milestones
 
@@ -127,6 +129,11 @@ SHARED_OPTIONS = (
     Option("resnet_quirks", bool, False, "ResNet: reproduce the original's bugs (conv->ReLU->"
            "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
            group="architecture"),
+    Option("protocol", str, None, "original: the original's split, evaluation and reporting "
+           "(every preset; hidden-networks and LaPerm: all training images, best test top-1); "
+           "held_out (default without a preset): train on the training head, select the epoch "
+           "on validation, report test there; custom: --split/--eval_sets as given.",
+           choices=PROTOCOLS, group="evaluation", required=True),
     Option("eval_sets", str, None, f"Sets evaluated at the end of an epoch, a comma list of "
            f"{', '.join(EVAL_SETS)} (train_subset: --eval_train_size random training images "
            "in evaluation mode); the method's original's.", group="evaluation", required=True),
@@ -180,6 +187,7 @@ def _resolve(cfg: RunConfig) -> None:
     _check_nettype(cfg, method)
     _check_lr_schedule(cfg, method)
     _check_shared_rules(cfg)
+    check_protocol(cfg, *method.original_settings(cfg.to_dict()))
 
 
 def _check_foreign_options(cfg: RunConfig, method: methods.Method) -> None:

@@ -39,6 +39,7 @@ def test_a_preset_for_every_experiment_of_the_originals():
     cited = set()
     for preset in PRESETS.values():
         assert preset.title and preset.source, preset.name
+        assert preset.protocol == "original", f"{preset.name} does not set --protocol=original"
         match = re.search(r"INDEX ([0-9, ]+)", preset.source)
         assert match, f"{preset.name} does not cite its INDEX.md experiment"
         cited |= {int(n) for n in re.findall(r"\d+", match.group(1))}
@@ -86,12 +87,17 @@ def test_flags_after_a_preset_override_it_and_errors_are_one_line():
         parse_command(_argv("laperm_f1") + ["--resume", "somewhere"])
     with pytest.raises(ConfigError, match="not a preset"):
         get_preset("../presets/laperm_f1")
+    with pytest.raises(UsageError, match="--split=head is not the original's protocol"):
+        parse_command(_argv("edge_popup_conv4_ukn", split="head"))
+    held_out = parse_command(_argv("edge_popup_conv4_ukn", protocol="held_out")).cfg
+    assert (held_out.split, held_out.eval_sets) == ("head", "val,test")
 
 
 def test_preset_list_prints_one_line_each_and_the_cli_exits_cleanly():
     lines = listing().splitlines()
     assert len(lines) == len(PRESETS)
     assert all(line.split()[0] in PRESETS for line in lines)
+    assert all(line.split()[1:3] == ["[original", "protocol]"] for line in lines)
     result = subprocess.run([sys.executable, "-m", "masktrainer", "--preset", "list"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout == listing()
@@ -178,6 +184,15 @@ def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, 
     data = _check_pipeline_and_model(cfg)
     expected = {"mnist": ((28, 28, 1), 10), "cifar10": ((32, 32, 3), 10)}[cfg.dataset]
     assert (tuple(data.input_shape), data.num_classes) == expected, name
+    # The original's protocol: hidden-networks and LaPerm train on every training image,
+    # Slot Machines on its index split, self-pruning on all but the first 5,000.
+    every = {"mnist": 60_000, "cifar10": 50_000}[cfg.dataset]
+    train = {"test": every, "slot_machines": {"mnist": 50_000, "cifar10": 45_000}[cfg.dataset],
+             "head": every - 5_000}[cfg.split]
+    assert data.sizes()["train"] == train, name
+    hidden_networks = cfg.method in ("edge_popup", "supermask_sampling", "dense_baseline")
+    assert cfg.split == ("test" if hidden_networks or cfg.method == "laperm" else
+                         "slot_machines" if cfg.method.startswith("slot") else "head"), name
 
 
 IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
