@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from masktrainer import methods
-from masktrainer.cli import UsageError, parse_command
+from masktrainer.cli import UsageError, parse_command, parse_commands
 from masktrainer.config import OPTIONS
 from masktrainer.data import loading
 from masktrainer.data.preprocessing import Splits
@@ -34,12 +34,30 @@ def _argv(name, **extra):
     return ["masktrainer", "--preset", name, *(f"--{k}={v}" for k, v in extra.items())]
 
 
+def _grid(preset):
+    """A sweep preset's ``--grid`` (flag, values), or None."""
+    spec = next((line[len("--grid="):] for line in _flag_lines(preset)
+                 if line.startswith("--grid=")), None)
+    if spec is None:
+        return None
+    name, _, values = spec.partition("=")
+    return name, values.split(",")
+
+
+def _first_cfg(argv):
+    """The run of a preset (the first member of a sweep preset)."""
+    return parse_commands(argv).commands[0].cfg
+
+
 def test_a_preset_for_every_experiment_of_the_originals():
     assert len(PRESETS) >= 100
     cited = set()
     for preset in PRESETS.values():
         assert preset.title and preset.source, preset.name
         assert preset.protocol == "original", f"{preset.name} does not set --protocol=original"
+        if preset.name.startswith("slot_"):  # the paper's recipe and the code's disagree
+            assert ("the paper's recipe" in preset.title) != ("the code's recipe" in
+                                                              preset.title), preset.name
         match = re.search(r"INDEX ([0-9, ]+)", preset.source)
         assert match, f"{preset.name} does not cite its INDEX.md experiment"
         cited |= {int(n) for n in re.findall(r"\d+", match.group(1))}
@@ -47,7 +65,8 @@ def test_a_preset_for_every_experiment_of_the_originals():
         assert re.search(r"\.(py|yml|yaml|ipynb|md)\b", preset.source), preset.name
         for line in _flag_lines(preset):
             name = line.split("=", 1)[0]
-            assert name.startswith("--") and name[2:] in OPTIONS, (preset.name, line)
+            assert name.startswith("--") and (name[2:] in OPTIONS or name == "--grid"), (
+                preset.name, line)
     assert INDEX_EXPERIMENTS <= cited, sorted(INDEX_EXPERIMENTS - cited)
 
 
@@ -55,11 +74,20 @@ def test_a_preset_for_every_experiment_of_the_originals():
 def test_every_preset_validates_and_says_what_it_sets(name, tmp_path):
     preset = PRESETS[name]
     needs = {req.lstrip("-"): str(tmp_path) for req in preset.requires}
-    command = parse_command(_argv(name, **needs))
+    plan = parse_commands(_argv(name, **needs))
+    grid = _grid(preset)
+    if grid is None:
+        assert not plan.sweep
+    else:  # a sweep preset: one run per value of its --grid flag
+        flag, values = grid
+        assert [str(getattr(c.cfg, flag)) for c in plan.commands] == values
+    command = plan.commands[0]
     cfg = command.cfg
     assert command.invocation["preset"] == name
     assert cfg.to_dict() == type(cfg).from_dict(cfg.to_dict()).to_dict()
     for line in _flag_lines(preset):
+        if line.startswith("--grid="):
+            continue
         flag, _, value = line[2:].partition("=")
         got = getattr(cfg, flag)
         if isinstance(got, bool):
@@ -70,7 +98,7 @@ def test_every_preset_validates_and_says_what_it_sets(name, tmp_path):
             assert str(got) == value, line
     for required in needs:
         with pytest.raises(UsageError, match=f"--preset {name} needs --{required}"):
-            parse_command(_argv(name))
+            parse_commands(_argv(name))
 
 
 def test_flags_after_a_preset_override_it_and_errors_are_one_line():
@@ -180,7 +208,7 @@ SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
 
 @pytest.mark.parametrize("name", SMALL)
 def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, cached_raw):
-    cfg = parse_command(_argv(name, data_dir=shared_data_dir)).cfg
+    cfg = _first_cfg(_argv(name, data_dir=shared_data_dir))
     data = _check_pipeline_and_model(cfg)
     expected = {"mnist": ((28, 28, 1), 10), "cifar10": ((32, 32, 3), 10)}[cfg.dataset]
     assert (tuple(data.input_shape), data.num_classes) == expected, name
