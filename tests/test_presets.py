@@ -1,6 +1,7 @@
 """Presets: one flag file per experiment of the originals. Every preset validates, builds its
 model and its data pipeline (no training); ``--preset list``, overrides and requirements."""
 
+import json
 import re
 import subprocess
 import sys
@@ -255,3 +256,14 @@ def test_finetune_presets_build_from_a_run_of_their_greedy_preset(
     cfg = parse_command(_argv(name, data_dir=shared_data_dir, finetune_from=source.run_dir,
                               finetune_epoch=1)).cfg
     _check_pipeline_and_model(cfg)
+
+
+def test_print_config_shows_the_protocol(capsys):
+    from masktrainer.cli import main
+
+    assert main(["masktrainer", "--preset", "edge_popup_conv4_ukn", "--print_config"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["protocol"], printed["split"], printed["eval_sets"]) == (
+        "original", "test", "test")
+    assert main(["masktrainer", "--traintype=EdgePopup", "--print_config"]) == 0
+    assert json.loads(capsys.readouterr().out)["protocol"] == "held_out"
