@@ -4,8 +4,9 @@ The weights start from ``--initializer`` (the original's ``kaiming_normal`` by d
 train normally; there are no scores. The recipes are the original's
 ``smallscale_baselines/dense`` configs: ``--optimizer sgd`` (default): lr 0.01, cosine, batch
 128, L2 1e-4 (FC = LeNet: lr 0.1, ``fc_sgd_baseline``; Conv4Wide/Conv6Wide: lr 0.1, the
-"hlr" configs; cResNet18: lr 0.1, batch 256, L2 5e-4, learned BatchNorm); ``--optimizer adam``: lr 1.2e-3 (FC = LeNet) / 2e-4 (Conv2) /
-3e-4 (the others), batch 60, constant; 100 epochs; hidden-networks' data pipeline.
+"hlr" configs; cResNet18: lr 0.1, batch 256, L2 5e-4, learned BatchNorm); ``--optimizer
+adam``: lr 1.2e-3 (FC = LeNet) / 2e-4 (Conv2) / 3e-4 (the others), batch 60, constant; 100
+epochs; hidden-networks' data pipeline.
 """
 
 from __future__ import annotations
