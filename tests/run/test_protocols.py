@@ -118,3 +118,20 @@ def test_custom_takes_the_split_and_sets_as_given_and_says_so():
     cfg = RunConfig(traintype="EdgePopup", protocol="custom", split="head", eval_sets="test")
     assert selection_set(cfg) == "test"
     assert describe(cfg).startswith("custom protocol: trained (--split head), the best test")
+
+
+@pytest.mark.parametrize("options, inferred", [
+    # the version before --protocol: edge-popup trained on the head and selected on test
+    ({"traintype": "EdgePopup", "split": "head", "eval_sets": "test"}, "custom"),
+    ({"traintype": "EdgePopup", "split": "test", "eval_sets": "test"}, "original"),
+    ({"traintype": "SlotMachine", "eval_sets": "val"}, "custom"),  # test never evaluated
+    ({"traintype": "LaPerm", "nettype": "F1", "split": "test"}, "original"),
+    ({"traintype": "FreePruning"}, "original"),
+])
+def test_a_run_directory_without_a_protocol_reads_as_what_it_ran(options, inferred):
+    from masktrainer.run.rundir import config_values
+
+    config = RunConfig(protocol="custom", **options).to_dict()
+    del config["protocol"]
+    assert config_values(config)["protocol"] == inferred
+    assert RunConfig.from_dict(config_values(config)).protocol == inferred
