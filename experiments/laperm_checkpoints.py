@@ -179,8 +179,8 @@ def _fresh_model(net: str, seed: int, keep: tuple[int, int] | None, bias: bool):
     from laperm.weights import agnosticize
     from masktrainer import RunConfig, build_model
 
-    model = build_model(RunConfig(traintype="LaPerm", nettype=net, seed=seed, split="test"),
-                        (28, 28, 1), 10, seed)
+    cfg = RunConfig(traintype="LaPerm", nettype=net, seed=seed, protocol="original")
+    model = build_model(cfg, (28, 28, 1), 10, seed)
     if keep is not None:
         agnosticize(model, SHARED_VALUE[net], [keep] * len(model.trainable_variables), seed=seed)
     return with_zero_biases(model) if bias else model

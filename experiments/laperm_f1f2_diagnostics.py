@@ -41,7 +41,7 @@ EVAL_EVERY = 250  # the notebooks' validation_freq
 
 
 def _mnist(net: str):
-    splits = load_data(RunConfig(traintype="LaPerm", nettype=net, split="test"))
+    splits = load_data(RunConfig(traintype="LaPerm", nettype=net, protocol="original"))
     labels = lambda one_hot: np.argmax(one_hot, axis=-1)  # noqa: E731
     return splits.x_train, labels(splits.y_train), splits.x_test, labels(splits.y_test)
 
@@ -68,7 +68,7 @@ def run_notebook_loop(net: str, seed: int, epochs: int | None, model: keras.Mode
                       first_epoch: int = 0) -> LoopResult:
     """The notebook loop from ``model`` (default: a fresh notebook model of ``seed``); the lr of
     epoch e is 1e-3 * 0.95^(first_epoch + e). Step 0 is evaluated too."""
-    cfg = RunConfig(traintype="LaPerm", nettype=net, seed=seed, split="test")
+    cfg = RunConfig(traintype="LaPerm", nettype=net, seed=seed, protocol="original")
     x, y, x_test, y_test = _mnist(net)
     keras.utils.set_random_seed(seed)
     if model is None:

@@ -25,8 +25,10 @@ from masktrainer.methods.base import all_lr_schedules
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
 from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
+from masktrainer.protocols import PROTOCOLS
+from masktrainer.protocols import check as check_protocol
 from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
-from masktrainer.run.schedules import SHARED_SCHEDULES, parse_milestones
+from masktrainer.run.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
 
 __all__ = ["ConfigError", "OPTIONS", "RunConfig"]
 
@@ -84,7 +86,8 @@ SHARED_OPTIONS = (
            "at 80; LaPerm: the notebook's).", choices=_schedules, group="recipe",
            required=True),
     Option("lr_milestones", str, None, "Epochs where multistep multiplies the rate by 0.1, "
-           "e.g. 80 or 60,120.", group="recipe"),
+           "e.g. 80 or 60,120, or where cosine_restarts restarts its cosine (25,75).",
+           group="recipe"),
     Option("warmup_epochs", int, None, "Linear warm-up epochs before the schedule "
            "(hidden-networks: lr * (e + 1) / W; its ImageNet recipes: 5).", minimum=0,
            group="recipe", required=True),
@@ -130,6 +133,11 @@ SHARED_OPTIONS = (
     Option("resnet_quirks", bool, False, "ResNet: reproduce the original's bugs (conv->ReLU->"
            "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
            group="architecture"),
+    Option("protocol", str, None, "original: the original's split, evaluation and reporting "
+           "(every preset; hidden-networks and LaPerm: all training images, best test top-1); "
+           "held_out (default without a preset): train on the training head, select the epoch "
+           "on validation, report test there; custom: --split/--eval_sets as given.",
+           choices=PROTOCOLS, group="evaluation", required=True),
     Option("eval_sets", str, None, f"Sets evaluated at the end of an epoch, a comma list of "
            f"{', '.join(EVAL_SETS)} (train_subset: --eval_train_size random training images "
            "in evaluation mode); the method's original's.", group="evaluation", required=True),
@@ -191,6 +199,7 @@ def _resolve(cfg: RunConfig) -> None:
     _check_nettype(cfg, method)
     _check_lr_schedule(cfg, method)
     _check_shared_rules(cfg)
+    check_protocol(cfg, *method.original_settings(cfg.to_dict()))
 
 
 def _check_foreign_options(cfg: RunConfig, method: methods.Method) -> None:
@@ -257,12 +266,13 @@ def _check_optimizer(cfg: RunConfig) -> None:
         raise ConfigError("--momentum applies to --optimizer=sgd only")
     if cfg.weight_decay > 0 and cfg.optimizer == "adam":
         raise ConfigError("--weight_decay > 0 needs --optimizer=sgd (L2 added to the gradient)")
-    if cfg.lr_schedule == "multistep":
+    if cfg.lr_schedule in MILESTONE_SCHEDULES:
         if cfg.lr_milestones is None:
-            raise ConfigError("--lr_schedule=multistep needs --lr_milestones (e.g. 80)")
+            raise ConfigError(f"--lr_schedule={cfg.lr_schedule} needs --lr_milestones (e.g. 80)")
         parse_milestones(cfg.lr_milestones)
     elif cfg.lr_milestones is not None:
-        raise ConfigError("--lr_milestones applies to --lr_schedule=multistep only")
+        raise ConfigError("--lr_milestones applies to --lr_schedule=multistep or "
+                          "cosine_restarts only")
 
 
 def _check_split(cfg: RunConfig) -> None:

@@ -2,7 +2,8 @@
 
 A preset is an absl flag file: its first comment line says what it runs, the
 second which original setting it reproduces, ``# requires: --flag`` lines name
-flags the user must add (e.g. ``--finetune_from``), and the rest are flags.
+flags the user must add (e.g. ``--finetune_from``), and the rest are flags; every
+preset sets ``--protocol`` (the original's: :mod:`masktrainer.protocols`).
 ``--preset NAME`` stands for ``--flagfile=<its file>`` at its place on the
 command line, so any flag after it overrides the preset. No TensorFlow here.
 """
@@ -27,6 +28,7 @@ class Preset:
     title: str
     source: str
     requires: tuple[str, ...]
+    protocol: str  # its --protocol flag ("" if it sets none)
 
 
 def preset_dir() -> Path:
@@ -40,14 +42,16 @@ def preset_dir() -> Path:
 
 
 def _read(path: Path) -> Preset:
-    comments = [line[1:].strip() for line in path.read_text(encoding="utf-8").splitlines()
-                if line.startswith("#")]
+    text = path.read_text(encoding="utf-8")
+    comments = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
     title = comments[0] if comments else ""
     source = next((c.removeprefix("original:").strip() for c in comments
                    if c.startswith("original:")), "")
     requires = tuple(c.removeprefix("requires:").strip() for c in comments
                      if c.startswith("requires:"))
-    return Preset(path.stem, path, title, source, requires)
+    protocol = next((line.strip().split("=", 1)[1] for line in text.splitlines()
+                     if line.strip().startswith("--protocol=")), "")
+    return Preset(path.stem, path, title, source, requires, protocol)
 
 
 def all_presets() -> list[Preset]:
@@ -78,10 +82,11 @@ def preset_flags(name: str) -> dict[str, str]:
 
 
 def listing() -> str:
-    """``--preset list``: one line per preset."""
+    """``--preset list``: one line per preset (name, protocol, what it runs)."""
     presets = all_presets()
     width = max((len(p.name) for p in presets), default=0)
-    return "\n".join(f"{p.name:<{width}}  {p.title}" for p in presets) + "\n"
+    return "\n".join(f"{p.name:<{width}}  [{p.protocol or '-'} protocol]  {p.title}"
+                     for p in presets) + "\n"
 
 
 def expand(argv: Sequence[str]) -> tuple[list[str], Preset | None]:

@@ -96,7 +96,9 @@ class Found:
 
 
 def _identity(cfg: RunConfig) -> dict[str, Any]:
-    return {k: v for k, v in cfg.to_dict().items() if k not in SETTING_KEYS}
+    # --protocol is a name for the split and sets (both compared): a self-pruning run of the
+    # version before it, read as "original", is the run a held-out sweep asks for.
+    return {k: v for k, v in cfg.to_dict().items() if k not in SETTING_KEYS and k != "protocol"}
 
 
 def _locked(path: Path) -> bool:

@@ -5,7 +5,9 @@ Definitions (all accuracies in percent, aggregated over seeds):
 * final: the value at the group's last epoch, over the runs that reached it
   (the last point of the plotted mean curve);
 * best validation: per run, the epoch with the highest validation accuracy
-  (first one on ties) and the test accuracy at that epoch;
+  (first one on ties) and the test accuracy at that epoch (a run whose ``--protocol``
+  selects on test: its best test epoch; :mod:`masktrainer.protocols`);
+* protocol: each run's ``--protocol`` and what selects its reported epoch;
 * remaining / flipped: remaining weights (or flipped signs) at the last epoch.
 """
 
@@ -17,10 +19,14 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
+from masktrainer.protocols import label as protocol_label
+from masktrainer.protocols import selection_set
+from masktrainer.run.rundir import config_values
 from plotting import quantities as q
 from plotting.groups import RunGroup, order_fields
 from plotting.runs import Run
@@ -29,15 +35,27 @@ MARKDOWN_NAME = "summary.md"
 CSV_NAME = "summary.csv"
 
 
+def _protocol(run: Run) -> tuple[str | None, str]:
+    """(``--protocol``, the set that selects the reported epoch) of a run; a config.json of a
+    version before ``--protocol`` is read as that version ran."""
+    values = config_values(run.config)
+    shape = SimpleNamespace(split=values.get("split") or "head",
+                            eval_sets=values.get("eval_sets") or "val,test",
+                            resnet_quirks=bool(values.get("resnet_quirks")))
+    return values.get("protocol"), selection_set(shape)
+
+
 def _best_val(run: Run) -> tuple[int, float, float] | None:
-    """(epoch, validation accuracy, test accuracy) at the best validation epoch."""
-    val = run.series.get("valAccuracy")
-    if val is None or np.all(np.isnan(val)):
+    """(epoch, validation accuracy, test accuracy) at the epoch the run's protocol selects:
+    the best validation accuracy, or the best test accuracy where it selects on test."""
+    selected = run.series.get(f"{_protocol(run)[1]}Accuracy")
+    if selected is None or np.all(np.isnan(selected)):
         return None
-    epoch = int(np.nanargmax(val))
-    test = run.series.get("testAccuracy")
+    epoch = int(np.nanargmax(selected))
+    val, test = run.series.get("valAccuracy"), run.series.get("testAccuracy")
+    val_value = math.nan if val is None else float(val[epoch]) * 100.0
     test_value = math.nan if test is None else float(test[epoch]) * 100.0
-    return epoch, float(val[epoch]) * 100.0, test_value
+    return epoch, val_value, test_value
 
 
 def _stats(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
@@ -92,6 +110,9 @@ def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
         _stats(sparsity)[0] if kind == q.REMAINING else None
     )
     row["final_flipped_pct_mean"] = _stats(sparsity)[0] if kind == q.FLIPPED else None
+    protocols = {_protocol(run) for run in group.runs}
+    row["protocol"] = " / ".join(sorted(protocol_label(*found) if found[0] else "—"
+                                        for found in protocols)) or None
     return row
 
 
@@ -137,6 +158,7 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
         "Best-val. epoch",
         "Test acc. at best val. (%)",
         "Remaining weights / flipped signs (%)",
+        "Protocol",
     )
     lines = ["# Summary of runs" + (f" in `{source}`" if source else ""), ""]
     lines.append("| " + " | ".join(header) + " |")
@@ -162,6 +184,7 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
             _range(row, "best_val_epoch", _count),
             _range(row, "test_at_best_val"),
             sparsity,
+            row["protocol"] or "–",
         )
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
@@ -170,7 +193,9 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
         "Final: last epoch reached by the longest runs of a configuration"
         " (averaged over the runs that reached it).",
         "Best val.: per run, the epoch of highest validation accuracy; test"
-        " accuracy is read at that epoch.",
+        " accuracy is read at that epoch. A run whose protocol selects on test (the"
+        " original's protocol of hidden-networks and LaPerm: `best test`) is read at its"
+        " best test epoch instead.",
         "",
     ]
     return "\n".join(lines)

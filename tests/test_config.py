@@ -76,3 +76,14 @@ def test_finetune_from_a_folder_that_is_not_a_run_exits_2(tmp_path, capsys):
 
 
 
+
+
+@pytest.mark.parametrize("nettype, optimizer, lr, batch", [
+    ("LeNet", "sgd", 0.1, 128),  # fc/fc_sgd_baseline.yml
+    ("Conv4", "sgd", 0.01, 128),  # conv4/conv4_sgd_baseline.yml
+    ("Conv6Wide", "sgd", 0.1, 128),  # densewide/conv6wide_hlrsgd_baseline.yml
+    ("LeNet", "adam", 1.2e-3, 60),  # fc/fc_adam_baseline.yml
+])
+def test_the_dense_baselines_take_the_originals_recipes(nettype, optimizer, lr, batch):
+    cfg = RunConfig(traintype="DenseBaseline", nettype=nettype, optimizer=optimizer)
+    assert (cfg.lr, cfg.batchsize) == (lr, batch)

@@ -1,6 +1,7 @@
 """Presets: one flag file per experiment of the originals. Every preset validates, builds its
 model and its data pipeline (no training); ``--preset list``, overrides and requirements."""
 
+import json
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from masktrainer import methods
-from masktrainer.cli import UsageError, parse_command
+from masktrainer.cli import UsageError, parse_command, parse_commands
 from masktrainer.config import OPTIONS
 from masktrainer.data import loading
 from masktrainer.data.preprocessing import Splits
@@ -34,11 +35,30 @@ def _argv(name, **extra):
     return ["masktrainer", "--preset", name, *(f"--{k}={v}" for k, v in extra.items())]
 
 
+def _grid(preset):
+    """A sweep preset's ``--grid`` (flag, values), or None."""
+    spec = next((line[len("--grid="):] for line in _flag_lines(preset)
+                 if line.startswith("--grid=")), None)
+    if spec is None:
+        return None
+    name, _, values = spec.partition("=")
+    return name, values.split(",")
+
+
+def _first_cfg(argv):
+    """The run of a preset (the first member of a sweep preset)."""
+    return parse_commands(argv).commands[0].cfg
+
+
 def test_a_preset_for_every_experiment_of_the_originals():
     assert len(PRESETS) >= 100
     cited = set()
     for preset in PRESETS.values():
         assert preset.title and preset.source, preset.name
+        assert preset.protocol == "original", f"{preset.name} does not set --protocol=original"
+        if preset.name.startswith("slot_"):  # the paper's recipe and the code's disagree
+            assert ("the paper's recipe" in preset.title) != ("the code's recipe" in
+                                                              preset.title), preset.name
         match = re.search(r"INDEX ([0-9, ]+)", preset.source)
         assert match, f"{preset.name} does not cite its INDEX.md experiment"
         cited |= {int(n) for n in re.findall(r"\d+", match.group(1))}
@@ -46,7 +66,8 @@ def test_a_preset_for_every_experiment_of_the_originals():
         assert re.search(r"\.(py|yml|yaml|ipynb|md)\b", preset.source), preset.name
         for line in _flag_lines(preset):
             name = line.split("=", 1)[0]
-            assert name.startswith("--") and name[2:] in OPTIONS, (preset.name, line)
+            assert name.startswith("--") and (name[2:] in OPTIONS or name == "--grid"), (
+                preset.name, line)
     assert INDEX_EXPERIMENTS <= cited, sorted(INDEX_EXPERIMENTS - cited)
 
 
@@ -54,11 +75,20 @@ def test_a_preset_for_every_experiment_of_the_originals():
 def test_every_preset_validates_and_says_what_it_sets(name, tmp_path):
     preset = PRESETS[name]
     needs = {req.lstrip("-"): str(tmp_path) for req in preset.requires}
-    command = parse_command(_argv(name, **needs))
+    plan = parse_commands(_argv(name, **needs))
+    grid = _grid(preset)
+    if grid is None:
+        assert not plan.sweep
+    else:  # a sweep preset: one run per value of its --grid flag
+        flag, values = grid
+        assert [str(getattr(c.cfg, flag)) for c in plan.commands] == values
+    command = plan.commands[0]
     cfg = command.cfg
     assert command.invocation["preset"] == name
     assert cfg.to_dict() == type(cfg).from_dict(cfg.to_dict()).to_dict()
     for line in _flag_lines(preset):
+        if line.startswith("--grid="):
+            continue
         flag, _, value = line[2:].partition("=")
         got = getattr(cfg, flag)
         if isinstance(got, bool):
@@ -69,7 +99,7 @@ def test_every_preset_validates_and_says_what_it_sets(name, tmp_path):
             assert str(got) == value, line
     for required in needs:
         with pytest.raises(UsageError, match=f"--preset {name} needs --{required}"):
-            parse_command(_argv(name))
+            parse_commands(_argv(name))
 
 
 def test_flags_after_a_preset_override_it_and_errors_are_one_line():
@@ -86,12 +116,17 @@ def test_flags_after_a_preset_override_it_and_errors_are_one_line():
         parse_command(_argv("laperm_f1") + ["--resume", "somewhere"])
     with pytest.raises(ConfigError, match="not a preset"):
         get_preset("../presets/laperm_f1")
+    with pytest.raises(UsageError, match="--split=head is not the original's protocol"):
+        parse_command(_argv("edge_popup_conv4_ukn", split="head"))
+    held_out = parse_command(_argv("edge_popup_conv4_ukn", protocol="held_out")).cfg
+    assert (held_out.split, held_out.eval_sets) == ("head", "val,test")
 
 
 def test_preset_list_prints_one_line_each_and_the_cli_exits_cleanly():
     lines = listing().splitlines()
     assert len(lines) == len(PRESETS)
     assert all(line.split()[0] in PRESETS for line in lines)
+    assert all(line.split()[1:3] == ["[original", "protocol]"] for line in lines)
     result = subprocess.run([sys.executable, "-m", "masktrainer", "--preset", "list"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout == listing()
@@ -174,10 +209,19 @@ SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
 
 @pytest.mark.parametrize("name", SMALL)
 def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, cached_raw):
-    cfg = parse_command(_argv(name, data_dir=shared_data_dir)).cfg
+    cfg = _first_cfg(_argv(name, data_dir=shared_data_dir))
     data = _check_pipeline_and_model(cfg)
     expected = {"mnist": ((28, 28, 1), 10), "cifar10": ((32, 32, 3), 10)}[cfg.dataset]
     assert (tuple(data.input_shape), data.num_classes) == expected, name
+    # The original's protocol: hidden-networks and LaPerm train on every training image,
+    # Slot Machines on its index split, self-pruning on all but the first 5,000.
+    every = {"mnist": 60_000, "cifar10": 50_000}[cfg.dataset]
+    train = {"test": every, "slot_machines": {"mnist": 50_000, "cifar10": 45_000}[cfg.dataset],
+             "head": every - 5_000}[cfg.split]
+    assert data.sizes()["train"] == train, name
+    hidden_networks = cfg.method in ("edge_popup", "supermask_sampling", "dense_baseline")
+    assert cfg.split == ("test" if hidden_networks or cfg.method == "laperm" else
+                         "slot_machines" if cfg.method.startswith("slot") else "head"), name
 
 
 IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
@@ -212,3 +256,14 @@ def test_finetune_presets_build_from_a_run_of_their_greedy_preset(
     cfg = parse_command(_argv(name, data_dir=shared_data_dir, finetune_from=source.run_dir,
                               finetune_epoch=1)).cfg
     _check_pipeline_and_model(cfg)
+
+
+def test_print_config_shows_the_protocol(capsys):
+    from masktrainer.cli import main
+
+    assert main(["masktrainer", "--preset", "edge_popup_conv4_ukn", "--print_config"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["protocol"], printed["split"], printed["eval_sets"]) == (
+        "original", "test", "test")
+    assert main(["masktrainer", "--traintype=EdgePopup", "--print_config"]) == 0
+    assert json.loads(capsys.readouterr().out)["protocol"] == "held_out"

@@ -89,6 +89,13 @@ def test_grid_runs_every_combination_and_a_rerun_skips_them(tmp_path, capsys):
     assert main(command) == 0
     assert capsys.readouterr().out.count("; skipped") == 2
     assert len(list(out.rglob("config.json"))) == 2
+    # runs of the version before --protocol (self-pruning's read as "original") are found
+    for path in out.rglob("config.json"):
+        config = json.loads(path.read_text())
+        del config["protocol"]
+        path.write_text(json.dumps(config))
+    assert main(command) == 0
+    assert capsys.readouterr().out.count("; skipped") == 2
 
 
 def test_grid_and_seeds_make_the_product_in_order(tmp_path):

@@ -74,7 +74,7 @@ def _tag(precision: str) -> str:
 def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
               data_dir: str | None, labels: list[str] | None = None, store=None,
               echo=print, precision: str = "float32") -> list[dict[str, Any]]:
-    from experiments.crosscheck.checks import final_test
+    from experiments.crosscheck.checks import best_val_test
     from experiments.crosscheck.driver import _changed
     from experiments.crosscheck.runs import RunStore
     from masktrainer.quiet import import_tensorflow
@@ -95,7 +95,7 @@ def run_suite(suite: Suite, seeds: list[int], epochs: int, outputpath: Path,
                      *([f"--data_dir={data_dir}"] if data_dir else []),
                      *([f"--precision={precision}"] if precision != "float32" else [])]
             record = store.run(entry.label, seed, flags)
-            accuracies.append(final_test(record.metrics))
+            accuracies.append(best_val_test(record.metrics))
             changed.append(_changed(record))
             size, ratio = _compact(record.run_dir, outputpath / "exports" / f"{slug}_seed{seed}")
             sizes.append(size)
@@ -133,10 +133,14 @@ def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
           precision: str = "float32") -> str:
     lines = [f"# Head to head: {suite.title}, {epochs} epochs, seeds "
              f"{', '.join(map(str, seeds))}, precision {precision}", ""]
+    lines += ["Protocol: held-out for every method (`--protocol held_out`): trained on the "
+              "training head, the epoch selected on the held-out validation images, test "
+              "accuracy reported at that epoch.", ""]
     if suite.note:
         lines += [suite.note, ""]
-    lines += ["| method | test accuracy (mean ± std) | connections changed | compact export "
-              "(bytes, vs dense float32) | s / epoch |", "|---|---|---|---|---|"]
+    lines += ["| method | test accuracy at the best-validation epoch (mean ± std) | connections "
+              "changed | compact export (bytes, vs dense float32) | s / epoch |",
+              "|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['method']} | {row['accuracy']} ± {row['accuracy_std']} % | "
                      f"{row['changed'] or '—'} | {row['compact_bytes'] or '—'} "

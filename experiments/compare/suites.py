@@ -1,5 +1,7 @@
 """The suites of the head-to-head comparison: one network and data set, every method with its
-own recipe (a library preset where one exists), trained for the same epochs and seeds."""
+own recipe (a library preset where one exists), trained for the same epochs and seeds, and
+measured under one protocol: the held-out one (``--protocol held_out``, the same training
+head and validation images for every method; test accuracy at the best-validation epoch)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class Entry:
     label: str
-    flags: tuple[str, ...]
+    own_flags: tuple[str, ...]
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (*self.own_flags, PROTOCOL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +28,8 @@ class Suite:
 
 
 KEEP_RATIOS = (0.3, 0.5, 0.7)
-TEST = "--eval_sets=val,test"  # Slot Machines evaluates validation only; the table is on test
+PROTOCOL = "--protocol=held_out"  # after every entry's flags: a preset's protocol overridden
+SAME_IMAGES = "--split=head"  # Slot Machines' held-out default is its own index split
 SELF_PRUNING_LENET = ("--nettype=LeNet", "--lr=0.001", "--batchsize=25")
 
 LENET = Suite("lenet", "LeNet-300-100 on MNIST", 10, (
@@ -32,8 +39,8 @@ LENET = Suite("lenet", "LeNet-300-100 on MNIST", 10, (
                            "--initializer=heconstant")),
     *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_fc_usc", f"--keep_ratio={k}"))
       for k in KEEP_RATIOS),
-    Entry("Slot Machines K 2", ("--preset=slot_lenet_greedy", "--slots=2", TEST)),
-    Entry("Slot Machines K 8", ("--preset=slot_lenet_greedy", "--slots=8", TEST)),
+    Entry("Slot Machines K 2", ("--preset=slot_lenet_greedy", "--slots=2", SAME_IMAGES)),
+    Entry("Slot Machines K 8", ("--preset=slot_lenet_greedy", "--slots=8", SAME_IMAGES)),
     Entry("LaPerm", ("--traintype=LaPerm", "--nettype=LeNet")),
     Entry("supermask sampling", ("--traintype=SupermaskSampling", "--nettype=LeNet",
                                  "--lr=200")),
@@ -47,8 +54,8 @@ CONV4 = Suite("conv4", "Conv4 on CIFAR-10", 10, (
                            "--initializer=heconstant", "--lr=0.0005", "--batchsize=25")),
     *(Entry(f"edge-popup k {k}", ("--preset=edge_popup_conv4_usc", f"--keep_ratio={k}"))
       for k in KEEP_RATIOS),
-    Entry("Slot Machines K 2", ("--preset=slot_conv4_greedy", "--slots=2", TEST)),
-    Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8", TEST)),
+    Entry("Slot Machines K 2", ("--preset=slot_conv4_greedy", "--slots=2", SAME_IMAGES)),
+    Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8", SAME_IMAGES)),
     Entry("LaPerm", ("--traintype=LaPerm", "--nettype=Conv4", "--shared_net")),
     Entry("supermask sampling", ("--preset=supermask_conv4_ukn",)),
     Entry("dense baseline", ("--preset=dense_conv4_adam",)),

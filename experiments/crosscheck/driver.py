@@ -76,6 +76,18 @@ def _changed(record: RunRecord) -> float | None:
     return method_of(cfg).changed_fraction(cfg, record.metrics, record.run_dir)
 
 
+def _protocol(record: RunRecord, measure: checks.Measure) -> str:
+    """``original (best test)``: the run's --protocol and the number the target reads."""
+    from masktrainer.config import RunConfig
+    from masktrainer.protocols import label, selection_set
+    from masktrainer.run.rundir import config_values
+
+    cfg = RunConfig.from_dict(config_values(record.config))
+    if measure is checks.final_test:
+        return f"{cfg.protocol} (test at the last epoch)"
+    return label(cfg.protocol, selection_set(cfg))
+
+
 def run_flags(opts: Options, target: Target, flags: Sequence[str], seed: int) -> list[str]:
     extra = [f"--data_dir={opts.data_dir}"] if opts.data_dir else []
     return [*flags, f"--seed={seed}", f"--outputpath={opts.outputpath / target.id}",
@@ -83,7 +95,8 @@ def run_flags(opts: Options, target: Target, flags: Sequence[str], seed: int) ->
 
 
 def measure(opts: Options, target: Target, store: RunStore) -> tuple[checks.Verdict, float,
-                                                                        list[str]]:
+                                                                        list[str], str]:
+    protocols: dict[str, None] = {}
     values: dict[str, list[float]] = {}
     changed: dict[str, list[float | None]] = {}
     commands: list[str] = []
@@ -102,14 +115,17 @@ def measure(opts: Options, target: Target, store: RunStore) -> tuple[checks.Verd
             values.setdefault(run.label, []).append(value)
             changed.setdefault(run.label, []).append(_changed(record))
             commands.append(record.command)
+            protocols[_protocol(record, run.measure)] = None
             wall += record.seconds
-    return target.judge(Measured(values, changed), opts.quick), wall, commands
+    return (target.judge(Measured(values, changed), opts.quick), wall, commands,
+            "; ".join(protocols))
 
 
 def _row(target: Target, verdict: checks.Verdict, wall: float | None,
-         commands: list[str], numbers: dict) -> report.Row:
+         commands: list[str], numbers: dict, protocol: str = "") -> report.Row:
     return report.Row(target.id, target.title, report.published_text(target.published, numbers),
-                      ", ".join(target.published), verdict, target.tolerance, wall, commands)
+                      ", ".join(target.published), verdict, target.tolerance, wall, commands,
+                      protocol)
 
 
 def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
@@ -132,6 +148,7 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
         start = time.perf_counter()
         wall: float | None = None
         commands: list[str] = []
+        protocol = ""
         if target.kind == CHECKPOINT:
             verdict = evaluator.judge(target, float(numbers[target.published[0]]["value"]))
             commands = [evaluator.commands[target.id]] if target.id in evaluator.commands else []
@@ -142,7 +159,7 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
             verdict, wall = structure_verdict(numbers), time.perf_counter() - start
         elif target.kind == CPU or (target.kind == GPU and opts.full and target.judge):
             try:
-                verdict, wall, commands = measure(opts, target, store)
+                verdict, wall, commands, protocol = measure(opts, target, store)
             except BaseException:
                 rest = [_row(t, checks.not_run("the cross-check stopped before it; run the "
                                                "same command again to continue"), None, [],
@@ -153,7 +170,7 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
             verdict = checks.not_run(f"GPU target (--full): {target.note}")
         else:
             verdict = checks.not_run(target.note)
-        rows.append(_row(target, verdict, wall, commands, numbers))
+        rows.append(_row(target, verdict, wall, commands, numbers, protocol))
         echo(f"   {verdict.status}: {verdict.ours} — {verdict.reason}")
         write(opts.outputpath, rows, header, opts.quick)
     return rows

@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 from experiments.crosscheck.checks import Verdict
 
-COLUMNS = ("target", "title", "published", "source", "ours", "tolerance", "status", "reason",
-           "wall_s", "commands")
+COLUMNS = ("target", "title", "published", "source", "ours", "protocol", "tolerance", "status",
+           "reason", "wall_s", "commands")
 
 
 @dataclasses.dataclass
@@ -24,10 +24,12 @@ class Row:
     tolerance: str
     wall_s: float | None  # the runs' own training time (reused runs included)
     commands: list[str]
+    protocol: str = ""  # the runs' --protocol and what was read (masktrainer.protocols)
 
     def values(self) -> dict[str, Any]:
         return {"target": self.target, "title": self.title, "published": self.published,
-                "source": self.source, "ours": self.verdict.ours, "tolerance": self.tolerance,
+                "source": self.source, "ours": self.verdict.ours,
+                "protocol": self.protocol, "tolerance": self.tolerance,
                 "status": self.verdict.status, "reason": self.verdict.reason,
                 "wall_s": "" if self.wall_s is None else f"{self.wall_s:.0f}",
                 "commands": " ; ".join(self.commands)}
@@ -55,13 +57,14 @@ def markdown(rows: Sequence[Row], header: dict[str, str], quick: bool) -> str:
     lines += [f"- {key}: {value}" for key, value in header.items()]
     lines += [f"- mode: {'--quick (shortened runs, floors of ours marked quick)' if quick else 'default'}",
               "- totals: " + ", ".join(f"{n} {status}" for status, n in counts.items()), "",
-              "| target | what | published (source) | ours (mean ± std) | tolerance | status | "
-              "why | wall s |", "|---|---|---|---|---|---|---|---|"]
+              "| target | what | published (source) | ours (mean ± std) | protocol | tolerance | "
+              "status | why | wall s |", "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         v = row.values()
         lines.append("| " + " | ".join(_cell(x) for x in (
             v["target"], v["title"], f"{v['published']} ({v['source'] or '—'})", v["ours"],
-            v["tolerance"], f"**{v['status']}**", v["reason"], v["wall_s"] or "—")) + " |")
+            v["protocol"] or "—", v["tolerance"], f"**{v['status']}**", v["reason"],
+            v["wall_s"] or "—")) + " |")
     lines += ["", "## Commands", ""]
     for row in rows:
         for command in row.commands:

@@ -29,8 +29,9 @@ from masktrainer.methods.train_by_reconnect import LAPERM_NETS
 from masktrainer.presets import preset_flags
 
 USAGE_EXIT = 2
-# The flags of a LaPerm preset that say how the notebook used its data.
-DATA_FLAGS = ("split", "normalization")
+# The flags of a LaPerm preset that say how the notebook used its data (its protocol: the
+# split).
+DATA_FLAGS = ("protocol", "split", "normalization")
 USAGE = ("usage: python -m masktrainer evaluate --traintype LaPerm --nettype NET "
          "--weights FILE.h5 [--data_dir DIR]\n"
          "       python -m masktrainer evaluate --run RUN_DIR [--data_dir DIR]\n")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 from masktrainer.errors import ConfigError
 from masktrainer.nn.architectures import NETTYPES, original_dataset
 from masktrainer.options import Draft, Option
+from masktrainer.protocols import HELD_OUT_SETS
 from masktrainer.run.schedules import SHARED_SCHEDULES, shared_learning_rate
 from masktrainer.text import choice_error
 
@@ -58,19 +59,53 @@ class Method:
     def fill(self, draft: Draft) -> None:
         """Fill the unset settings: the data set, the method's recipe, then shared fallbacks."""
         draft.put("dataset", self.default_dataset(draft.nettype))
+        # ImageNet holds no images out (its official validation set is the test set).
+        draft.put("protocol", "original" if draft.dataset == "imagenet2012" else "held_out")
         self.defaults(draft)
-        draft.put("split", "test" if draft.dataset == "imagenet2012" else "head")
+        if draft.protocol == "held_out":
+            self.held_out_evaluation(draft)
+        self.original_evaluation(draft)  # what is still unset
         draft.put("normalization", "train_stats")
         draft.put("augment", "none")
         draft.put("warmup_epochs", 0)
         draft.put("label_smoothing", 0.0)
-        draft.put("eval_sets", "val,test")
-        draft.put("initial_eval", "sets")
         if draft.optimizer == "sgd":
             draft.put("momentum", 0.9)
 
     def default_dataset(self, nettype: str) -> str:
         return original_dataset(nettype)
+
+    def original_evaluation(self, draft: Draft) -> None:
+        """The original's protocol (:mod:`masktrainer.protocols`): its split, the sets it
+        evaluates each epoch and what it evaluates before training."""
+        draft.put("split", "test" if draft.dataset == "imagenet2012" else "head")
+        draft.put("eval_sets", "val,test")
+        draft.put("initial_eval", "sets")
+
+    def held_out_evaluation(self, draft: Draft) -> None:
+        """The held-out protocol: train on the training head, select on val, report test."""
+        draft.put("split", "head")
+        draft.put("eval_sets", ",".join(HELD_OUT_SETS))
+
+    def original_settings(self, values: dict[str, Any]) -> tuple[str, str]:
+        """(split, eval_sets) of the original's protocol for the settings ``values``."""
+        draft = Draft({**values, "split": None, "eval_sets": None, "initial_eval": None})
+        self.original_evaluation(draft)
+        return draft.split, draft.eval_sets
+
+    def infer_protocol(self, values: dict[str, Any]) -> str:
+        """The protocol a run directory of a version before ``--protocol`` followed."""
+        try:
+            split, sets = self.original_settings(values)
+        except (AttributeError, KeyError):  # a setting that version did not record
+            return "custom"
+        given = set(str(values.get("eval_sets", "")).split(","))
+        quirks = bool(values.get("resnet_quirks"))
+        if values.get("split") == split and set(sets.split(",")) <= given:
+            return "original"
+        if values.get("split") != "test" and not quirks and set(HELD_OUT_SETS) <= given:
+            return "held_out"
+        return "custom"
 
     def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
         """Fill the settings a run directory of an earlier version lacks with the values that
@@ -80,6 +115,8 @@ class Method:
                       else "none"}
         if "eval_sets" not in values:  # it evaluated the training split, val and test
             values = {**values, "eval_sets": self.upgraded_eval_sets, "initial_eval": "full"}
+        if "protocol" not in values:
+            values = {**values, "protocol": self.infer_protocol(values)}
         return values
 
     def defaults(self, draft: Draft) -> None:

@@ -83,6 +83,8 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
                 f"{best['epoch']}")
         if on == "val" and best.get("testAccuracy") is not None:
             text += f"; test there {share('testAccuracy')} (top-5 {share('testTop5Accuracy')})"
+        if best.get("protocol"):
+            text += f" [{best['protocol']} protocol: test accuracy reported at that epoch]"
         lines.append(text)
     final = [f"{name} accuracy {pct(value)}" for name in ("test", "val")
              if (value := (metrics.get(f"{name}Accuracy") or [None])[-1]) is not None]

@@ -13,9 +13,9 @@
   records the cross-entropy of every set (``*CrossEntropy``) and the penalty itself;
   ``*Loss`` stay their sum, the original's keys.
 
-``best_epoch`` picks the epoch with the best validation accuracy (test accuracy for a
-run that evaluates no validation set, as edge-popup selects on its test loader), as
-the originals report their best accuracies.
+``best_epoch`` picks the epoch on the set the run's ``--protocol`` selects on
+(:func:`masktrainer.protocols.selection_set`: validation, or test where the original
+selects on its test loader) and reports the test accuracy there.
 """
 
 from __future__ import annotations
@@ -204,10 +204,13 @@ class EpochEvaluator:
         return values
 
 
-def best_epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """The trained epoch (epoch 0 if none) with the best validation accuracy (test accuracy
-    for a run without validation), first on ties; ``selected_on`` names the set."""
-    for selected_on in ("val", "test"):
+def best_epoch(metrics: dict[str, Any], selected_on: str | None = None,
+               protocol: str | None = None) -> dict[str, Any] | None:
+    """The trained epoch (epoch 0 if none) with the best accuracy on ``selected_on`` (the
+    run's :func:`~masktrainer.protocols.selection_set`; None: validation if evaluated, else
+    test), first on ties; the test accuracy there is what the run reports."""
+    candidates = (selected_on,) if selected_on else ("val", "test")
+    for selected_on in candidates:
         accuracy = metrics.get(f"{selected_on}Accuracy") or []
         epochs = [e for e in range(1, len(accuracy)) if accuracy[e] is not None] or \
             [e for e in range(len(accuracy)) if accuracy[e] is not None]
@@ -216,5 +219,6 @@ def best_epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
     else:
         return None
     best = max(epochs, key=lambda e: (accuracy[e], -e))
-    return {"epoch": best, "selected_on": selected_on,
+    return {"epoch": best, "selected_on": selected_on, "reported": "testAccuracy",
+            **({"protocol": protocol} if protocol else {}),
             **{key: (metrics.get(key) or [None] * (best + 1))[best] for key in BEST_KEYS}}

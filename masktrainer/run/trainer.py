@@ -31,6 +31,8 @@ from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import RunInterrupted, WorkerFailed
 from masktrainer.methods.recording import CORE_KEYS, Recorder
 from masktrainer.nn.seeds import resolve_run_seed
+from masktrainer.protocols import describe as describe_protocol
+from masktrainer.protocols import selection_set
 from masktrainer.run import safe_io
 from masktrainer.run.checkpoints import (
     RestoreMetricState,
@@ -187,6 +189,7 @@ class Trainer:
             f"({self.strategy.num_replicas_in_sync} replica(s)); "
             f"train/val/test {'/'.join(str(n) for n in data.sizes().values())}"
         )
+        run.log(describe_protocol(cfg, data.sizes()))
         series = (*self._flat_keys, *self.recorder.per_layer_fields(), "epochSeconds")
         metrics: dict[str, Any] = {key: [] for key in series}
         metrics.update(format_version=1, status="running", epochs_completed=0,
@@ -378,7 +381,7 @@ class Trainer:
             run.save_arrays(name, arrays)
         safe_io.atomic_write_path(run.path / "model.keras", model.save, suffix=".keras")
         metrics["status"] = "complete"
-        metrics["best"] = best = best_epoch(metrics)
+        metrics["best"] = best = best_epoch(metrics, selection_set(self.cfg), self.cfg.protocol)
         self._write(run, metrics)
         for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):
             run.log(line)

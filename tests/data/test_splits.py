@@ -19,7 +19,7 @@ def test_slot_machines_split_is_the_originals_permutation():
 
 
 def test_split_test_trains_on_every_image_and_validates_on_test():
-    splits = load_data(RunConfig(traintype="LaPerm", nettype="F1", split="test"))
+    splits = load_data(RunConfig(traintype="LaPerm", nettype="F1", protocol="original"))
     assert len(splits.x_train) == 60_000
     np.testing.assert_array_equal(splits.x_val, splits.x_test)
     np.testing.assert_array_equal(splits.y_val, splits.y_test)

@@ -20,6 +20,7 @@ def test_every_entry_of_every_suite_is_a_valid_command(suite, tmp_path):
         cfg = parse_command(["masktrainer", *entry.flags, "--maxepochs=3",
                              f"--outputpath={tmp_path}"]).cfg
         nets.add(cfg.dataset)
+        assert cfg.protocol == "held_out" and cfg.split == "head"  # the same images for all
     assert len(nets) == 1  # one data set per suite
     labels = [entry.label for entry in SUITES[suite].entries]
     assert len(labels) == len(set(labels)) == 11

@@ -118,6 +118,10 @@ def test_report_from_fabricated_runs(tmp_path, fake_trainer):
     assert rows["C1"]["wall_s"] == "7"  # the runs' own epoch seconds: 2 seeds × 3.5 s
     assert rows["C1"]["commands"].count("python -m masktrainer --preset=laperm_f1") == 2
     assert "| C5 |" in md and "**fail**" in md and "--seed=2" in md
+    # the protocol each target's runs followed and the number it read
+    assert rows["C1"]["protocol"] == "original (best test)"  # LaPerm: validation = test
+    assert rows["C4"]["protocol"] == "original (test at best val)"  # Slot Machines
+    assert rows["R1"]["protocol"] == "" and "| protocol |" in md
     # each run's config records how it was made
     config = json.loads(next((out / "C1").glob("run-*/config.json")).read_text())
     assert config["invocation"]["by"] == "experiments.crosscheck"

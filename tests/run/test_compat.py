@@ -93,3 +93,18 @@ def test_old_interrupted_run_resumes_like_a_new_run(runs, fixture_data, tmp_path
     assert resumed["remainingWeights"] == fresh.metrics["remainingWeights"]
     for key, mask in load_arrays(fresh.run_dir / "masks.npz").items():
         np.testing.assert_array_equal(load_arrays(run_dir / "masks.npz")[key], mask)
+
+
+def test_old_runs_get_the_protocol_they_followed(runs, tmp_path):
+    # Before --protocol (and --eval_sets) every run held out the head and evaluated val and
+    # test each epoch: the held-out protocol (Slot Machines and self-pruning: their original's).
+    expected = {"freepruning_complete": "original", "edgepopup_complete": "held_out",
+                "slotmachine_complete": "held_out", "laperm_complete": "held_out"}
+    for name, protocol in expected.items():
+        config = json.loads((runs / name / "config.json").read_text())
+        assert "protocol" not in config
+        cfg = RunConfig.from_dict(config_values(config))
+        assert cfg.protocol == protocol, name
+    plotting.plot_runs(runs, out=tmp_path / "figures")
+    summary = (tmp_path / "figures" / "summary.md").read_text()
+    assert "held_out (test at best val)" in summary

@@ -26,18 +26,35 @@ def _evaluated(metrics, key):
     return [epoch for epoch, value in enumerate(metrics[key]) if value is not None]
 
 
-@pytest.mark.parametrize("traintype, sets, initial", [
-    ("FreePruning", "val,test", "full"),  # MaskTrainer.py: train, val, test before training
-    ("EdgePopup", "test", "none"),  # hidden-networks: its validation loader = the test set
-    ("SupermaskSampling", "test", "none"),
-    ("SlotMachine", "val", "none"),  # train.py: the held-out validation split
-    ("LaPerm", "test,train_subset", "sets"),  # LaPermTrainLoop: test and a 30k subset
+@pytest.mark.parametrize("traintype, split, sets, initial", [
+    ("FreePruning", "head", "val,test", "full"),  # MaskTrainer.py: train, val, test first
+    ("EdgePopup", "test", "test", "none"),  # hidden-networks: its validation loader = test
+    ("SupermaskSampling", "test", "test", "none"),
+    ("DenseBaseline", "test", "test", "none"),
+    ("SlotMachine", "slot_machines", "val,test", "none"),  # train.py's split; the paper: test
+    ("LaPerm", "test", "test,train_subset", "sets"),  # LaPermTrainLoop: test and a 30k subset
 ])
-def test_each_method_evaluates_what_its_original_does(traintype, sets, initial):
+def test_the_original_protocol_evaluates_what_each_original_does(traintype, split, sets,
+                                                                  initial):
+    extra = {"nettype": "F1"} if traintype == "LaPerm" else {}
+    cfg = RunConfig(traintype=traintype, protocol="original", **extra)
+    assert (cfg.split, cfg.eval_sets, cfg.initial_eval, cfg.eval_every) == (
+        split, sets, initial, 1)
+    assert cfg.eval_train_size == 30_000
+
+
+@pytest.mark.parametrize("traintype, split, sets", [
+    ("FreePruning", "head", "val,test"),
+    ("EdgePopup", "head", "val,test"),
+    ("SupermaskSampling", "head", "val,test"),
+    ("DenseBaseline", "head", "val,test"),
+    ("SlotMachine", "slot_machines", "val,test"),  # its index split holds images out too
+    ("LaPerm", "head", "val,test,train_subset"),
+])
+def test_without_a_preset_every_method_runs_the_held_out_protocol(traintype, split, sets):
     extra = {"nettype": "F1"} if traintype == "LaPerm" else {}
     cfg = RunConfig(traintype=traintype, **extra)
-    assert (cfg.eval_sets, cfg.initial_eval, cfg.eval_every) == (sets, initial, 1)
-    assert cfg.eval_train_size == 30_000
+    assert (cfg.protocol, cfg.split, cfg.eval_sets) == ("held_out", split, sets)
 
 
 def test_the_old_behaviour_stays_reachable_and_epochs_can_be_thinned(tmp_path):
@@ -52,25 +69,27 @@ def test_the_old_behaviour_stays_reachable_and_epochs_can_be_thinned(tmp_path):
 
 def test_edge_popup_evaluates_only_the_test_set_and_selects_on_it(tmp_path):
     lines = []
-    metrics = train(_cfg(tmp_path, traintype="EdgePopup"), data=_data(), echo=lines.append).metrics
+    cfg = _cfg(tmp_path, traintype="EdgePopup", protocol="original")
+    metrics = train(cfg, data=_data(), echo=lines.append).metrics
     assert _evaluated(metrics, "testAccuracy") == [1, 2, 3]  # nothing before training
-    assert _evaluated(metrics, "valAccuracy") == []
     assert _evaluated(metrics, "trainLoss") == [1, 2, 3]
     assert metrics["best"]["selected_on"] == "test" and metrics["best"]["epoch"] >= 1
+    assert metrics["best"]["protocol"] == "original"
     epoch0 = next(line for line in lines if line.startswith("epoch   0/3"))
     assert "test" not in epoch0 and "val" not in epoch0
     assert any(line.startswith("best test accuracy") for line in lines)
+    assert any(line.startswith("the original's protocol: trained on") for line in lines)
 
 
 def test_sets_only_at_epoch_0_and_a_training_subset_of_a_chosen_size(tmp_path):
-    cfg = _cfg(tmp_path, traintype="FreePruning", initial_eval="sets",
+    cfg = _cfg(tmp_path, traintype="FreePruning", initial_eval="sets", protocol="custom",
                eval_sets="val,train_subset", eval_train_size=40)
     assert Trainer(cfg, data=_data(), echo=None).evaluator.subset_size == 40
     metrics = train(cfg, data=_data(), echo=None).metrics
     assert metrics["trainLoss"][0] is None and _evaluated(metrics, "valAccuracy") == [0, 1, 2, 3]
     assert _evaluated(metrics, "trainSubsetAccuracy") == [0, 1, 2, 3]
     assert _evaluated(metrics, "testAccuracy") == []
-    assert best_epoch(metrics)["selected_on"] == "val"
+    assert best_epoch(metrics, "val")["selected_on"] == "val"
     whole = _cfg(tmp_path, traintype="LaPerm", nettype="F1", eval_train_size=0)
     assert Trainer(whole, data=_data(), echo=None).evaluator.subset_size == 150
 

@@ -73,7 +73,8 @@ def test_under_a_strategy_arrays_are_streamed_with_evaluates_scores(monkeypatch,
 
 def test_laperm_evaluates_a_seeded_training_subset_in_evaluation_mode(tmp_path):
     cfg = RunConfig(traintype="LaPerm", nettype="F1", maxepochs=1, batchsize=50, seed=3,
-                    outputpath=str(tmp_path), progress="none", tensorboard=False)
+                    outputpath=str(tmp_path), progress="none", tensorboard=False,
+                    protocol="original")
     method = methods.method_of(cfg)
     assert cfg.eval_sets == "test,train_subset" and cfg.eval_train_size == 30_000
     data = _data()
@@ -96,6 +97,7 @@ def test_the_best_epoch_is_the_first_with_the_best_validation_accuracy(tmp_path)
                     progress="none", tensorboard=False)
     result = train(cfg, data=_data(), echo=lines.append)
     saved = json.loads((result.run_dir / "metrics.json").read_text())
-    assert saved["best"] == best_epoch(saved) and saved["best"]["epoch"] in (1, 2)
+    assert saved["best"] == best_epoch(saved, "val", "held_out")
+    assert saved["best"]["epoch"] in (1, 2) and saved["best"]["protocol"] == "held_out"
     assert len(saved["valTop5Accuracy"]) == len(saved["testTop5Accuracy"]) == 3
     assert any(line.startswith("best validation accuracy") for line in lines)

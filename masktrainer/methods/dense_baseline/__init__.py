@@ -3,9 +3,10 @@
 The weights start from ``--initializer`` (the original's ``kaiming_normal`` by default) and
 train normally; there are no scores. The recipes are the original's
 ``smallscale_baselines/dense`` configs: ``--optimizer sgd`` (default): lr 0.01, cosine, batch
-128, L2 1e-4 (Conv4Wide/Conv6Wide: lr 0.1, the "hlr" configs; cResNet18: lr 0.1, batch 256,
-L2 5e-4, learned BatchNorm); ``--optimizer adam``: lr 1.2e-3 (FC = LeNet) / 2e-4 (Conv2) /
-3e-4 (the others), batch 60, constant; 100 epochs; hidden-networks' data pipeline.
+128, L2 1e-4 (FC = LeNet: lr 0.1, ``fc_sgd_baseline``; Conv4Wide/Conv6Wide: lr 0.1, the
+"hlr" configs; cResNet18: lr 0.1, batch 256, L2 5e-4, learned BatchNorm); ``--optimizer
+adam``: lr 1.2e-3 (FC = LeNet) / 2e-4 (Conv2) / 3e-4 (the others), batch 60, constant; 100
+epochs; hidden-networks' data pipeline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import hidden_networks_data, imagenet_recipe
+from masktrainer.methods.edge_popup import (
+    hidden_networks_data,
+    hidden_networks_evaluation,
+    imagenet_recipe,
+)
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 SGD_RECIPES = {  # nettype -> (lr, batch, weight decay); the rest: 0.01, 128, 1e-4
+    "LeNet": (0.1, 128, 1e-4),  # fc/fc_sgd_baseline.yml
     "Conv4Wide": (0.1, 128, 1e-4),
     "Conv6Wide": (0.1, 128, 1e-4),
     "cResNet18": (0.1, 256, 5e-4),
@@ -53,6 +59,9 @@ class DenseBaseline(Method):
         draft.put("weight_decay", decay)
         draft.put("maxepochs", 100)
         hidden_networks_data(draft)
+
+    def original_evaluation(self, draft: Draft) -> None:
+        hidden_networks_evaluation(draft)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

@@ -37,11 +37,17 @@ def imagenet_recipe(draft: Draft, lr: float) -> None:
 
 
 def hidden_networks_data(draft: Draft) -> None:
-    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10, and
-    its evaluation (its validation loader is the official test set, never before training)."""
+    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10."""
     if draft.dataset in FIXED_NORMALIZATIONS["hidden_networks"]:
         draft.put("normalization", "hidden_networks")
     draft.put("augment", "crop_flip" if draft.dataset == "cifar10" else "none")
+
+
+def hidden_networks_evaluation(draft: Draft) -> None:
+    """hidden-networks' protocol: it trains on every training image, evaluates its
+    validation loader (the official test set) after every epoch, never before training,
+    and reports the best test accuracy."""
+    draft.put("split", "test")
     draft.put("eval_sets", EVAL_SETS)
     draft.put("initial_eval", INITIAL_EVAL)
 
@@ -70,6 +76,9 @@ class EdgePopup(Method):
         draft.put("weight_decay", 5e-4 if resnet else 1e-4)
         draft.put("lr_schedule", "cosine")
         hidden_networks_data(draft)
+
+    def original_evaluation(self, draft: Draft) -> None:
+        hidden_networks_evaluation(draft)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

@@ -60,8 +60,6 @@ class SelfPruning(Method):
 
     def defaults(self, draft: Draft) -> None:
         draft.put("masktype", default_masktype(draft.traintype))
-        draft.put("eval_sets", EVAL_SETS)
-        draft.put("initial_eval", INITIAL_EVAL)
         if draft.nettype == "ResNet":
             draft.put("augment", "shift_flip")  # the original's ImageDataGenerator
             # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
@@ -74,6 +72,12 @@ class SelfPruning(Method):
         draft.put("optimizer", "adam")
         draft.put("weight_decay", 0.0)
         draft.put("lr_schedule", "constant")
+
+    def original_evaluation(self, draft: Draft) -> None:
+        """MaskTrainer.py holds out the first 5,000 training images (``--split head``)."""
+        draft.put("split", "head")
+        draft.put("eval_sets", EVAL_SETS)
+        draft.put("initial_eval", INITIAL_EVAL)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

@@ -87,11 +87,19 @@ class SlotMachines(Method):
         if draft.dataset in FIXED_NORMALIZATIONS["slot_machines"]:
             draft.put("normalization", "slot_machines")
         draft.put("augment", "flip" if draft.dataset == "cifar10" else "none")
+
+    def original_evaluation(self, draft: Draft) -> None:
+        """Its index split (train.py), validation each epoch; the paper reports test accuracy
+        at the best-validation epoch, so the test set is evaluated too."""
         tfds = draft.data_source == "tfds" or draft.manual_dir
         draft.put("split", "slot_machines" if draft.dataset in SPLIT_DATASETS and not tfds
                   else "head")
         draft.put("eval_sets", EVAL_SETS)
         draft.put("initial_eval", INITIAL_EVAL)
+
+    def held_out_evaluation(self, draft: Draft) -> None:
+        """Its index split is a held-out split: the held-out protocol keeps it."""
+        self.original_evaluation(draft)
 
     def _lr(self, draft: Draft) -> float:
         if self.trains_weights(draft):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import hidden_networks_data
+from masktrainer.methods.edge_popup import hidden_networks_data, hidden_networks_evaluation
 from masktrainer.methods.supermask_sampling.options import OPTIONS
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
@@ -62,6 +62,9 @@ class SupermaskSampling(Method):
         draft.put("weight_decay", 0.0)
         draft.put("lr_schedule", "cosine")
         hidden_networks_data(draft)
+
+    def original_evaluation(self, draft: Draft) -> None:
+        hidden_networks_evaluation(draft)
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,

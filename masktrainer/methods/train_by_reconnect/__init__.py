@@ -143,9 +143,18 @@ class TrainByReconnect(Method):
         draft.put("normalization", recipe.normalization)
         augmented = draft.nettype in AUGMENTATION_SETTINGS and not is_shared(draft)
         draft.put("augment", "notebook" if augmented else "none")
-        # LaPermTrainLoop.fit: its validation data (the test set) and a 30k training subset
-        # in evaluation mode, before training and at every validation.
+
+    def original_evaluation(self, draft: Draft) -> None:
+        """LaPermTrainLoop.fit: every training image trained on, its validation data (the
+        test set) and a 30k training subset in evaluation mode, before training and at every
+        validation; the best test accuracy is kept."""
+        draft.put("split", "test")
         draft.put("eval_sets", "test,train_subset")
+        draft.put("initial_eval", "sets")
+
+    def held_out_evaluation(self, draft: Draft) -> None:
+        draft.put("split", "head")
+        draft.put("eval_sets", "val,test,train_subset")
 
     def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
         if "augment" not in values:  # the notebook's augmentation was part of the model
@@ -153,7 +162,7 @@ class TrainByReconnect(Method):
             values = {**values, "augment": "notebook" if augmented else "none"}
         values.setdefault("tie_break", "random")  # the tie order of the first versions
         values.setdefault("shared_net", False)  # the notebook models only, then
-        return values
+        return super().upgrade_config(values)
 
     def validate(self, cfg: RunConfig) -> None:
         if cfg.nettype == "ResNet":
