@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="TF intra/inter-op and torch threads; 0: each library's default")
     parser.add_argument("--steps_per_execution", type=int, default=1,
                         help="ours: Keras' steps_per_execution (the trainer's flag)")
+    parser.add_argument("--omp_wait_policy", choices=("unset", "passive", "active"),
+                        default="unset",
+                        help="OMP_WAIT_POLICY for PyTorch's OpenMP threads (unset: as shipped); "
+                        "passive keeps them from spinning on a machine loaded by other work")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", help="write benchmark_peers.json and .md into this folder")
     parser.add_argument("--smoke", action="store_true",
@@ -129,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"benchmark_peers: {problem}", file=sys.stderr)
         return 2
+    if args.omp_wait_policy != "unset":  # read when torch loads its OpenMP runtime
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     try:
         import torch  # noqa: F401  (the optional extra)
     except ImportError:
@@ -145,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     spe = args.steps_per_execution
     settings: dict[str, Any] = {"threads": args.threads, "thread_settings": threads,
                                 "steps_per_execution": spe, "smoke": args.smoke,
+                                "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),
                                 "batch": {}, "steps": {}, "repeats": args.repeats}
     medians: dict[tuple[str, str, str], float] = {}
     raw: dict[str, Any] = {}

@@ -38,6 +38,20 @@ def load_average() -> list[float] | None:
         return None
 
 
+def loaded(load: list[float] | None, cores: int | None) -> bool:
+    """Whether the 1-minute load average reached the core count."""
+    return bool(load and cores and load[0] >= cores)
+
+
+def load_note(load: list[float], cores: int, omp_wait_policy: str) -> str:
+    note = (f"Note: the machine was loaded (load average {load[0]} on {cores} cores), so both "
+            "sides shared the cores with other work; quote figures from an idle machine.")
+    if omp_wait_policy != "PASSIVE":
+        note += (" PyTorch's OpenMP threads spin-wait by default and lose most of their time "
+                 "when other processes hold the cores: compare with --omp_wait_policy passive.")
+    return note
+
+
 def ratio_rows(medians: dict[tuple[str, str, str], float], nets: list[str],
                precisions: list[str]) -> list[dict[str, Any]]:
     """One row per net and precision (ours ÷ theirs), plus ours bfloat16 ÷ theirs float32."""
@@ -78,8 +92,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"{', '.join(f'{net} {steps}' for net, steps in settings['steps'].items())}; "
         f"{settings['repeats']} interleaved repeats "
         f"(medians), ours with steps_per_execution {settings['steps_per_execution']}, "
-        f"XLA as the trainer's default (off on CPU).",
+        f"XLA as the trainer's default (off on CPU); OMP_WAIT_POLICY "
+        f"{settings['OMP_WAIT_POLICY']}.",
         "",
+        *([load_note(report["load_before"], cpu["cores"], settings["OMP_WAIT_POLICY"]), ""]
+          if loaded(report["load_before"], cpu["cores"]) else []),
         "| net | batch | compared | ours ms/step | theirs ms/step | ours ÷ theirs | goal |",
         "|---|---|---|---|---|---|---|",
     ]
