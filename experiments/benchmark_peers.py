@@ -9,7 +9,8 @@ A step is forward, backward and optimizer update on one batch of the original's 
 input shape, repeated. bfloat16 is Keras' ``mixed_bfloat16`` policy on ours and
 ``torch.autocast("cpu", dtype=torch.bfloat16)`` on theirs. Both sides run on ``--threads``
 threads; every repeat times each variant once, alternating the order (ours/theirs), and
-the medians give the ratios ours ÷ theirs, plus ours in bfloat16 ÷ theirs in float32.
+the ratios ours ÷ theirs (of the medians, and the median of the per-repeat ratios), plus
+ours in bfloat16 ÷ theirs in float32.
 Needs PyTorch: ``pip install ".[bench]"``.
 
     python -m experiments.benchmark_peers --out bench/peers
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from typing import Any, Callable
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "steps_per_execution": spe, "smoke": args.smoke,
                                 "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),
                                 "batch": {}, "steps": {}, "repeats": args.repeats}
-    medians: dict[tuple[str, str, str], float] = {}
+    times_of: dict[tuple[str, str, str], list[float]] = {}
     raw: dict[str, Any] = {}
     for key in nets:
         peer = PEERS[key]
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         raw[key] = {f"{side}/{precision}": [round(1e3 * t, 3) for t in values]
                     for (side, precision), values in times.items()}
         for (side, precision), values in times.items():
-            medians[key, side, precision] = statistics.median(values)
+            times_of[key, side, precision] = values
     result = {
         "machine": {"cpu": report.cpu_info(), "python": sys.version.split()[0],
                     "tensorflow": tf.__version__, "keras": keras.__version__,
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                     "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()},
         "settings": settings,
         "load_before": load_before, "load_after": report.load_average(),
-        "rows": report.ratio_rows(medians, nets, precisions),
+        "rows": report.ratio_rows(times_of, nets, precisions),
         "step_ms": raw,
     }
     print(report.markdown(result), end="")
