@@ -113,8 +113,8 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
-        goal = "—" if row["goal"] is None else (
-            f"≤ {row['goal']} — {'met' if row['met'] else 'not met'}")
+        goal = "—" if row["goal"] is None else f"≤ {row['goal']} — " + (
+            "no verdict (smoke)" if settings["smoke"] else "met" if row["met"] else "not met")
         lines.append(f"| {row['title']} | {settings['batch'][row['net']]} | {row['compare']} | "
                      f"{row['ours_ms']:.2f} | {row['theirs_ms']:.2f} | {row['ratio']:.3f} | "
                      f"{row['paired_ratio']:.3f} | {goal} |")
