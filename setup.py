@@ -30,7 +30,8 @@ setup(
         "h5py>=3.0",  # evaluate reads Keras 2 .h5 checkpoints (keras pulls it in too)
         "tensorboard>=2.16",  # TF does not pull it in
     ],
-    extras_require={"test": ["pytest>=7"]},
+    # bench: PyTorch for `python -m experiments.benchmark_peers` (the originals' nets).
+    extras_require={"test": ["pytest>=7"], "bench": ["torch>=2.2"]},
     # `masktrainer ...` is `python -m masktrainer ...` (train, export, evaluate).
     entry_points={"console_scripts": ["masktrainer = masktrainer.cli:main"]},
 )

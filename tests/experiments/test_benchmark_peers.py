@@ -1,0 +1,101 @@
+"""benchmark_peers: the missing-PyTorch error, the PyTorch re-implementations' semantics, and
+the --smoke run's report files (no timings are asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def test_without_torch_one_line_and_exit_2(tmp_path):
+    stub = tmp_path / "stub" / "torch"  # hides an installed torch too
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError('no torch here')\n")
+    env = {**os.environ, "PYTHONPATH": f"{stub.parent}{os.pathsep}{CHECKOUT}"}
+    result = subprocess.run([sys.executable, "-m", "experiments.benchmark_peers", "--smoke"],
+                            capture_output=True, text=True, timeout=300, cwd=CHECKOUT, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'pip install ".[bench]"' in lines[0]
+    assert result.stdout == ""
+
+
+def test_bad_net_is_refused_before_work(capsys):
+    from experiments.benchmark_peers import main
+
+    assert main(["--nets", "lenet,Conv9"]) == 2
+    assert "unknown 'Conv9'" in capsys.readouterr().err.strip()
+
+
+def test_edge_popup_keeps_exactly_top_k_and_passes_gradient_straight_through():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import EdgePopupConv, TopKMask
+
+    scores = torch.randn(7, 5, 3, 3, requires_grad=True)
+    mask = TopKMask.apply(scores.abs(), 0.3)
+    n = scores.numel()
+    assert int(mask.sum()) == n - int(0.7 * n)
+    assert torch.all(scores.abs()[mask == 1].min() >= scores.abs()[mask == 0].max())
+    upstream = torch.randn_like(mask)
+    (mask * upstream).sum().backward()
+    assert torch.equal(scores.grad, upstream * torch.sign(scores.detach()))  # through |.| only
+
+    layer = EdgePopupConv(5, 7, 3, padding=1, keep=0.3)
+    layer(torch.randn(2, 5, 6, 6)).sum().backward()
+    assert layer.weight.grad is None  # frozen
+    dropped = TopKMask.apply(layer.scores.detach().abs(), 0.3) == 0
+    assert torch.count_nonzero(layer.scores.grad[dropped]) > 0  # dropped entries learn too
+
+
+def test_slot_machine_selects_one_of_k_values_per_connection():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import GreedySelection, SlotLinear
+
+    layer = SlotLinear(6, 4, slots=8)
+    chosen = layer.score.detach().argmax(dim=-1)
+    onehot = GreedySelection.apply(layer.score)
+    assert torch.equal(onehot.sum(dim=-1), torch.ones(4, 6))
+    expected = torch.gather(layer.weight, -1, chosen[..., None])[..., 0]
+    assert torch.equal(layer.effective(), expected)
+    x = torch.randn(3, 6)
+    layer(x).sum().backward()
+    grad_w_eff = torch.ones(3, 4).T @ x  # dL/dW_eff of a summed linear output
+    assert torch.allclose(layer.score.grad, grad_w_eff[..., None] * layer.weight)
+
+
+def test_masked_lenet_masks_non_positive_scores():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import MaskedLeNet
+
+    net = MaskedLeNet()
+    first = net.layers[0]
+    with torch.no_grad():
+        first.score[:100] = -first.score[:100]  # prune 100 inputs' connections
+        first.score[100, :7] = 0.0  # zero prunes too
+    x = torch.randn(2, 1, 28, 28)
+    kept = (first.score > 0).float()
+    assert int(kept.sum()) == 784 * 300 - 100 * 300 - 7
+    hidden = torch.relu(x.flatten(1) @ (first.kernel * kept))
+    assert torch.allclose(hidden, net.layers[:2](x.flatten(1)))
+    net(x).sum().backward()
+    assert torch.count_nonzero(first.score.grad[:100]) > 0  # straight through the mask
+
+
+def test_smoke_run_writes_the_report(tmp_path):
+    pytest.importorskip("torch")
+    from experiments.benchmark_peers import main
+
+    out = tmp_path / "peers"
+    assert main(["--smoke", "--nets", "lenet", "--precisions", "float32", "--out",
+                 str(out)]) == 0
+    report = json.loads((out / "benchmark_peers.json").read_text())
+    assert [(row["net"], row["compare"]) for row in report["rows"]] == [("lenet", "float32")]
+    assert report["rows"][0]["ours_ms"] > 0 and report["rows"][0]["theirs_ms"] > 0
+    assert report["machine"]["cpu"]["cores"] and "avx512_bf16" in report["machine"]["cpu"]
+    assert "| net | batch |" in (out / "benchmark_peers.md").read_text()
