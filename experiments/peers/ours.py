@@ -47,11 +47,6 @@ def build(peer: Peer, batch: int, precision: str, steps_per_execution: int,
     methods.register_keras_objects()
     keras.utils.set_random_seed(seed)
     model = method.build_model(cfg, peer.input_shape, 10, seed, method.prepare(cfg))
-    if keras.backend.standardize_dtype(model.outputs[0].dtype) != "float32":
-        # Keras' mixed-precision guidance (and issue 23's precision work): the output in
-        # float32; the compiled top-5 metric refuses bfloat16 predictions.
-        output = keras.layers.Activation("linear", dtype="float32", name="output_float32")
-        model = keras.Model(model.inputs, output(model.outputs[0]), name=model.name)
     model.compile(optimizer=method.make_optimizer(cfg, seed),
                   steps_per_execution=steps_per_execution,
                   **evaluation_compile_args(cfg, method, penalised=cfg.alpha != 0.0))

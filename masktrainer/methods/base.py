@@ -59,8 +59,10 @@ class Method:
     def fill(self, draft: Draft) -> None:
         """Fill the unset settings: the data set, the method's recipe, then shared fallbacks."""
         draft.put("dataset", self.default_dataset(draft.nettype))
-        # ImageNet holds no images out (its official validation set is the test set).
-        draft.put("protocol", "original" if draft.dataset == "imagenet2012" else "held_out")
+        # ImageNet holds no images out (its official validation set is the test set), and
+        # --resnet_quirks reproduces a ResNet that validated on the test set.
+        draft.put("protocol", "original" if draft.dataset == "imagenet2012"
+                  or draft.resnet_quirks else "held_out")
         self.defaults(draft)
         if draft.protocol == "held_out":
             self.held_out_evaluation(draft)

@@ -14,7 +14,19 @@ import keras
 import tensorflow as tf
 
 
-class DenseGeometry:
+class _OutputDtype:
+    """The symbolic output's dtype is the one ``call`` returns: a softmax output computes in
+    float32 under a mixed precision policy (:func:`masktrainer.nn.activations.apply_activation`),
+    which Keras' shape-based spec (the compute dtype) would not say."""
+
+    def compute_output_spec(self, *args, **kwargs):
+        spec = super().compute_output_spec(*args, **kwargs)
+        if getattr(self, "activation", None) == "softmax" and spec.dtype != "float32":
+            return keras.KerasTensor(spec.shape, dtype="float32")
+        return spec
+
+
+class DenseGeometry(_OutputDtype):
     """Bias-free ``x @ kernel`` with a kernel of shape ``(in, units)``.
 
     Mixed in *before* the method's layer class, so ``MaskedDense(units, ...)``
@@ -44,7 +56,7 @@ class DenseGeometry:
         return {"units": self.units}
 
 
-class ConvGeometry:
+class ConvGeometry(_OutputDtype):
     """Bias-free NHWC ``conv2d(x, kernel)`` with a kernel ``(kh, kw, cin, filters)``."""
 
     def __init__(

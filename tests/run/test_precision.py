@@ -67,6 +67,7 @@ def test_bfloat16_keeps_variables_float32_and_computes_in_bfloat16(key):
     x = np.random.RandomState(0).rand(4, 28, 28, 1).astype(np.float32)
     out = model(x, training=False)
     assert out.dtype == "float32"  # the softmax output computes in float32
+    assert keras.backend.standardize_dtype(model.outputs[0].dtype) == "float32"  # and says so
     np.testing.assert_allclose(np.sum(np.asarray(out), axis=1), 1.0, rtol=1e-5)
 
 

@@ -105,8 +105,8 @@ def test_the_slot_machines_index_split_sizes():
      "--protocol held_out selects on held-out training images"),
     ({"traintype": "EdgePopup", "eval_sets": "test"}, "--eval_sets needs val"),
     ({"traintype": "SlotMachine", "protocol": "original", "eval_sets": "val"}, "drops test"),
-    ({"traintype": "FreePruning", "nettype": "ResNet", "resnet_quirks": True},
-     "--resnet_quirks validates on the test set"),
+    ({"traintype": "FreePruning", "nettype": "ResNet", "resnet_quirks": True,
+      "protocol": "held_out"}, "--resnet_quirks validates on the test set"),
     ({"traintype": "EdgePopup", "protocol": "best"}, "--protocol='best' is not one of"),
 ])
 def test_a_contradicted_protocol_is_a_one_line_error(options, message):
@@ -135,3 +135,9 @@ def test_a_run_directory_without_a_protocol_reads_as_what_it_ran(options, inferr
     del config["protocol"]
     assert config_values(config)["protocol"] == inferred
     assert RunConfig.from_dict(config_values(config)).protocol == inferred
+
+
+def test_resnet_quirks_default_to_the_original_protocol():
+    """The quirky ResNet validated on the test set: its default protocol is the original's."""
+    assert RunConfig(nettype="ResNet", resnet_quirks=True).protocol == "original"
+    assert RunConfig(nettype="ResNet").protocol == "held_out"
