@@ -184,4 +184,7 @@ def evaluate_main(argv: Sequence[str]) -> int:
     except (EvaluateError, CheckpointError, ConfigError, DataError, RunStateError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
+    except KeyboardInterrupt:  # evaluate writes nothing: there is nothing to leave half done
+        print("masktrainer: error: evaluate interrupted; nothing was written", file=sys.stderr)
+        return 130
     return 0
