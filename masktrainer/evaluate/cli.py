@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
@@ -113,10 +114,13 @@ def parse_request(argv: Sequence[str]) -> Request:
     """argv (argv[0] = ``evaluate``) -> what to evaluate, or EvaluateError (no TensorFlow)."""
     fv = flags.FlagValues()
     define_flags(fv)
+    check_flag_files(fv)  # no FIFO, device or binary file behind --flagfile
     try:
         rest = fv(["evaluate", *argv[1:]])
     except flags.Error as err:
         raise EvaluateError(str(err).splitlines()[0]) from None
+    except UsageError as err:
+        raise EvaluateError(str(err)) from None
     if len(rest) > 1:
         raise EvaluateError(f"unexpected argument(s): {' '.join(rest[1:])}")
     data_dir = fv["data_dir"].value
