@@ -68,8 +68,8 @@ def _seeds(text: str) -> list[int]:
         raise ArgumentError(f"--seeds must be N or a comma list of integers (got {text!r})")
     if len(values) == 1 and "," not in text:
         if not 1 <= values[0] <= MAX_SEEDS:
-            raise ArgumentError(f"--seeds N must be in 1..{MAX_SEEDS} (got {str(values[0])[:20]}; each "
-                                "seed trains every target once)")
+            raise ArgumentError(f"--seeds N must be in 1..{MAX_SEEDS} (got "
+                                f"{str(values[0])[:20]}; each seed trains every target once)")
         values = list(range(1, values[0] + 1))
     if len(values) > MAX_SEEDS or any(v > MAX_SEED for v in values):
         raise ArgumentError(f"--seeds takes at most {MAX_SEEDS} seeds, each at most {MAX_SEED} "
