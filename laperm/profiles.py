@@ -110,5 +110,7 @@ def plot_profiles(
         ax.set_axis_off()
     figure.tight_layout()
     if path is not None:
-        figure.savefig(path, format="png")
+        from masktrainer.run import safe_io  # never through a link, never half-written
+
+        safe_io.atomic_write(path, lambda handle: figure.savefig(handle, format="png"))
     return figure

@@ -124,16 +124,30 @@ def _continue(run_dir: Path, config: dict[str, Any], progress: str,
     return Command(cfg, run_dir, config["resolved_seed"], choice, label=label)
 
 
+def _one_dash_preset(argv: Sequence[str]) -> list[str]:
+    """absl reads ``-preset`` as ``--preset``: so does the preset expansion."""
+    out, ended = list(argv[:1]), False
+    for arg in argv[1:]:
+        ended = ended or arg == "--"
+        if not ended and (arg == "-preset" or arg.startswith("-preset=")):
+            arg = "-" + arg
+        out.append(arg)
+    return out
+
+
 def _parse(argv: Sequence[str]) -> tuple[flags.FlagValues, Preset | None]:
     fv = flags.FlagValues()
     define_flags(fv)
     try:
-        expanded, preset = expand(argv)
+        expanded, preset = expand(_one_dash_preset(argv))
     except ConfigError as err:
         raise UsageError(str(err)) from None
     rest = parse_flags(fv, expanded)
     if rest:
         raise UsageError(f"unexpected argument(s): {' '.join(rest)}")
+    if fv["preset"].present:  # set by absl itself: from inside a --flagfile
+        raise UsageError("--preset inside a --flagfile is not supported (a preset is a flag "
+                         "file itself); give --preset NAME on the command line")
     return fv, preset
 
 
@@ -192,6 +206,7 @@ def parse_commands(argv: Sequence[str]) -> Plan:
             raise UsageError(f"{label}: {err}") from None
         plan.commands.append(_sweep_member(cfg, label, {**invocation, "member": values},
                                            fv["progress"].value))
+    sweep.check_distinct([c.cfg for c in plan.commands], [c.label for c in plan.commands])
     return plan
 
 
@@ -266,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def train_main(argv: Sequence[str]) -> int:
     """The ``train`` subcommand (argv[0] is its name); returns the exit status."""
-    if argv[1:] in (["--preset", "list"], ["--preset=list"]):
+    if _one_dash_preset(argv)[1:] in (["--preset", "list"], ["--preset=list"]):
         from masktrainer.presets import listing
 
         print(listing(), end="")
@@ -299,12 +314,24 @@ def _run_sweep(members: list[Command]) -> int:
     print(f"sweep: {total} run(s), {total - todo} finished or elsewhere, {todo} to train")
     for number, member in enumerate(members, 1):
         where = f"sweep {number}/{total} ({member.label})"
-        if member.skip:
-            print(f"{where}: {member.skip}; skipped")
+        claim = None
+        try:  # decided again, and trained, under the member's claim: never twice at once
+            claim = None if member.skip else sweep.claim(member.cfg)
+            member = member if claim is None else _decided_again(member)
+        except (RunStateError, RunWriteError, UsageError) as err:
+            if claim is not None:
+                claim.release()
+            return _fail(err, USAGE_EXIT)
+        if claim is None or member.skip:
+            print(f"{where}: {member.skip or 'being trained by another sweep'}; skipped")
+            if claim is not None:
+                claim.release()
             continue
-        start = f"resuming {member.resume_dir}" if member.resume_dir else "new run"
-        print(f"{where}: {start}")
-        status = _run(member)
+        print(f"{where}: {f'resuming {member.resume_dir}' if member.resume_dir else 'new run'}")
+        try:
+            status = _run(member)
+        finally:
+            claim.release()
         if status == DIVERGED_EXIT:
             diverged.append(member.label)
         elif status != 0:
@@ -316,6 +343,14 @@ def _run_sweep(members: list[Command]) -> int:
         return DIVERGED_EXIT
     print(f"sweep done: {total} run(s)")
     return 0
+
+
+def _decided_again(member: Command) -> Command:
+    """The member as its folder now stands (another sweep may have trained it since the plan
+    was made); decided under the member's claim, so no two processes start it."""
+    invocation = member.invocation if member.resume_dir is None else None
+    again = _sweep_member(member.cfg, member.label, invocation or {}, member.cfg.progress)
+    return again if again.resume_dir is not None or again.skip else member
 
 
 def _run(command: Command) -> int:

@@ -110,9 +110,35 @@ def define_choice(name: str, default: str | None, choices: Sequence[str], text: 
     flags.DEFINE_flag(flag, flag_values=fv)
 
 
+#: The largest --flagfile read (a flag file is a few lines).
+FLAGFILE_LIMIT = 2**20
+
+
+def check_flag_files(fv: flags.FlagValues) -> None:
+    """Before absl opens a --flagfile (nested ones too): a regular UTF-8 file within
+    FLAGFILE_LIMIT, so a FIFO, /dev/zero or binary file is one line, never a hang."""
+    from masktrainer.errors import RunStateError
+    from masktrainer.run.safe_io import read_regular
+
+    original = fv._get_flag_file_lines
+
+    def checked(filename: str, parsed_file_stack: list[str] | None = None) -> list[str]:
+        if filename:
+            try:
+                read_regular(filename, FLAGFILE_LIMIT).decode("utf-8")
+            except RunStateError as err:
+                raise UsageError(f"--flagfile: {err}") from None
+            except UnicodeDecodeError:
+                raise UsageError(f"--flagfile {filename} is not UTF-8 text") from None
+        return original(filename, parsed_file_stack)
+
+    object.__setattr__(fv, "_get_flag_file_lines", checked)  # FlagValues sets flags otherwise
+
+
 def parse_flags(fv: flags.FlagValues, argv: Sequence[str]) -> list[str]:
     """Parse ``argv`` (argv[0] = the command) into ``fv``; the positional arguments after
     argv[0], or UsageError with absl's message (its first line)."""
+    check_flag_files(fv)
     try:
         rest = fv(list(argv))
     except flags.Error as err:

@@ -53,25 +53,30 @@ def _schedules() -> tuple[str, ...]:
     return all_lr_schedules(methods.METHODS)
 
 
+# Upper bounds: an absurd value is refused, with the reason, before any run folder exists.
+MAX_IMAGES, IMAGES_WHY = 2**21, "more than any data set read here has (ImageNet: 1,281,167)"
+MAX_COUNT, COUNT_WHY = 1_000_000, "far above any recipe: a larger count is a typo"
+
 SHARED_OPTIONS = (
     Option("nettype", str, "LeNet", "Architecture.", choices=_nettypes),
     Option("traintype", str, "FreePruning", "What trains.", choices=methods.train_types),
     Option("seed", int, 0, "Run seed; 0 draws one (recorded in config.json).",
-           minimum=0, maximum=2**31 - 2),
+           minimum=0, maximum=2**31 - 2, why="the generators take 32-bit seeds"),
     Option("outputpath", str, "Outputs", "Root of the run directories."),
     Option("progress", str, "auto", "Keras progress bar (auto: only on a terminal); a line "
            "per epoch always.", choices=PROGRESS_MODES),
     Option("heartbeat_minutes", float, 5.0, "Without a progress bar (a log file): a progress "
-           "line every N minutes inside an epoch; 0: none.", minimum=0.0),
+           "line every N minutes inside an epoch; 0: none.", minimum=0.0,
+           maximum=10_080.0, why="a week (0 turns the lines off)"),
     Option("initializer", str, None, "Frozen-weight init (self-pruning's normal is the "
            "original's unexposed N(0.1|0, 0.05)); each method's choices:",
            choices=_initializers, group="recipe", required=True),
     Option("activation", str, "relu", "Hidden activation.", choices=HIDDEN_ACTIVATIONS,
            group="recipe"),
-    Option("batchsize", int, None, "Training mini-batch size.", minimum=1, group="recipe",
-           required=True),
+    Option("batchsize", int, None, "Training mini-batch size.", minimum=1, maximum=MAX_IMAGES,
+           why=IMAGES_WHY, group="recipe", required=True),
     Option("maxepochs", int, None, "Training epochs, 0: evaluate only.", minimum=0,
-           group="recipe", required=True),
+           maximum=MAX_COUNT, why=COUNT_WHY, group="recipe", required=True),
     Option("p1", float, 0.5, "P(+) for heconstant/binary/signed_constant weights.",
            minimum=0.0, maximum=1.0, group="recipe"),
     Option("lr", float, None, "Learning rate (Slot Machines: per selection and K, as the "
@@ -90,7 +95,7 @@ SHARED_OPTIONS = (
            group="recipe"),
     Option("warmup_epochs", int, None, "Linear warm-up epochs before the schedule "
            "(hidden-networks: lr * (e + 1) / W; its ImageNet recipes: 5).", minimum=0,
-           group="recipe", required=True),
+           maximum=MAX_COUNT, why=COUNT_WHY, group="recipe", required=True),
     Option("label_smoothing", float, None, "Label smoothing of the cross-entropy (its ImageNet "
            "recipes: 0.1).", minimum=0.0, maximum=1.0, exclusive_maximum=True, group="recipe",
            required=True),
@@ -117,10 +122,11 @@ SHARED_OPTIONS = (
     Option("tfds_data_dir", str, None, "Where tensorflow-datasets writes prepared data.",
            group="data"),
     Option("image_size", int, 224, "imagenet2012: the side of the crops (the original's 224).",
-           minimum=8, group="data"),
+           minimum=8, maximum=4096, why="larger than the images themselves", group="data"),
     Option("validation_size", int, 5000, "Validation = the first N training images.",
-           minimum=1, group="data"),
-    Option("eval_batchsize", int, 200, "Batch size of evaluations.", minimum=1, group="data"),
+           minimum=1, maximum=MAX_IMAGES, why=IMAGES_WHY, group="data"),
+    Option("eval_batchsize", int, 200, "Batch size of evaluations.", minimum=1,
+           maximum=MAX_IMAGES, why=IMAGES_WHY, group="data"),
     Option("split", str, None,
            "Validation split: head (first --validation_size training images) or slot_machines "
            "(the original's index split: MNIST 50k/10k, CIFAR-10 45k/5k) or test (train on "
@@ -129,7 +135,8 @@ SHARED_OPTIONS = (
     Option("split_dir", str, None, "Folder with slot_machines_{mnist,cifar10}_permutation.npy "
            "(default: the packaged, checksum-verified copy).", group="data"),
     Option("width_mult", float, 1.0, "Width multiplier of Conv4Wide/Conv6Wide.", minimum=0.0,
-           exclusive_minimum=True, group="architecture"),
+           exclusive_minimum=True, maximum=64.0, why="memory grows with its square",
+           group="architecture"),
     Option("resnet_quirks", bool, False, "ResNet: reproduce the original's bugs (conv->ReLU->"
            "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
            group="architecture"),
@@ -142,9 +149,10 @@ SHARED_OPTIONS = (
            f"{', '.join(EVAL_SETS)} (train_subset: --eval_train_size random training images "
            "in evaluation mode); the method's original's.", group="evaluation", required=True),
     Option("eval_every", int, 1, "Evaluate every N epochs (and at the last); the others "
-           "record null.", minimum=1, group="evaluation"),
+           "record null.", minimum=1, maximum=MAX_COUNT, why=COUNT_WHY, group="evaluation"),
     Option("eval_train_size", int, 30000, "Images of the train_subset set (the LaPerm "
-           "notebooks' tsize); 0: the whole training split.", minimum=0, group="evaluation"),
+           "notebooks' tsize); 0: the whole training split.", minimum=0,
+           maximum=MAX_IMAGES, why=IMAGES_WHY, group="evaluation"),
     Option("initial_eval", str, None, "Epoch 0, before training: full (the sets and the whole "
            "training split, as self-pruning's original), sets (the --eval_sets only) or none.",
            choices=INITIAL_EVALS, group="evaluation", required=True),
@@ -155,7 +163,8 @@ SHARED_OPTIONS = (
            choices=DISTRIBUTE_MODES, group="safety"),
     Option("cpu_replicas", int, 0, "--distribute=mirrored on a machine without GPUs: split the "
            "CPU into N logical devices, one replica each (0: the devices TensorFlow sees, "
-           "usually 1 CPU).", minimum=0, maximum=256, group="safety"),
+           "usually 1 CPU).", minimum=0, maximum=256, why="more devices than a CPU has cores",
+           group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
     Option("precision", str, "float32", "Compute dtype: float32 (the originals'), "
@@ -172,7 +181,7 @@ SHARED_OPTIONS = (
            "(--notensorboard: off).", group="safety"),
     Option("checkpoint_every", int, 0, "Also checkpoint every N training steps inside an epoch "
            "(model, optimizer, data position, running metrics); 0: epoch ends only.",
-           minimum=0, group="safety"),
+           minimum=0, maximum=2**31 - 1, why="a step count beyond 32 bits", group="safety"),
 )
 
 #: Every option: the shared ones, then each method's own, in the methods' order.

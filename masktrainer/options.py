@@ -83,10 +83,15 @@ class Option:
                 raise ConfigError(choice_error(label, value, choices))
             return
         number_ok = isinstance(value, int) if self.kind is int else isinstance(value, (int, float))
-        if isinstance(value, bool) or not number_ok or not math.isfinite(value) \
+        if isinstance(value, bool) or not number_ok or not self._finite(value) \
                 or not self._in_range(value):
-            raise ConfigError(f"{label} must be {self._describe_range()} (got {value!r})"
+            got = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}..."
+            raise ConfigError(f"{label} must be {self._describe_range()} (got {got})"
                               + (f"; {self.why}" if self.why else ""))
+
+    @staticmethod
+    def _finite(value: float) -> bool:
+        return isinstance(value, int) or math.isfinite(value)  # a 400-digit int has no float
 
     def _in_range(self, value: float) -> bool:
         low, high = self.minimum, self.maximum

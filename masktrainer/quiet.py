@@ -8,6 +8,8 @@ at the devices adds a ``failed call to cuInit`` error on a machine without a GPU
 captured, then writes back every captured line but those. A user who sets
 ``TF_CPP_MIN_LOG_LEVEL`` gets TensorFlow's own output untouched; otherwise it is set to 2
 (warnings and notices off, errors kept). Nothing here imports TensorFlow at module level.
+Importing this module also keeps Keras' and matplotlib's files out of ``$HOME``
+(:mod:`masktrainer.home`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import sys
 import tempfile
 from typing import Iterator
 
+from masktrainer.home import keep_out_of_home
+
 LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 #: Whether the user chose TensorFlow's C++ log level (read once, before it is defaulted).
 USER_LOG_LEVEL = os.environ.get(LOG_LEVEL_VARIABLE)
 os.environ.setdefault(LOG_LEVEL_VARIABLE, "2")
+keep_out_of_home()  # before Keras or matplotlib is imported: no ~/.keras, no matplotlib cache
 
 _ABSL_PRELUDE = "WARNING: All log messages before absl::InitializeLog() is called"
 # "I0000 00:00:1796148692.404877   19934 cudart_stub.cc:31] ..." from these sources only.

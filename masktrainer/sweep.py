@@ -6,13 +6,18 @@ there, and the plotter pools them). Re-running the same command finds each membe
 directory by its settings (everything but the run settings of
 :data:`masktrainer.run.rundir.SETTING_KEYS`): a finished run (complete, or stopped as
 diverged) is skipped, an interrupted or killed one is resumed, the others start. The seeds
-must be explicit, so that a re-run can find them. No TensorFlow is imported here.
+must be explicit, so that a re-run can find them. Two sweeps started at once never train one
+member twice: a member is decided again, and trained, under its claim (:func:`claim`). No
+TensorFlow is imported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import json
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -154,3 +159,58 @@ def find_run(cfg: RunConfig) -> Found | None:
             raise UsageError(f"{found.path} (an earlier attempt at this run) cannot be resumed: "
                              f"{err}; move it away to start the run afresh") from None
     return found
+
+
+def identity_key(cfg: RunConfig) -> str:
+    """A short digest of a member's settings (the run settings aside): equal for the same run."""
+    text = json.dumps(_identity(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Claim:
+    """This process's exclusive claim on one sweep member, held while it is decided and
+    trained: an ``flock`` on ``.sweep-<digest>.lock`` in the member's config folder (the
+    empty file stays; the operating system drops the lock however the process ends)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def claim(cfg: RunConfig) -> Claim | None:
+    """The claim on ``cfg``'s member, or None while another process holds it.
+    RunStateError/RunWriteError for a link or an unwritable folder on the way."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the run locks alone
+        return Claim(None)
+    folder = safe_io.make_folders(methods.method_of(cfg).run_folder(cfg), Path(cfg.outputpath))
+    path = folder / f".sweep-{identity_key(cfg)}.lock"
+    flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as err:
+        safe_io.refuse_link(path)
+        raise RunStateError(f"cannot open {path}: {err.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return Claim(fd)
+
+
+def check_distinct(cfgs: Sequence[RunConfig], labels: Sequence[str]) -> None:
+    """UsageError if two members are the same run (``--grid lr=0.001,0.0010``)."""
+    seen: dict[str, str] = {}
+    for cfg, name in zip(cfgs, labels):
+        key = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+        if key in seen:
+            raise UsageError(f"sweep members {seen[key]!r} and {name!r} are the same run (the "
+                             "values are equal once parsed); give each value once")
+        seen[key] = name

@@ -8,6 +8,7 @@ Typical use::
 or from the shell: ``python -m plotting.plotter --runs Outputs --compare traintype``.
 """
 
+import masktrainer.quiet  # noqa: F401  (first: keeps matplotlib's cache out of $HOME)
 from plotting.api import (
     FORMATS,
     NoRunsError,

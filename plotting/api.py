@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.figure import Figure
+
+from masktrainer.run import safe_io
 
 from plotting import quantities as q
 from plotting.compare import compare_figure
@@ -84,6 +88,10 @@ def build_figures(
     return {name: fig for name, fig in candidates.items() if fig is not None}
 
 
+def _save(fig: Figure, handle: BinaryIO, fmt: str, dpi: int) -> None:
+    fig.savefig(handle, format=fmt, dpi=dpi)
+
+
 def save_figures(
     figures: dict[str, Figure],
     out: str | os.PathLike[str],
@@ -97,7 +105,8 @@ def save_figures(
     for name, fig in figures.items():
         for fmt in check_formats(formats):
             path = out / f"{name}.{fmt}"
-            fig.savefig(path, format=fmt, dpi=dpi)
+            # never through a planted link, never half-written (fmt is explicit: no suffix)
+            safe_io.atomic_write(path, partial(_save, fig, fmt=fmt, dpi=dpi))
             written.append(path)
     return written
 

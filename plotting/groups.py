@@ -233,7 +233,23 @@ def group_runs(runs: Iterable[Run]) -> list[RunGroup]:
         parts = [format_field(name, config[name]) for name in shown if name in config]
         group.name = " · ".join(parts) or "all runs"
         _warn_short_runs(group)
+        _warn_repeated_seeds(group)
     return groups
+
+
+def _warn_repeated_seeds(group: RunGroup) -> None:
+    """Two runs of one configuration with one seed are the same run trained twice: each
+    still counts in the mean, so say so rather than let them pass as two seeds."""
+    first: dict[str, Run] = {}
+    for run in group.runs:
+        key = repr(run.seed)
+        if run.seed is None:
+            continue
+        if key in first:
+            warn(f"{run.path} repeats {first[key].path} (same configuration, seed "
+                 f"{run.seed}); both are counted as seeds")
+        else:
+            first[key] = run
 
 
 def _warn_short_runs(group: RunGroup) -> None:

@@ -9,7 +9,8 @@ Examples::
 
 Exit status: 0 on success, 2 on bad arguments (an unusable ``--out``, a
 ``--dpi`` outside 1..MAX_DPI) or when no run is found, 1 when writing a figure
-fails (one line naming the file).
+fails (one line naming the file; a link planted where a file goes is refused), 130 when
+interrupted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
+from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.run.safe_io import folder_problem
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
@@ -129,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (NoRunsError, NotADirectoryError, ValueError) as error:
         return _error(str(error))
+    except (RunStateError, RunWriteError) as error:  # a planted link, a full disk
+        return _error(str(error), status=1)
+    except KeyboardInterrupt:
+        return _error("interrupted; the files already written are complete (each is "
+                      "written whole or not at all)", status=130)
     except OSError as error:  # a full disk, a folder where a figure goes, ...
         name = error.filename or args.out or args.runs
         return _error(f"cannot write {name}: {error.strerror or error}", status=1)

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,9 @@ def load_runs(root: str | os.PathLike[str]) -> list[Run]:
             runs.append(load_run(run_dir))
         except RunFileError as error:
             warn(f"skipping run: {error}")
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
+            # a crafted or hand-edited file this reader did not foresee: skip that run only
+            warn(f"skipping run: {run_dir}: malformed metrics ({type(error).__name__})")
     return runs
 
 
@@ -209,7 +213,10 @@ def _read_json_object(path: Path) -> dict[str, Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number a float holds (an integer of 400 digits is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, float) or abs(value) <= sys.float_info.max
 
 
 def _numeric_list(value: Any) -> np.ndarray | None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from masktrainer.protocols import label as protocol_label
 from masktrainer.protocols import selection_set
+from masktrainer.run import safe_io
 from masktrainer.run.rundir import config_values
 from plotting import quantities as q
 from plotting.groups import RunGroup, order_fields
@@ -229,6 +230,6 @@ def write_summary(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     markdown, table = out / MARKDOWN_NAME, out / CSV_NAME
-    markdown.write_text(to_markdown(rows, source), encoding="utf-8")
-    table.write_text(to_csv(rows), encoding="utf-8")
+    safe_io.atomic_write_text(markdown, to_markdown(rows, source))  # never through a link
+    safe_io.atomic_write_text(table, to_csv(rows))
     return [markdown, table]

@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from experiments.compare.suites import SUITES, Suite  # noqa: E402
-from masktrainer.config import PRECISIONS  # noqa: E402
+from masktrainer.config import COUNT_WHY, OPTIONS, PRECISIONS  # noqa: E402
 
 PROG = "python -m experiments.compare"
 COLUMNS = ("method", "accuracy", "accuracy_std", "seeds", "changed", "compact_bytes",
            "compact_ratio", "seconds_per_epoch", "commands")
+
+
+MAX_SEEDS = 1000
+MAX_EPOCHS = int(OPTIONS["maxepochs"].maximum)  # the trainer's own bound
 
 
 class ArgumentError(Exception):
@@ -181,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     labels = [x.strip() for x in args.methods.split(",")] if args.methods else None
     known = [entry.label for entry in suite.entries]
     problems = [
-        args.seeds < 1 and f"--seeds must be ≥ 1 (got {args.seeds})",
-        args.epochs is not None and args.epochs < 1 and f"--epochs must be ≥ 1 (got {args.epochs})",
+        not 1 <= args.seeds <= MAX_SEEDS and f"--seeds must be in 1..{MAX_SEEDS} (got "
+        f"{args.seeds}; each seed trains every method once)",
+        args.epochs is not None and not 1 <= args.epochs <= MAX_EPOCHS and
+        f"--epochs must be in 1..{MAX_EPOCHS} (got {args.epochs}; {COUNT_WHY})",
         labels and any(l not in known for l in labels) and
         f"--methods: unknown {', '.join(l for l in labels if l not in known)}; known: "
         f"{', '.join(known)}",

@@ -19,10 +19,16 @@ import sys
 from pathlib import Path
 
 from experiments.crosscheck.targets import by_id, default_ids  # noqa: E402
+from masktrainer.config import OPTIONS  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"
 # The released LaPerm checkpoints, where the project's checkout keeps them.
 DEFAULT_PRETRAINED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pretrained"
+
+
+MAX_SEEDS = 1000
+MAX_SEED = int(OPTIONS["seed"].maximum)  # the trainer's own bound
+MAX_STOP_MINUTES = 43_200
 
 
 class ArgumentError(Exception):
@@ -61,7 +67,13 @@ def _seeds(text: str) -> list[int]:
     except ValueError:
         raise ArgumentError(f"--seeds must be N or a comma list of integers (got {text!r})")
     if len(values) == 1 and "," not in text:
-        values = list(range(1, values[0] + 1)) if values[0] >= 1 else []
+        if not 1 <= values[0] <= MAX_SEEDS:
+            raise ArgumentError(f"--seeds N must be in 1..{MAX_SEEDS} (got "
+                                f"{str(values[0])[:20]}; each seed trains every target once)")
+        values = list(range(1, values[0] + 1))
+    if len(values) > MAX_SEEDS or any(v > MAX_SEED for v in values):
+        raise ArgumentError(f"--seeds takes at most {MAX_SEEDS} seeds, each at most {MAX_SEED} "
+                            f"(got {text[:40]!r})")
     if not values or any(v < 0 for v in values) or len(set(values)) != len(values):
         raise ArgumentError(f"--seeds needs at least one distinct non-negative seed (got {text!r})")
     return values
@@ -88,8 +100,9 @@ def options(argv: list[str]):
         DEFAULT_PRETRAINED if DEFAULT_PRETRAINED.is_dir() else None)
     if args.pretrained_dir and not pretrained.is_dir():
         raise ArgumentError(f"--pretrained_dir {args.pretrained_dir} is not a directory")
-    if args.stop_after is not None and not args.stop_after > 0:
-        raise ArgumentError("--stop_after must be a positive number of minutes")
+    if args.stop_after is not None and not 0 < args.stop_after <= MAX_STOP_MINUTES:
+        raise ArgumentError(f"--stop_after must be a number of minutes in "
+                            f"(0, {MAX_STOP_MINUTES}] (got {args.stop_after}; 30 days at most)")
     if args.readme is not None:
         from experiments.crosscheck.readme import ReadmeError, update_readme
 

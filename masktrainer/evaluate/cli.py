@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
@@ -114,10 +115,13 @@ def parse_request(argv: Sequence[str]) -> Request:
     """argv (argv[0] = ``evaluate``) -> what to evaluate, or EvaluateError (no TensorFlow)."""
     fv = flags.FlagValues()
     define_flags(fv)
+    check_flag_files(fv)  # no FIFO, device or binary file behind --flagfile
     try:
         rest = fv(["evaluate", *argv[1:]])
     except flags.Error as err:
         raise EvaluateError(str(err).splitlines()[0]) from None
+    except UsageError as err:
+        raise EvaluateError(str(err)) from None
     if len(rest) > 1:
         raise EvaluateError(f"unexpected argument(s): {' '.join(rest[1:])}")
     data_dir = fv["data_dir"].value
@@ -185,4 +189,7 @@ def evaluate_main(argv: Sequence[str]) -> int:
     except (EvaluateError, CheckpointError, ConfigError, DataError, RunStateError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
+    except KeyboardInterrupt:  # evaluate writes nothing: there is nothing to leave half done
+        print("masktrainer: error: evaluate interrupted; nothing was written", file=sys.stderr)
+        return 130
     return 0

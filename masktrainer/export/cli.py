@@ -26,6 +26,7 @@ from masktrainer.errors import ConfigError, RunStateError, RunWriteError
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
 from masktrainer.quiet import import_tensorflow
 from masktrainer.run import safe_io
+from masktrainer.run.lock import RunLock
 
 FORMATS = ("plain", "compact")
 FILE_NAMES = {"plain": PLAIN_NAME, "compact": COMPACT_NAME}
@@ -125,8 +126,8 @@ def export_run(
 ) -> ExportResult:
     """Export a finished run; every file is computed before the first one is written.
     An existing export in ``out_dir`` is refused unless ``overwrite``."""
-    from masktrainer.export.compact import CompactError, encode_run, save_compact
-    from masktrainer.export.plain import export_notes, kernel_bytes, to_plain_model
+    from masktrainer.export.compact import CompactError, encode_run
+    from masktrainer.export.plain import export_notes, to_plain_model
 
     path, config = check_run_dir(run_dir)
     out = Path(out_dir).expanduser() if out_dir is not None else path / "export"
@@ -150,6 +151,21 @@ def export_run(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise RunWriteError(f"cannot create {out}: {err.strerror}") from None
+    lock = RunLock()  # exclusivity is atomic: one export at a time into one folder
+    lock.acquire(out, busy=f"another export is writing into {out}; wait for it to finish")
+    try:
+        check_out_dir(out, formats, overwrite)  # again, under the lock: one may have finished
+        return _write_export(out, formats, saved, plain, arrays, echo)
+    finally:
+        lock.release()
+
+
+def _write_export(out: Path, formats: Sequence[str], saved: Any, plain: Any,
+                  arrays: dict[str, Any] | None,
+                  echo: Callable[[str], None] | None) -> ExportResult:
+    from masktrainer.export.compact import save_compact
+    from masktrainer.export.plain import kernel_bytes
+
     files: dict[str, Path] = {}
     if "plain" in formats:
         files["plain"] = safe_io.atomic_write_path(out / PLAIN_NAME, saved.save, suffix=".keras")
@@ -244,4 +260,8 @@ def export_main(argv: Sequence[str]) -> int:
     except RunWriteError as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return FAILED_EXIT
+    except KeyboardInterrupt:
+        print("masktrainer: error: export interrupted; each file in --out is an earlier one or "
+              "a complete new one (written whole or not at all)", file=sys.stderr)
+        return 130
     return 0

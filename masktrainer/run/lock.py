@@ -25,7 +25,9 @@ class RunLock:
     def __init__(self) -> None:
         self._handles: list[int] = []
 
-    def acquire(self, folder: str | os.PathLike) -> None:
+    def acquire(self, folder: str | os.PathLike, busy: str | None = None) -> None:
+        """Lock ``folder`` or raise RunStateError (``busy``: the message when another process
+        holds it; by default, that it is training the run)."""
         if fcntl is None:
             return
         try:
@@ -36,9 +38,9 @@ class RunLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise RunStateError(
+            raise RunStateError(busy or (
                 f"{Path(folder)} is being trained by another process (it holds the run's lock); "
-                "wait for it to finish or stop it first") from None
+                "wait for it to finish or stop it first")) from None
         self._handles.append(fd)
 
     def release(self) -> None:

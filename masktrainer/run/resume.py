@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,8 @@ class ResumableRun:
 
 def resume_command(run_dir: Path, checkpoint: str | None = None) -> str:
     """The command line that continues ``run_dir`` (from ``checkpoint`` if given)."""
-    command = f"python -m masktrainer --resume {run_dir}"
-    return command + (f" --resume_checkpoint {checkpoint}" if checkpoint else "")
+    command = f"python -m masktrainer --resume {shlex.quote(str(run_dir))}"  # a space, a quote
+    return command + (f" --resume_checkpoint {shlex.quote(checkpoint)}" if checkpoint else "")
 
 
 def fallback_hint(run_dir: Path, point: ResumePoint) -> str:

@@ -78,10 +78,13 @@ class RunDirectory:
         self._echo = echo
 
     @classmethod
-    def create(cls, parent: Path, echo: Callable[[str], None] | None = print) -> "RunDirectory":
-        """Create ``parent/run-<7 hex>``; never reuses an existing folder."""
+    def create(cls, parent: Path, echo: Callable[[str], None] | None = print,
+               root: Path | None = None) -> "RunDirectory":
+        """Create ``parent/run-<7 hex>``; never reuses an existing folder. Every folder
+        between ``root`` (the output root) and ``parent`` is checked as it is created: a link
+        planted on the way is refused, never followed."""
+        safe_io.make_folders(parent, parent if root is None else root)
         try:
-            parent.mkdir(parents=True, exist_ok=True)
             for _ in range(100):
                 path = parent / f"run-{uuid.uuid4().hex[-7:]}"
                 try:

@@ -156,6 +156,38 @@ def atomic_write_path(target: str | os.PathLike, write: Callable[[Path], None],
     return _replace(target, suffix, fill)
 
 
+def make_folders(path: str | os.PathLike, root: str | os.PathLike) -> Path:
+    """Create ``path`` and every missing folder between ``root`` and it, one level at a time;
+    each level below ``root`` must be a real folder, never a link (RunStateError naming it),
+    so a link planted inside the output tree cannot redirect what is written below it.
+    ``root`` itself (the user's own choice) is created as needed and may be reached through
+    links. OS errors become RunWriteError naming the folder."""
+    path, root = Path(path), Path(root)
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        raise RunStateError(f"{path} is not below {root}") from None
+    if ".." in parts:
+        raise RunStateError(f"{path} leaves {root} ('..' in the path)")
+    current = root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for part in parts:
+            current = current / part
+            try:
+                os.mkdir(current)
+            except FileExistsError:
+                pass
+            info = os.lstat(current)
+            if stat.S_ISLNK(info.st_mode):
+                refuse_link(current)
+            if not stat.S_ISDIR(info.st_mode):
+                raise RunStateError(f"{current} is a file, not a folder")
+    except OSError as err:
+        raise RunWriteError(f"cannot create {current}: {_reason(err)}") from None
+    return path
+
+
 def append_line(path: str | os.PathLike, line: str) -> None:
     """Append ``line`` to a log file that must be a regular file of its own (no link)."""
     path = Path(path)

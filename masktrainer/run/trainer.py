@@ -211,7 +211,9 @@ class Trainer:
     def _new_directory(self) -> RunDirectory:
         """A fresh run folder, locked; the other workers of a multi-worker run get a scratch
         folder (removed at the end)."""
-        run = RunDirectory.create(output_root(self.method.run_folder(self.cfg)), self.echo)
+        folder = self.method.run_folder(self.cfg)
+        root = Path(self.cfg.outputpath) if is_chief() else None  # workers: a scratch folder
+        run = RunDirectory.create(output_root(folder), self.echo, root=root)
         if not is_chief():
             self._scratch = run.path.parent.parent
         self._lock.acquire(run.path)

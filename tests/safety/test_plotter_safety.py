@@ -112,3 +112,36 @@ def test_bad_dpi_values_are_one_line(runs, capsys, dpi, message):
     assert code == 2
     assert message in one_line(capsys.readouterr().err, prefix="plotter: error: ")
     assert not list(runs.glob("*.png"))
+
+
+def test_a_metrics_file_with_wrong_types_never_drops_the_good_runs(tmp_path, caplog):
+    """Issue 21, class 7: integers beyond any float, objects, strings where numbers go."""
+    _run(tmp_path, "good")
+    _run(tmp_path, "bigint", valAccuracy=[10**400, 0.6, 0.7])
+    _run(tmp_path, "objects", valAccuracy=[{"a": 1}, 0.6, 0.7])
+    _run(tmp_path, "text", trainLoss="abc", epochs_completed=10**400)
+    with caplog.at_level(logging.WARNING, logger="plotting"):
+        runs = plotting.load_runs(tmp_path)
+    assert sorted(run.path.name for run in runs) == ["bigint", "good", "objects", "text"]
+    assert "'valAccuracy' is not a list of numbers" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_the_same_configuration_and_seed_twice_is_reported(tmp_path, caplog):
+    """Issue 21, class 8: a run trained twice does not pass silently as two seeds."""
+    first, second = _run(tmp_path, "first"), _run(tmp_path, "second")
+    with caplog.at_level(logging.WARNING, logger="plotting"):
+        plotting.group_runs(plotting.load_runs(tmp_path))
+    assert f"{second} repeats {first} (same configuration, seed 1)" in caplog.text
+
+
+def test_an_interrupted_plotter_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    _run(tmp_path / "runs", "good")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plotter, "render", interrupted)
+    assert plotter.main(["--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "f")]) == 130
+    line = one_line(capsys.readouterr().err, "plotter: error: ")
+    assert line.startswith("plotter: error: interrupted")

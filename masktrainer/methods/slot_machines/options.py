@@ -13,7 +13,8 @@ EVAL_SELECTIONS = ("argmax", "sample")
 EVAL_SETS = "val,test"
 INITIAL_EVAL = "none"
 SLOTS = Option("slots", int, None, "SlotMachine: K values per connection (>= 2; default 8).",
-               minimum=2, why="K=1 leaves nothing to select", group="slot_machines")
+               minimum=2, maximum=1024, why="K=1 leaves nothing to select; each connection "
+               "holds K weights and K scores, so memory grows K-fold", group="slot_machines")
 SELECTION = Option("selection", str, None, "SlotMachine: greedy (argmax of the scores, default), "
                    "probabilistic (sample from softmax of the scores) or learned (train the "
                    "weights of a uniformly random selection: the original's learned baseline; "
@@ -27,12 +28,14 @@ OPTIONS = (
            "original's --bn; default: VGG19 only).", group="slot_machines"),
     Option("selection_every", int, None, "SlotMachine: keep the selection every N epochs (and "
            "at the last) in RUN_DIR/selections/ for --finetune_epoch (default 10, the "
-           "original's checkpoint period; 0: the last only).", minimum=0, group="slot_machines"),
+           "original's checkpoint period; 0: the last only).", minimum=0, maximum=1_000_000,
+           why="far above any recipe: a larger count is a typo", group="slot_machines"),
     Option("finetune_from", str, None, "SlotMachine: train the weights of the argmax "
            "selection of this finished run directory (default lr 0.01, base epochs + 100).",
            group="slot_machines"),
     Option("finetune_epoch", int, None, "SlotMachine --finetune_from: the source epoch whose "
-           "selection is fine-tuned (default 100, the original's).", minimum=0,
+           "selection is fine-tuned (default 100, the original's).", minimum=0, maximum=1_000_000,
+           why="far above any recipe: a larger count is a typo",
            group="slot_machines"),
     Option("finetune_any_selection", bool, False, "SlotMachine --finetune_from: also accept a "
            "probabilistic source run (the original fine-tunes greedy runs).",

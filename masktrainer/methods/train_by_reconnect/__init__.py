@@ -103,7 +103,7 @@ class TrainByReconnect(Method):
     options = (
         Option("sync_period", int, None, "LaPerm: k, re-permute every k steps (default: the "
                "notebook's: F1/F2 250, Conv7 20, CIFAR convs 1000, ResNet50 800).", minimum=1,
-               group="laperm"),
+               maximum=2**31 - 1, why="a step count beyond 32 bits", group="laperm"),
         Option("skip_bias", bool, None, "LaPerm: train biases freely instead of permuting them "
                "(default: the notebook's; Conv7 permutes them).", group="laperm"),
         Option("skip_bn", bool, None, "LaPerm: train BN gamma/beta freely (default true).",
