@@ -141,9 +141,8 @@ SHARED_OPTIONS = (
            "BN->ReLU, double softmax, --lr ignored, one shared seed, test set as validation).",
            group="architecture"),
     Option("protocol", str, None, "original: the original's split, evaluation and reporting "
-           "(every preset; hidden-networks and LaPerm: all training images, best test top-1); "
-           "held_out (default without a preset): train on the training head, select the epoch "
-           "on validation, report test there; custom: --split/--eval_sets as given.",
+           "(every preset); held_out (default): train on the head, select the epoch on "
+           "validation, report test there; custom: --split/--eval_sets as given.",
            choices=PROTOCOLS, group="evaluation", required=True),
     Option("eval_sets", str, None, f"Sets evaluated at the end of an epoch, a comma list of "
            f"{', '.join(EVAL_SETS)} (train_subset: --eval_train_size random training images "
@@ -167,15 +166,13 @@ SHARED_OPTIONS = (
            group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
-    Option("precision", str, "float32", "Compute dtype: float32 (the originals'), "
-           "mixed_bfloat16 (CPUs with AVX512_BF16/AMX, GPUs from Ampere on) or mixed_float16 "
-           "(GPU only, with Keras' loss scaling). Variables, scores, masks and metrics stay "
-           "float32.", choices=PRECISIONS, group="safety"),
-    Option("mixed_precision", bool, False, "Alias of --precision=mixed_float16 (GPU only).",
+    Option("precision", str, "float32", "Layers compute in float32 (the originals'), "
+           "bfloat16 (native on AVX512_BF16/AMX CPUs, Ampere+ GPUs) or float16 (GPU); "
+           "variables and metrics stay float32.", choices=PRECISIONS, group="safety"),
+    Option("mixed_precision", bool, False, "Old spelling of --precision=mixed_float16.",
            group="safety"),
-    Option("steps_per_execution", int, 1, "Training steps run per call into TensorFlow: the "
-           "per-step duties (non-finite loss, a stop signal, heartbeats, --checkpoint_every) "
-           "are then checked every N steps. Training is the same, step for step.", minimum=1,
+    Option("steps_per_execution", int, 1, "Steps per call into TensorFlow (the same training); "
+           "NaN, signal and --checkpoint_every checks every N steps.", minimum=1,
            maximum=10_000, group="safety"),
     Option("tensorboard", bool, True, "Write TensorBoard events to RUN_DIR/tensorboard "
            "(--notensorboard: off).", group="safety"),
