@@ -73,7 +73,7 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
                 run_dir: Any) -> list[str]:
     """The best epoch (on the set the run selects on) and the final accuracies."""
     lines = []
-    if best is not None:
+    if best is not None and metrics.get("trained") is not False:
         def share(key: str) -> str:
             return "-" if best.get(key) is None else pct(best[key])
 
@@ -86,6 +86,8 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
         lines.append(text)
     final = [f"{name} accuracy {pct(value)}" for name in ("test", "val")
              if (value := (metrics.get(f"{name}Accuracy") or [None])[-1]) is not None]
+    if metrics.get("trained") is False:
+        final.insert(0, "evaluated only, untrained (--maxepochs 0)")
     lines.append(f"done: {', '.join(final) or 'nothing evaluated'}{summary}; "
                  f"results in {run_dir}")
     return lines

@@ -378,6 +378,7 @@ class Trainer:
             run.save_arrays(name, arrays)
         safe_io.atomic_write_path(run.path / "model.keras", model.save, suffix=".keras")
         metrics["status"] = "complete"
+        metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only
         metrics["best"] = best = best_epoch(metrics)
         self._write(run, metrics)
         for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):
