@@ -40,6 +40,7 @@ from masktrainer.errors import (
 )
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
+from masktrainer.run.extend import extended_config
 from masktrainer.run.resume import open_for_resume, resume_command
 from masktrainer.run.rundir import config_values
 from masktrainer.run.safe_io import folder_problem, read_json_object
@@ -94,7 +95,7 @@ class Plan:
     print_config: bool = False
 
 
-_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress", "print_config")
+_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress", "print_config", "maxepochs")
 
 
 def _resume_command(fv: flags.FlagValues) -> Command:
@@ -105,11 +106,19 @@ def _resume_command(fv: flags.FlagValues) -> Command:
         raise UsageError("--resume needs the run directory to continue (got an empty value)")
     run_dir = Path(fv["resume"].value).expanduser()
     choice = fv["resume_checkpoint"].value
+    maxepochs = fv["maxepochs"].value if fv["maxepochs"].present else None
     try:  # checked again under the run's lock when training starts
-        found = open_for_resume(run_dir, choice)
+        found = open_for_resume(run_dir, choice, maxepochs)
     except RunStateError as err:
         raise UsageError(f"--resume {run_dir}: {err}") from None
-    return _continue(run_dir, found.config, fv["progress"].value, choice)
+    command = _continue(run_dir, found.config, fv["progress"].value, choice)
+    if maxepochs is not None:  # extending (or the run's own count, a plain resume)
+        try:
+            longer, _ = extended_config(command.cfg, maxepochs, found.point.epoch)
+        except ConfigError as err:
+            raise UsageError(f"--resume {run_dir}: {err}") from None
+        command = dataclasses.replace(command, cfg=longer)
+    return command
 
 
 def _continue(run_dir: Path, config: dict[str, Any], progress: str,
