@@ -29,15 +29,23 @@ MARKDOWN_NAME = "summary.md"
 CSV_NAME = "summary.csv"
 
 
-def _best_val(run: Run) -> tuple[int, float, float] | None:
-    """(epoch, validation accuracy, test accuracy) at the best validation epoch."""
-    val = run.series.get("valAccuracy")
-    if val is None or np.all(np.isnan(val)):
+def _best_val(run: Run) -> tuple[int, float, float, str] | None:
+    """(epoch, selected accuracy, test accuracy, the set selected on) at the best epoch:
+    on validation, or on test for a run without validation (edge-popup's own selection,
+    as the trainer's ``best``); the trained epochs first, the first one on ties."""
+    for selected_on in ("val", "test"):
+        chosen = run.series.get(f"{selected_on}Accuracy")
+        if chosen is not None and not np.all(np.isnan(chosen)):
+            break
+    else:
         return None
-    epoch = int(np.nanargmax(val))
+    trained = np.array(chosen, float)
+    if len(trained) > 1 and not np.all(np.isnan(trained[1:])):
+        trained[0] = np.nan  # epoch 0 only when nothing was trained
+    epoch = int(np.nanargmax(trained))
     test = run.series.get("testAccuracy")
     test_value = math.nan if test is None else float(test[epoch]) * 100.0
-    return epoch, float(val[epoch]) * 100.0, test_value
+    return epoch, float(chosen[epoch]) * 100.0, test_value, selected_on
 
 
 def _stats(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
@@ -83,6 +91,7 @@ def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
         row["best_val_epoch_max"],
     ) = _stats([float(b[0]) for b in best])
     row["best_val_epochs"] = " ".join(str(b[0]) for b in best) or None
+    row["best_selected_on"] = " ".join(sorted({b[3] for b in best})) or None
     (
         row["test_at_best_val_mean"],
         row["test_at_best_val_min"],
@@ -158,7 +167,8 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
             str(row["epochs"]),
             _range(row, "final_test_acc"),
             _number(row["final_val_acc_mean"]),
-            _number(row["best_val_acc_mean"]),
+            _number(row["best_val_acc_mean"])
+            + (" (test)" if row["best_selected_on"] == "test" else ""),
             _range(row, "best_val_epoch", _count),
             _range(row, "test_at_best_val"),
             sparsity,
@@ -170,7 +180,8 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
         "Final: last epoch reached by the longest runs of a configuration"
         " (averaged over the runs that reached it).",
         "Best val.: per run, the epoch of highest validation accuracy; test"
-        " accuracy is read at that epoch.",
+        " accuracy is read at that epoch. \"(test)\": runs without validation"
+        " (edge-popup's recipe) select on test accuracy, as their run does.",
         "",
     ]
     return "\n".join(lines)

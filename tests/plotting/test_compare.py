@@ -80,8 +80,9 @@ def test_variants_of_one_method_are_named_in_the_legend(
         "FreePruning · masktype flip (n=1 seed)",
         "FreePruning · masktype mask (n=1 seed)",
     ]
-    styles = [line.get_linestyle() for line in legend.get_lines()]
-    assert styles[1] != styles[2]  # one colour per method, a style per variant
+    # one colour per method, a style per variant (1-epoch runs: a marker shape)
+    styles = [(line.get_linestyle(), line.get_marker()) for line in legend.get_lines()]
+    assert styles[1] != styles[2]
 
 
 def test_comparing_another_field_keeps_methods_apart(tmp_path: Path, run_writer) -> None:
