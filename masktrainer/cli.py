@@ -181,13 +181,22 @@ def parse_commands(argv: Sequence[str]) -> Plan:
     seeds = sweep.parse_seeds(fv["seeds"].value) if fv["seeds"].present else None
     given = {name for name in OPTIONS if fv[name].present}
     grid = sweep.parse_grid(fv["grid"].value or [], given)
+    chosen = fv["sweep_member"].value if fv["sweep_member"].present else None
     if seeds is None and not grid:
+        if chosen is not None:
+            raise UsageError("--sweep_member picks one member of a --seeds/--grid sweep")
         return Plan([Command(_config_from_flags(fv, base), invocation=invocation)],
                     print_config=print_config)
     if seeds is not None and "seed" in given:
         raise UsageError("give --seed or --seeds, not both")
     plan = Plan([], sweep=True, print_config=print_config)
-    for values in sweep.members(seeds, grid):
+    every = sweep.members(seeds, grid)
+    if chosen is not None:  # one job of an array: the member the whole sweep runs I-th
+        if not 1 <= chosen <= len(every):
+            raise UsageError(f"--sweep_member {chosen}: the sweep has {len(every)} members "
+                             f"(1..{len(every)})")
+        every = [every[chosen - 1]]
+    for values in every:
         member, _ = _parse(argv)
         label = sweep.label(values)
         for name, value in values.items():
