@@ -40,6 +40,7 @@ from masktrainer.errors import (
 )
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
+from masktrainer.run.extend import extended_config
 from masktrainer.run.resume import open_for_resume, resume_command
 from masktrainer.run.rundir import config_values
 from masktrainer.run.safe_io import folder_problem, read_json_object
@@ -94,7 +95,7 @@ class Plan:
     print_config: bool = False
 
 
-_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress", "print_config")
+_RESUME_FLAGS = ("resume", "resume_checkpoint", "progress", "print_config", "maxepochs")
 
 
 def _resume_command(fv: flags.FlagValues) -> Command:
@@ -105,11 +106,19 @@ def _resume_command(fv: flags.FlagValues) -> Command:
         raise UsageError("--resume needs the run directory to continue (got an empty value)")
     run_dir = Path(fv["resume"].value).expanduser()
     choice = fv["resume_checkpoint"].value
+    maxepochs = fv["maxepochs"].value if fv["maxepochs"].present else None
     try:  # checked again under the run's lock when training starts
-        found = open_for_resume(run_dir, choice)
+        found = open_for_resume(run_dir, choice, maxepochs)
     except RunStateError as err:
         raise UsageError(f"--resume {run_dir}: {err}") from None
-    return _continue(run_dir, found.config, fv["progress"].value, choice)
+    command = _continue(run_dir, found.config, fv["progress"].value, choice)
+    if maxepochs is not None:  # extending (or the run's own count, a plain resume)
+        try:
+            longer, _ = extended_config(command.cfg, maxepochs, found.point.epoch)
+        except ConfigError as err:
+            raise UsageError(f"--resume {run_dir}: {err}") from None
+        command = dataclasses.replace(command, cfg=longer)
+    return command
 
 
 def _continue(run_dir: Path, config: dict[str, Any], progress: str,
@@ -186,13 +195,22 @@ def parse_commands(argv: Sequence[str]) -> Plan:
     seeds = sweep.parse_seeds(fv["seeds"].value) if fv["seeds"].present else None
     given = {name for name in OPTIONS if fv[name].present}
     grid = sweep.parse_grid(fv["grid"].value or [], given)
+    chosen = fv["sweep_member"].value if fv["sweep_member"].present else None
     if seeds is None and not grid:
+        if chosen is not None:
+            raise UsageError("--sweep_member picks one member of a --seeds/--grid sweep")
         return Plan([Command(_config_from_flags(fv, base), invocation=invocation)],
                     print_config=print_config)
     if seeds is not None and "seed" in given:
         raise UsageError("give --seed or --seeds, not both")
     plan = Plan([], sweep=True, print_config=print_config)
-    for values in sweep.members(seeds, grid):
+    every = sweep.members(seeds, grid)
+    if chosen is not None:  # one job of an array: the member the whole sweep runs I-th
+        if not 1 <= chosen <= len(every):
+            raise UsageError(f"--sweep_member {chosen}: the sweep has {len(every)} members "
+                             f"(1..{len(every)})")
+        every = [every[chosen - 1]]
+    for values in every:
         member, _ = _parse(argv)
         label = sweep.label(values)
         for name, value in values.items():

@@ -24,6 +24,10 @@ COMMAND_OPTIONS: tuple[Option, ...] = (
     Option("grid", list, None, "FLAG=V1,V2,...: one run per value (repeat --grid for a product "
            "of several flags; with --seeds, every combination per seed); resumable like "
            "--seeds.", group="sweep"),
+    Option("sweep_member", int, None, "I: run only the I-th member (1-based, in the order "
+           "the sweep runs them; --print_config lists them) of a --seeds/--grid sweep, where "
+           "the whole sweep would put it: one job of a scheduler's array each "
+           "(e.g. --sweep_member $SLURM_ARRAY_TASK_ID).", minimum=1, group="sweep"),
     Option("resume", str, None, "RUN_DIR: continue a killed run from its last checkpoint, with "
            "its own config (no other flags but --progress).", group="safety"),
     Option("resume_checkpoint", str, None, "ckpt-N: with --resume, continue from this kept "

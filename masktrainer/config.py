@@ -75,8 +75,9 @@ SHARED_OPTIONS = (
            group="recipe"),
     Option("batchsize", int, None, "Training mini-batch size.", minimum=1, maximum=MAX_IMAGES,
            why=IMAGES_WHY, group="recipe", required=True),
-    Option("maxepochs", int, None, "Training epochs, 0: evaluate only.", minimum=0,
-           maximum=MAX_COUNT, why=COUNT_WHY, group="recipe", required=True),
+    Option("maxepochs", int, None, "Training epochs; 0: evaluate only (the untrained "
+           "model on the method's --eval_sets, in a run directory marked untrained).",
+           minimum=0, maximum=MAX_COUNT, why=COUNT_WHY, group="recipe", required=True),
     Option("p1", float, 0.5, "P(+) for heconstant/binary/signed_constant weights.",
            minimum=0.0, maximum=1.0, group="recipe"),
     Option("lr", float, None, "Learning rate (Slot Machines: per selection and K, as the "

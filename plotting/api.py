@@ -12,7 +12,6 @@ from typing import BinaryIO
 from matplotlib.figure import Figure
 
 from masktrainer.run import safe_io
-
 from plotting import quantities as q
 from plotting.compare import compare_figure
 from plotting.composition import composition_figure

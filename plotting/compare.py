@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.lines import Line2D
 
 from plotting import quantities as q
 from plotting.groups import (
@@ -34,6 +35,7 @@ from plotting.groups import (
     varying_fields,
 )
 from plotting.ranges import ACCURACY, SPARSITY, AxisRanges, finish_epoch_axes
+from plotting.runs import warn
 from plotting.style import (
     colors,
     draw_band,
@@ -51,6 +53,8 @@ TITLE_HEIGHT = 0.5
 LEGEND_ROW_HEIGHT = 0.22
 #: Inches; room for the figure title when there is a single panel.
 MIN_WIDTH = 7.0
+#: Why a configuration has no test-accuracy line (its legend entry and the title say it).
+NO_TEST_ACCURACY = "no test accuracy recorded"
 
 Setting = frozenset  # of (field, value) pairs
 
@@ -167,11 +171,15 @@ def compare_figure(
             subfig.suptitle(title, fontsize="medium")
         _draw_facet(subfig, rows, members, field, palette, ranges)
     shown = "test accuracy and sparsity" if has_sparsity else "test accuracy"
-    set_title(
-        fig,
-        f"Comparison by {field}: {shown} per epoch (mean over seeds, band = min-max)",
-        groups,
-    )
+    title = f"Comparison by {field}: {shown} per epoch (mean over seeds, band = min-max)"
+    undrawn = [g for g in groups if g.band(q.series("testAccuracy")) is None]
+    if undrawn:  # never dropped silently: the title and a warning name them
+        names = ", ".join(g.name for g in undrawn)
+        title += f"; no accuracy line for {len(undrawn)} of {len(groups)} configurations"
+        title += f" ({NO_TEST_ACCURACY}, e.g. --eval_sets without test): {names}"
+        warn(f"compare_{field}: {len(undrawn)} configuration(s) have no test-accuracy "
+             f"line ({NO_TEST_ACCURACY}): {names}")
+    set_title(fig, title, groups)
     return fig
 
 
@@ -207,6 +215,9 @@ def _draw_facet(
         accuracy = group.band(q.series("testAccuracy"))
         if accuracy is not None:
             handles[label] = draw_band(axes[0], accuracy, palette[key], label, linestyle=style)
+        else:  # listed in the legend all the same, with the reason
+            label = f"{label}: {NO_TEST_ACCURACY}"
+            handles[label] = Line2D([], [], color=palette[key], linestyle=style)
         sparsity = group.band(q.sparsity_pct) if rows > 1 else None
         if sparsity is not None:
             kind = q.sparsity_kind(group.config)

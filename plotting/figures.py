@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from plotting import quantities as q
 from plotting.groups import RunGroup
 from plotting.ranges import ACCURACY, LOSS, SPARSITY, AxisRanges, finish_epoch_axes
+from plotting.runs import warn
 from plotting.style import (
     colors,
     draw_band,
@@ -107,6 +109,26 @@ def accuracy_loss_figure(
     return fig
 
 
+def _all_flat(
+    members: Sequence[RunGroup],
+    kind: str,
+    suffix: str = "",
+    quantity: q.Quantity | None = None,
+) -> bool:
+    """Whether no run's share (per layer with ``layer_sparsity_pct``) ever changes, as
+    edge-popup's fixed keep ratio; then the figure is skipped with a warning."""
+    quantity = quantity or q.sparsity_pct
+    for group in members:
+        for run in group.runs:
+            values = quantity(run)
+            if values is not None and np.nanmax(values, axis=0).tolist() != \
+                    np.nanmin(values, axis=0).tolist():
+                return False
+    warn(f"{kind}{suffix}.png not drawn: the share never changes in any run (e.g. "
+         "edge-popup keeps a fixed share); summary.md gives its value")
+    return True
+
+
 def sparsity_figure(
     groups: Sequence[RunGroup], kind: str, ranges: AxisRanges | None = None
 ) -> Figure | None:
@@ -114,7 +136,7 @@ def sparsity_figure(
     members = [
         g for g in groups if q.sparsity_kind(g.config) == kind and g.band(q.sparsity_pct)
     ]
-    if not members:
+    if not members or _all_flat(members, kind):
         return None
     fig = new_figure(9, 6)
     ax = fig.subplots()
@@ -139,7 +161,7 @@ def layer_sparsity_figure(
         for g in groups
         if q.sparsity_kind(g.config) == kind and g.band(q.layer_sparsity_pct)
     ]
-    if not members:
+    if not members or _all_flat(members, kind, "_per_layer", q.layer_sparsity_pct):
         return None
     layers: dict[str, int] = {}  # layer name -> size (first seen)
     for group in members:

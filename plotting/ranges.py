@@ -26,6 +26,8 @@ ACCURACY, LOSS, SPARSITY = "accuracy", "loss", "sparsity"
 KINDS = (ACCURACY, LOSS, SPARSITY)
 #: Space left above and below the data, as a share of its span.
 MARGIN = 0.05
+#: Percentage points: the least height of an automatic accuracy axis.
+MIN_ACCURACY_SPAN = 2.0
 #: Kinds whose automatic range leaves out epoch 0. Shares of weights keep it:
 #: where they start (100 % remaining, 0 % flipped) is part of what they show,
 #: and a range of 4.28-4.37 % flipped would make noise look like a trend.
@@ -145,6 +147,8 @@ def finish_epoch_axes(
     log = kind in ranges.log
     fixed = ranges.limits.get(kind, (None, None))
     low, high = _y_limits(*_points(axes), log, fixed, kind in SKIP_START_KINDS)
+    if kind == ACCURACY and not log and fixed == (None, None):
+        low, high = _at_least_span(low, high)
     for ax in axes:
         if log:
             ax.set_yscale("log")
@@ -160,6 +164,20 @@ def finish_epoch_axes(
         off_scale = bool(np.any((start < low) | (start > high)))
         ax.set_xlabel(OFF_SCALE_LABEL if off_scale else EPOCH_LABEL)
         ax.grid(True, alpha=0.3)
+
+
+def _at_least_span(low: float, high: float) -> tuple[float, float]:
+    """Accuracy limits at least :data:`MIN_ACCURACY_SPAN` points high, within 0..100 (a
+    top-5 accuracy between 99.86 and 99.98 % is not magnified into one image's noise)."""
+    if high - low >= MIN_ACCURACY_SPAN:
+        return low, high
+    middle = (low + high) / 2
+    low = max(0.0, middle - MIN_ACCURACY_SPAN / 2)
+    high = low + MIN_ACCURACY_SPAN
+    if high > 100.0 + MARGIN:
+        high = 100.0 + MARGIN
+        low = high - MIN_ACCURACY_SPAN
+    return low, high
 
 
 def _y_limits(

@@ -48,6 +48,15 @@ def assign_colors(groups: Sequence[RunGroup]) -> None:
         group.color = color
 
 
+#: Runs with at most this many points (epoch 0 included) are drawn with markers; with
+#: at most :data:`POINTS_ONLY` (a run of one epoch), as markers alone: a line from an
+#: off-scale epoch 0 would read as a vertical stroke.
+SHORT_RUN_POINTS = 3
+POINTS_ONLY = 2
+#: The marker that stands for a line style when only markers are drawn.
+POINT_MARKERS = {"-": "o", "--": "s", ":": "^", "-.": "D"}
+
+
 def draw_band(
     ax: Axes,
     band: Band,
@@ -67,20 +76,27 @@ def draw_band(
         mean, low, high = mean[:, column], low[:, column], high[:, column]
     valid = ~np.isnan(mean)
     epochs, mean, low, high = band.epochs[valid], mean[valid], low[valid], high[valid]
-    marker = "o" if len(epochs) == 1 else None
+    points_only = len(epochs) <= POINTS_ONLY
+    marker = None
+    if len(epochs) <= SHORT_RUN_POINTS:  # markers alone keep the variants apart by shape
+        marker = POINT_MARKERS.get(linestyle, "o") if points_only else "o"
     (line,) = ax.plot(
         epochs,
         mean,
         color=color,
         lw=MEAN_WIDTH,
-        ls=linestyle,
+        ls="none" if points_only else linestyle,
         label=label,
         marker=marker,
         gid=label,
     )
     for name, values in (("_min", low), ("_max", high)):
-        ax.plot(epochs, values, color=color, alpha=EDGE_ALPHA, label=name, gid=label)
-    fill = ax.fill_between(epochs, low, high, color=color, alpha=BAND_ALPHA, lw=0)
+        ax.plot(epochs, values, color=color, alpha=EDGE_ALPHA, label=name, gid=label,
+                ls="none" if points_only else "-", marker="_" if points_only else None)
+    if points_only:  # the seeds' range as a vertical bar at each epoch
+        fill = ax.vlines(epochs, low, high, color=color, alpha=EDGE_ALPHA, lw=MEAN_WIDTH)
+    else:
+        fill = ax.fill_between(epochs, low, high, color=color, alpha=BAND_ALPHA, lw=0)
     fill.set_gid(label)
     return line
 

@@ -46,17 +46,23 @@ def _protocol(run: Run) -> tuple[str | None, str]:
     return values.get("protocol"), selection_set(shape)
 
 
-def _best_val(run: Run) -> tuple[int, float, float] | None:
-    """(epoch, validation accuracy, test accuracy) at the epoch the run's protocol selects:
-    the best validation accuracy, or the best test accuracy where it selects on test."""
-    selected = run.series.get(f"{_protocol(run)[1]}Accuracy")
-    if selected is None or np.all(np.isnan(selected)):
+def _best_val(run: Run) -> tuple[int, float, float, str] | None:
+    """(epoch, selected accuracy, test accuracy, the set selected on) at the epoch the run's
+    protocol selects (validation, or test where it selects on test, as the trainer's
+    ``best``); the trained epochs first, the first one on ties."""
+    selected_on = _protocol(run)[1]
+    chosen = run.series.get(f"{selected_on}Accuracy")
+    if (chosen is None or np.all(np.isnan(chosen))) and selected_on == "val":
+        selected_on, chosen = "test", run.series.get("testAccuracy")  # no validation series
+    if chosen is None or np.all(np.isnan(chosen)):
         return None
-    epoch = int(np.nanargmax(selected))
-    val, test = run.series.get("valAccuracy"), run.series.get("testAccuracy")
-    val_value = math.nan if val is None else float(val[epoch]) * 100.0
+    trained = np.array(chosen, float)
+    if len(trained) > 1 and not np.all(np.isnan(trained[1:])):
+        trained[0] = np.nan  # epoch 0 only when nothing was trained
+    epoch = int(np.nanargmax(trained))
+    test = run.series.get("testAccuracy")
     test_value = math.nan if test is None else float(test[epoch]) * 100.0
-    return epoch, val_value, test_value
+    return epoch, float(chosen[epoch]) * 100.0, test_value, selected_on
 
 
 def _stats(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
@@ -102,6 +108,7 @@ def summary_row(group: RunGroup, fields: Sequence[str]) -> dict[str, Any]:
         row["best_val_epoch_max"],
     ) = _stats([float(b[0]) for b in best])
     row["best_val_epochs"] = " ".join(str(b[0]) for b in best) or None
+    row["best_selected_on"] = " ".join(sorted({b[3] for b in best})) or None
     (
         row["test_at_best_val_mean"],
         row["test_at_best_val_min"],
@@ -181,7 +188,8 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
             str(row["epochs"]),
             _range(row, "final_test_acc"),
             _number(row["final_val_acc_mean"]),
-            _number(row["best_val_acc_mean"]),
+            _number(row["best_val_acc_mean"])
+            + (" (test)" if row["best_selected_on"] == "test" else ""),
             _range(row, "best_val_epoch", _count),
             _range(row, "test_at_best_val"),
             sparsity,
@@ -194,9 +202,9 @@ def to_markdown(rows: Sequence[dict[str, Any]], source: str | None = None) -> st
         "Final: last epoch reached by the longest runs of a configuration"
         " (averaged over the runs that reached it).",
         "Best val.: per run, the epoch of highest validation accuracy; test"
-        " accuracy is read at that epoch. A run whose protocol selects on test (the"
-        " original's protocol of hidden-networks and LaPerm: `best test`) is read at its"
-        " best test epoch instead.",
+        " accuracy is read at that epoch. \"(test)\": a run whose protocol selects on test"
+        " (the original's protocol of hidden-networks and LaPerm: `best test`), or that has"
+        " no validation, is read at its best test epoch instead.",
         "",
     ]
     return "\n".join(lines)

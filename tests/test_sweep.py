@@ -109,7 +109,34 @@ def test_grid_and_seeds_make_the_product_in_order(tmp_path):
     assert len(plan.commands) == 8 and not any(c.skip or c.resume_dir for c in plan.commands)
 
 
+def test_sweep_members_one_per_job_land_where_the_sweep_puts_them(tmp_path, capsys):
+    """A scheduler's array: each job runs member I; together they make the sequential
+    sweep's runs, in the same folders, and the sequential sweep then finds them all."""
+    args = ["masktrainer", "--grid=p1=0.3,0.7", "--seeds=4,5", "--maxepochs=0",
+            "--initializer=heconstant", *FAST]
+    whole = parse_commands([*args, f"--outputpath={tmp_path / 'whole'}"]).commands
+    out = tmp_path / "array"
+    for index in (1, 2, 3, 4):
+        [command] = parse_commands([*args, f"--outputpath={out}",
+                                    f"--sweep_member={index}"]).commands
+        expected = whole[index - 1]
+        assert command.label == expected.label
+        assert command.cfg == RunConfig.from_dict(
+            {**expected.cfg.to_dict(), "outputpath": str(out)})
+        assert main([*args, f"--outputpath={out}", f"--sweep_member={index}"]) == 0
+    found = sorted((json.loads(p.read_text())["p1"], json.loads(p.read_text())["seed"])
+                   for p in out.rglob("config.json"))
+    assert found == [(0.3, 4), (0.3, 5), (0.7, 4), (0.7, 5)]
+    capsys.readouterr()
+    assert main([*args, f"--outputpath={out}"]) == 0  # the sequential sweep: all done
+    assert "sweep: 4 run(s), 4 finished or elsewhere, 0 to train" in capsys.readouterr().out
+    assert len(list(out.rglob("config.json"))) == 4
+
+
 @pytest.mark.parametrize("args,message", [
+    (["--sweep_member=3", "--seeds=1,2"], "--sweep_member 3: the sweep has 2 members (1..2)"),
+    (["--sweep_member=1"], "--sweep_member picks one member of a --seeds/--grid sweep"),
+    (["--sweep_member=0", "--seeds=1,2"], "--sweep_member"),  # 1-based
     (["--seeds=1,1"], "names seed 1 twice"),
     (["--seeds=0"], "--seeds takes a comma list"),
     (["--seeds=1", "--seed=2"], "give --seed or --seeds, not both"),

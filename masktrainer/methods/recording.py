@@ -47,6 +47,10 @@ class Recorder:
     def describe(self, values: dict[str, Any]) -> str:
         return ""
 
+    def legend(self) -> str:
+        """A line explaining :meth:`describe`'s abbreviations, printed once ("" for none)."""
+        return ""
+
     def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
         return {"initial_weights.npz": S.plain_kernel_arrays(model)}
 
@@ -96,6 +100,11 @@ class MaskCountRecorder(Recorder):
         stats = S.connectivity_stats(model)
         return {"remainingWeights": stats.remaining, "remainingWeightsPerLayer": stats.per_layer,
                 "_stats": stats}
+
+    def legend(self) -> str:
+        return ("masks -/0/+: the shares of mask values below, at and above 0 "
+                f"({'a negative mask flips its weight' if self.signed else '0 prunes'}); "
+                "weights -/0/+: the same for the weights applied (kernel * mask)")
 
     def describe(self, values: dict[str, Any]) -> str:
         stats = values["_stats"]

@@ -11,6 +11,7 @@ inside an epoch, so a long epoch is never silent in a log file.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Any, Callable
@@ -69,11 +70,42 @@ def epoch_line(cfg: RunConfig, epoch: int, metrics: dict[str, Any], extra: str,
     return line if eta is None else f"{line} | ETA {duration(eta)}"
 
 
+#: Columns of an epoch line on the console; train.log holds the whole line.
+TERMINAL_WIDTH = 100
+
+
+def short_line(line: str, width: int = TERMINAL_WIDTH) -> str:
+    """An epoch line cut to ``width`` columns for the console: the losses go first, then
+    the method's statistics from the last, replaced by one ``…`` (the epoch, the
+    accuracies and the times stay)."""
+    if len(line) <= width:
+        return line
+    # "val loss 2.5882 acc 8.00%" -> "val 8.00%" (likewise "CE" under a penalty)
+    parts = [re.sub(r" (loss|CE) \S+ acc ", " ", part) for part in line.split(" | ")]
+    sets = tuple(f"{label} " for label, _ in LINE_SETS)
+
+    def kept(part: str) -> bool:
+        return (part.startswith(("epoch ", "ETA ")) or re.fullmatch(r"[0-9.]+s", part) is not None
+                or (part.startswith(sets) and re.fullmatch(r"[a-z ]+ [0-9.]+%", part) is not None))
+
+    while len(" | ".join(parts)) > width:
+        extras = [i for i, part in enumerate(parts) if part != "…" and not kept(part)]
+        if not extras:
+            break
+        last = extras[-1]
+        if last + 1 < len(parts) and parts[last + 1] == "…":
+            del parts[last]
+        else:
+            parts[last] = "…"
+    text = " | ".join(parts)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: str,
                 run_dir: Any) -> list[str]:
     """The best epoch (on the set the run selects on) and the final accuracies."""
     lines = []
-    if best is not None:
+    if best is not None and metrics.get("trained") is not False:
         def share(key: str) -> str:
             return "-" if best.get(key) is None else pct(best[key])
 
@@ -88,7 +120,11 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
         lines.append(text)
     final = [f"{name} accuracy {pct(value)}" for name in ("test", "val")
              if (value := (metrics.get(f"{name}Accuracy") or [None])[-1]) is not None]
+    if metrics.get("trained") is False:
+        final.insert(0, "evaluated only, untrained (--maxepochs 0)")
+    seconds = sum(s for s in metrics.get("epochSeconds") or [] if s is not None)
     lines.append(f"done: {', '.join(final) or 'nothing evaluated'}{summary}; "
+                 f"total {duration(seconds)}; "
                  f"results in {run_dir}")
     return lines
 

@@ -6,7 +6,8 @@ mode; 0: the whole training split). Each method's default is what its original e
 (its ``defaults``). ``--eval_every N`` evaluates at every N-th epoch and at the last;
 ``--initial_eval`` says what epoch 0 (before training) evaluates: ``full`` (the sets and
 the whole training split, as self-pruning's original), ``sets`` or ``none``. A set that is
-not evaluated at an epoch is recorded as ``null``.
+not evaluated at an epoch is recorded as ``null``. ``--maxepochs 0`` (evaluate only) always
+evaluates epoch 0: the sets, and the training split too where ``--initial_eval full``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,6 @@ def parse_sets(value: str) -> tuple[str, ...]:
 
 def evaluates(cfg: _Schedule, epoch: int) -> bool:
     """Whether the end of ``epoch`` (0: before training) is evaluated."""
-    if epoch == 0:
-        return cfg.initial_eval != "none"
+    if epoch == 0:  # evaluate only: epoch 0 is the run's one evaluation, whatever the method
+        return cfg.initial_eval != "none" or cfg.maxepochs == 0
     return epoch % cfg.eval_every == 0 or epoch == cfg.maxepochs

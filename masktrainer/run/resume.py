@@ -170,11 +170,13 @@ def _choose(point: ResumePoint, choice: str, path: Path) -> ResumePoint:
                         f"(kept: {', '.join(kept) or 'none'})")
 
 
-def _recorded_epochs(metrics: dict[str, Any], label: str, maxepochs: int) -> int:
+def _recorded_epochs(metrics: dict[str, Any], label: str, maxepochs: int,
+                     extending: bool = False) -> int:
     status = metrics.get("status")
-    if status == "complete":
-        raise RunStateError("the run is already complete")
-    if status not in RESUMABLE_STATUSES:
+    if status == "complete" and not extending:
+        raise RunStateError(f"the run is already complete (its {maxepochs} epochs; extend it "
+                            "with --maxepochs N, more than that)")
+    if status not in RESUMABLE_STATUSES and not (extending and status == "complete"):
         raise RunStateError(f"{label} 'status' must be one of {', '.join(RESUMABLE_STATUSES)} "
                             f"(got {status!r})")
     epochs = _integer(metrics.get("epochs_completed"), f"{label} 'epochs_completed'", 0,
@@ -188,9 +190,11 @@ def _recorded_epochs(metrics: dict[str, Any], label: str, maxepochs: int) -> int
     return epochs
 
 
-def open_for_resume(run_dir: str | Path, choice: str | None = None) -> ResumableRun:
+def open_for_resume(run_dir: str | Path, choice: str | None = None,
+                    maxepochs: int | None = None) -> ResumableRun:
     """The run directory's config, metrics and resume point, every field checked
-    (RunStateError, one line, otherwise)."""
+    (RunStateError, one line, otherwise). ``maxepochs``: the epochs asked for now; more
+    than the run's own reopens a complete run (:mod:`masktrainer.run.extend`)."""
     path = Path(run_dir).expanduser()
     if not path.is_dir():
         raise RunStateError(f"{path} is not a run directory (no such folder)")
@@ -200,10 +204,12 @@ def open_for_resume(run_dir: str | Path, choice: str | None = None) -> Resumable
         metrics = safe_io.read_json_object(path / "metrics.json")
     except RunStateError as err:
         raise RunStateError(f"not a readable run directory ({err})") from None
+    asked = maxepochs
     maxepochs = _integer(config.get("maxepochs"), f"{path / 'config.json'} 'maxepochs'", 0)
     _integer(config.get("resolved_seed"), f"{path / 'config.json'} 'resolved_seed'", 1,
              2**31 - 1)
-    recorded = _recorded_epochs(metrics, str(path / "metrics.json"), maxepochs)
+    recorded = _recorded_epochs(metrics, str(path / "metrics.json"), maxepochs,
+                                extending=asked is not None and asked > maxepochs)
     folder = path / FOLDER
     state_path = folder / STATE_FILE
     if not state_path.exists():

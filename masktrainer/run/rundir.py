@@ -26,7 +26,7 @@ from masktrainer.run import safe_io
 # fields); methods may add their own (``Method.metadata_keys``). ``versions`` and ``git``
 # (:mod:`masktrainer.run.provenance`): a run resumes, and pools, whatever code made it.
 BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
-                    "run_dir", "created", "data", "versions", "git", "invocation")
+                    "run_dir", "created", "data", "versions", "git", "invocation", "extended")
 # RunConfig fields that say how, where or how fast a run is made, not what it trains: runs that
 # differ only in these (and the seed) are seeds of one experiment. The plotter pools them and
 # the cross-check reuses a finished run whatever they were.
@@ -97,10 +97,11 @@ class RunDirectory:
                                 f"{err.strerror or type(err).__name__}") from None
         raise RunWriteError(f"could not create a fresh run folder in {parent}")
 
-    def log(self, line: str) -> None:
-        """Print ``line`` and append it to train.log."""
-        if self._echo is not None:
-            self._echo(line)
+    def log(self, line: str, terminal: str | None = None, echo: bool = True) -> None:
+        """Print ``terminal`` (default ``line``; nothing if not ``echo``: what the caller
+        prints itself) and append ``line`` to train.log."""
+        if self._echo is not None and echo:
+            self._echo(line if terminal is None else terminal)
         safe_io.append_line(self.path / "train.log", line)
 
     def write_json(self, name: str, payload: Any) -> Path:

@@ -49,12 +49,14 @@ from masktrainer.run.console import (
     final_lines,
     heartbeat_for,
     progress_verbosity,
+    short_line,
 )
 from masktrainer.run.evaluation import (
     EpochEvaluator,
     best_epoch,
     evaluation_compile_args,
 )
+from masktrainer.run.extend import record_extension
 from masktrainer.run.lock import RunLock
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,
@@ -196,8 +198,13 @@ class Trainer:
                        layer_names=self.recorder.layer_names,
                        layer_sizes=self.recorder.layer_sizes)
         if self.evaluator.penalised:
-            run.log("loss = cross-entropy (CE) + penalty (alpha * mean(M) per layer); "
-                    "metrics.json: *Loss the sum (the original's keys), *CrossEntropy, penalty")
+            layers = len(self.recorder.layer_names)
+            run.log(f"loss = cross-entropy (CE) + penalty, the sum over the {layers} masked "
+                    f"layers of alpha * mean(M) with alpha {cfg.alpha:g} ({layers * cfg.alpha:g} "
+                    "while every mask is 1); metrics.json: *Loss the sum (the original's keys), "
+                    "*CrossEntropy, penalty")
+        if self.recorder.legend():
+            run.log(self.recorder.legend())
         start = time.perf_counter()
         self.evaluator.heartbeat = heartbeat_for(cfg, self.echo, 0, 0)
         values = {"trainLoss": None, "trainAccuracy": None, **self.evaluator.epoch(model, 0)}
@@ -205,7 +212,8 @@ class Trainer:
         extra = self._record(metrics, model, seconds, values)
         self._save_epoch_arrays(run, model, 0)
         self._write(run, metrics)
-        run.log(epoch_line(cfg, 0, metrics, extra, seconds))
+        line = epoch_line(cfg, 0, metrics, extra, seconds)
+        run.log(line, short_line(line))
         return run, metrics
 
     def _new_directory(self) -> RunDirectory:
@@ -227,7 +235,7 @@ class Trainer:
         if is_chief():
             self._lock.acquire(source)
             self.run_path = source
-        found = open_for_resume(source, self.resume_checkpoint)
+        found = open_for_resume(source, self.resume_checkpoint, self.cfg.maxepochs)
         point = found.point
         if point.checkpoint is not None:
             with self.strategy.scope():
@@ -248,6 +256,8 @@ class Trainer:
             self.evaluator.split(model, "val", limit=self.cfg.batchsize)
             check_metric_state(model, point)
         run.log(f"resuming {source} {point.describe()}")
+        if is_chief() and self.cfg.maxepochs > found.config["maxepochs"]:
+            run.log(record_extension(source, found.config, metrics, self.cfg, point.epoch))
         return run, metrics, point
 
     def _steps_per_epoch(self) -> int:
@@ -343,8 +353,9 @@ class Trainer:
             if board is not None:
                 board.write(epoch, metrics, model, lr, self.recorder.layer_names)
             self.clock.add(seconds)
-            run.log(epoch_line(cfg, epoch, metrics, extra, seconds,
-                               self.clock.eta(cfg.maxepochs - epoch)))
+            line = epoch_line(cfg, epoch, metrics, extra, seconds,
+                              self.clock.eta(cfg.maxepochs - epoch))
+            run.log(line, short_line(line))  # the whole line in train.log
             if self._stop.requested:
                 self._interrupted(run, metrics, checkpoint.last)
         if board is not None:
@@ -356,7 +367,7 @@ class Trainer:
         self._write(run, metrics)
         message = (f"interrupted by {self._stop.name} {point.describe()} (checkpointed); "
                    f"resume with: {resume_command(run.path)}")
-        run.log(message)
+        run.log(message, echo=False)  # the exception carries it (the CLI prints it once)
         raise RunInterrupted(message, int(self._stop.signum))
 
     def _diverged(self, run: RunDirectory, metrics: dict[str, Any], epoch: int,
@@ -374,7 +385,7 @@ class Trainer:
             f"the execution ending at step {monitor.bad_step} (checked every {every} steps)"
         message = (f"loss became {monitor.bad_value} at epoch {epoch}, {at}; training stopped. "
                    f"{where}")
-        run.log(message)
+        run.log(message, echo=False)  # the exception carries it (the CLI prints it once)
         raise TrainingDiverged(message)
 
     def _finish(self, run: RunDirectory, model: keras.Model, metrics: dict[str, Any]) -> TrainResult:
@@ -383,6 +394,7 @@ class Trainer:
             run.save_arrays(name, arrays)
         safe_io.atomic_write_path(run.path / "model.keras", model.save, suffix=".keras")
         metrics["status"] = "complete"
+        metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only
         metrics["best"] = best = best_epoch(metrics, selection_set(self.cfg), self.cfg.protocol)
         self._write(run, metrics)
         for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):

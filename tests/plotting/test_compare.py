@@ -80,8 +80,9 @@ def test_variants_of_one_method_are_named_in_the_legend(
         "FreePruning · masktype flip (n=1 seed)",
         "FreePruning · masktype mask (n=1 seed)",
     ]
-    styles = [line.get_linestyle() for line in legend.get_lines()]
-    assert styles[1] != styles[2]  # one colour per method, a style per variant
+    # one colour per method, a style per variant (1-epoch runs: a marker shape)
+    styles = [(line.get_linestyle(), line.get_marker()) for line in legend.get_lines()]
+    assert styles[1] != styles[2]
 
 
 def test_comparing_another_field_keeps_methods_apart(tmp_path: Path, run_writer) -> None:
@@ -116,3 +117,26 @@ def test_figure_size_grows_with_panels_not_beyond_reason(
     assert 7 <= width <= 14.5
     assert height <= 7.5 * rows + 1.5
     assert len([s for s in fig.subfigs if s.get_visible()]) == panels
+
+
+def test_a_configuration_without_test_accuracy_is_named_not_dropped(
+    tmp_path: Path, run_writer, caplog
+) -> None:
+    for seed in (1, 2):
+        run_writer(tmp_path, seed, [0.1, 0.9])
+        run_writer(tmp_path, seed, [0.1, 0.8], **EDGE_POPUP)
+        run_writer(tmp_path, seed, [0.1, 0.7], traintype="SlotMachine", initializer="kaiming",
+                   masktype=None, m_testAccuracy=None)
+    groups = group_runs(load_runs(tmp_path))
+    with caplog.at_level("WARNING"):
+        fig = build_figures(groups, "traintype")["compare_traintype"]
+    title = fig.get_suptitle().replace("\n", " ")
+    assert "no accuracy line for 1 of 3 configurations" in title
+    assert "SlotMachine" in title and "no test accuracy recorded" in title
+    assert "1 configuration(s) have no test-accuracy line" in caplog.text
+    assert "SlotMachine" in caplog.text
+    labels = [text.get_text() for sub in fig.subfigs if sub.legends
+              for text in sub.legends[0].get_texts()]
+    assert sum("SlotMachine" in label and "no test accuracy recorded" in label.replace("\n", " ")
+               for label in labels) == 1
+    assert len(labels) == 3  # every configuration, drawn or not

@@ -115,7 +115,7 @@ def test_legends_fit_inside_the_canvas_in_a_mixed_folder(
     """Long names (many methods and settings) wrap instead of leaving the figure."""
     for seed, lr in enumerate((0.001, 0.002, 0.005, 0.01, 0.02)):
         run_writer(tmp_path, seed, [0.1, 0.5, 0.6], lr=lr, activation="swish",
-                   initializer=LONG_NAME)
+                   initializer=LONG_NAME, kept=([60, 50, 40], [40, 30, 20]))  # not flat
         run_writer(tmp_path, seed, [0.1, 0.4, 0.5], traintype="EdgePopup", masktype=None,
                    lr=lr * 100, keep_ratio=0.3, slots=16, selection="greedy",
                    sync_period=100 + seed)
@@ -167,3 +167,32 @@ def test_figure_sizes_stay_readable(figures) -> None:
     for name, fig in figures.items():
         width, height = fig.get_size_inches()
         assert width <= 12 and height <= 12, name
+
+
+def test_flat_shares_are_skipped_with_a_warning(tmp_path: Path, run_writer, caplog) -> None:
+    for seed in (1, 2):  # edge-popup: a fixed share whatever the epoch
+        run_writer(tmp_path, seed, [0.1, 0.5, 0.6], traintype="EdgePopup", masktype=None)
+    with caplog.at_level("WARNING"):
+        figs = build_figures(group_runs(load_runs(tmp_path)))
+    assert "remaining" not in figs and "remaining_per_layer" not in figs
+    assert "remaining.png not drawn: the share never changes in any run" in caplog.text
+    assert "remaining_per_layer.png not drawn" in caplog.text
+
+
+def test_a_one_epoch_run_is_drawn_with_markers(tmp_path: Path, run_writer) -> None:
+    run_writer(tmp_path, 1, [0.1, 0.9], kept=([60, 50], [40, 30]))
+    fig = build_figures(group_runs(load_runs(tmp_path)))["accuracy_loss"]
+    lines = [line for ax in fig.axes for line in ax.get_lines()
+             if not line.get_label().startswith("_")]
+    assert lines and all(line.get_marker() == "o" for line in lines)
+
+
+def test_a_nearly_perfect_accuracy_is_not_magnified(tmp_path: Path, run_writer) -> None:
+    from plotting.ranges import MIN_ACCURACY_SPAN
+
+    extra = {"m_testTop5Accuracy": [0.5, 0.9986, 0.9998, 0.9990]}
+    run_writer(tmp_path, 1, [0.1, 0.9, 0.95, 0.96], **extra)
+    fig = build_figures(group_runs(load_runs(tmp_path)))["extra_metrics"]
+    [ax] = [ax for ax in fig.axes if "op-5" in ax.get_title() or "op5" in ax.get_title()]
+    low, high = ax.get_ylim()
+    assert high - low >= MIN_ACCURACY_SPAN - 1e-9 and high <= 100.0 + 0.05 + 1e-9

@@ -37,6 +37,7 @@ BOOKKEEPING_VALUES = {
     "method": ("self_pruning", "self-pruning"),
     "architecture": ("LeNet", "LeNet300"),
     "format_version": (1, 2),
+    "extended": (None, [{"from": 1, "to": 2, "after_epoch": 1}]),
     "invocation": ({"preset": None, "command": ["--seed=1"]},
                    {"preset": "laperm_f1", "command": ["--preset", "laperm_f1"]}),
 }

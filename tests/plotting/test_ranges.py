@@ -208,5 +208,6 @@ def test_top5_panels_are_ranged_on_trained_epochs(tmp_path: Path, run_writer) ->
     top5 = [ax for ax in figures["extra_metrics"].axes if "top5" in ax.get_ylabel().lower()]
     assert len(top5) == 1
     low, high = top5[0].get_ylim()
-    assert 99 < low < 99.5 and 99.8 < high < 100.1
+    # at least MIN_ACCURACY_SPAN high: one image's noise is not magnified
+    assert 97.9 < low < 99.5 and 99.8 < high <= 100.05 and high - low >= 2.0 - 1e-9
     assert top5[0].get_xlabel() == OFF_SCALE_LABEL

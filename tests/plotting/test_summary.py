@@ -71,3 +71,14 @@ def test_plot_runs_writes_figures_and_tables(runs_root: Path, tmp_path: Path) ->
     assert "| FreePruning · he · mask · lr 0.001 | 4 (1 incomplete) | 3 |" in markdown
     assert "83.00 [80.00–86.00]" in markdown
     assert "| 1.8 [1–3] |" in markdown  # best-validation epochs 2, 3, 1, 1
+
+
+def test_runs_without_validation_select_on_test(tmp_path, run_writer) -> None:
+    for seed in (1, 2):  # edge-popup's recipe: no validation set
+        run_writer(tmp_path, seed, [0.1, 0.8, 0.9, 0.85], traintype="EdgePopup",
+                   masktype=None, m_valAccuracy=None)
+    [row] = summary_table(group_runs(load_runs(tmp_path)))
+    assert row["best_selected_on"] == "test" and row["best_val_epochs"] == "2 2"
+    assert row["best_val_acc_mean"] == pytest.approx(90.0)
+    assert row["test_at_best_val_mean"] == pytest.approx(90.0)
+    assert "| 90.00 (test) | 2 | 90.00 |" in to_markdown([row])

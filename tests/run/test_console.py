@@ -6,15 +6,35 @@ import pytest
 from run_support import random_splits as _data
 
 from masktrainer.config import RunConfig
-from masktrainer.run.console import Heartbeat, RunClock, duration
+from masktrainer.run.console import (
+    TERMINAL_WIDTH,
+    Heartbeat,
+    RunClock,
+    duration,
+    final_lines,
+    short_line,
+)
 from masktrainer.run.trainer import train
 
 
 def _run(tmp_path, **options):
-    lines = []
+    """The run's metrics, the heartbeats printed and the train.log lines (whole epoch
+    lines), after checking that the console had the same lines, cut to 100 columns."""
+    printed = []
     cfg = RunConfig(**{"maxepochs": 2, "batchsize": 50, "seed": 3, "outputpath": str(tmp_path),
                        "progress": "none", "tensorboard": False, **options})
-    return train(cfg, data=_data(), echo=lines.append).metrics, lines
+    result = train(cfg, data=_data(), echo=printed.append)
+    logged = (result.run_dir / "train.log").read_text().splitlines()
+    heartbeats = [line for line in printed if line.startswith("  ")]  # console only
+    printed = [line for line in printed if not line.startswith("  ")]
+    assert len(printed) == len(logged)
+    for shown, whole in zip(printed, logged):
+        if whole.startswith("epoch "):
+            assert len(shown) <= TERMINAL_WIDTH and shown == short_line(whole)
+            assert shown.split(" | ")[0] == whole.split(" | ")[0]
+        else:
+            assert shown == whole
+    return result.metrics, heartbeats + logged
 
 
 def test_min_runs_report_cross_entropy_and_penalty_apart(tmp_path):
@@ -31,6 +51,26 @@ def test_min_runs_report_cross_entropy_and_penalty_apart(tmp_path):
     assert all("test loss" not in line for line in epoch_lines)
     assert "flipped " in epoch_lines[-1] and "remaining" not in epoch_lines[-1]
     assert lines[-1].startswith("done:") and "flipped " in lines[-1]
+    assert "sum over the 3 masked layers of alpha * mean(M) with alpha -1 (-3 while every " \
+        "mask is 1)" in "\n".join(lines)
+    assert sum(line.startswith("masks -/0/+: ") for line in lines) == 1  # explained once
+    assert "a negative mask flips its weight" in "\n".join(lines)
+
+
+def test_a_long_epoch_line_keeps_the_epoch_accuracies_and_times_on_the_console():
+    line = ("epoch  12/20 | train CE 2.4402 acc 11.33% | val CE 2.5882 acc 8.00% | test CE "
+            "2.4880 acc 10.00% | penalty -3.0000 | flipped 0.00% (0/266,200) | masks -/0/+ "
+            "0.00%/0.00%/100.00% | weights -/0/+ 50.02%/0.00%/49.98% | 3.8s | ETA 4m05s")
+    assert short_line(line) == ("epoch  12/20 | train 11.33% | val 8.00% | test 10.00% | "
+                                "penalty -3.0000 | … | 3.8s | ETA 4m05s")
+    assert short_line("epoch   1/2 | test loss 2.3 acc 9.00% | 0.1s") == \
+        "epoch   1/2 | test loss 2.3 acc 9.00% | 0.1s"  # short lines stay whole
+
+
+def test_the_done_line_gives_the_total_time():
+    metrics = {"testAccuracy": [0.1, 0.9], "epochSeconds": [2.0, 123.0]}
+    assert final_lines(metrics, None, "", "RUN")[-1] == \
+        "done: test accuracy 90.00%; total 2m05s; results in RUN"
 
 
 def test_free_runs_keep_one_loss_and_print_remaining_and_an_eta(tmp_path):

@@ -83,8 +83,8 @@ def interrupt_after(monkeypatch, line_start: str, signum: int = signal.SIGINT) -
     """Send ``signum`` to this process when the run logs a line starting with ``line_start``."""
     original = RunDirectory.log
 
-    def log(self, line):
-        original(self, line)
+    def log(self, line, *args, **kwargs):
+        original(self, line, *args, **kwargs)
         if line.startswith(line_start):
             os.kill(os.getpid(), signum)
 

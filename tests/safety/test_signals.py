@@ -38,7 +38,9 @@ def _signal_at_step(monkeypatch, global_step: int, *signums: int, pause: float =
 
 
 def _interrupted_line(capsys, run, where: str, signame: str) -> None:
-    line = one_line(capsys.readouterr().err, prefix="masktrainer: interrupted")
+    out, err = capsys.readouterr()
+    assert "interrupted by" not in out  # printed once, on stderr
+    line = one_line(err, prefix="masktrainer: interrupted")
     assert line == (f"masktrainer: interrupted by {signame} {where} (checkpointed); resume with: "
                     f"python -m masktrainer --resume {run}")
     assert metrics_of(run)["status"] == "interrupted"
@@ -84,7 +86,9 @@ def test_a_second_sigint_stops_at_once_and_the_run_stays_resumable(tmp_path, cap
         _signal_at_step(patch, 14, signal.SIGINT, signal.SIGINT)
         assert main(["prog", *RUN_ARGS, f"--outputpath={tmp_path}"]) == 130
     run = run_dir_of(tmp_path)
-    line = one_line(capsys.readouterr().err, prefix="masktrainer: interrupted")
+    out, err = capsys.readouterr()
+    assert "interrupted by" not in out  # printed once, on stderr
+    line = one_line(err, prefix="masktrainer: interrupted")
     assert line == f"masktrainer: interrupted; resume with: python -m masktrainer --resume {run}"
     assert metrics_of(run)["status"] == "running"  # no time was taken to record anything
     assert main(["prog", "--resume", str(run)]) == 0
@@ -97,7 +101,9 @@ def test_an_interrupt_before_the_run_exists_writes_nothing(tmp_path, capsys, mon
 
     monkeypatch.setattr("masktrainer.run.trainer.load_data", interrupted)
     assert main(["prog", *RUN_ARGS, f"--outputpath={tmp_path}"]) == 130
-    line = one_line(capsys.readouterr().err, prefix="masktrainer: interrupted")
+    out, err = capsys.readouterr()
+    assert "interrupted by" not in out  # printed once, on stderr
+    line = one_line(err, prefix="masktrainer: interrupted")
     assert "nothing was written" in line
     assert list(tmp_path.iterdir()) == []
 

@@ -86,13 +86,38 @@ def top_k_mask(magnitudes: tf.Tensor, keep: tf.Tensor):
     return tf.reshape(flat_mask, tf.shape(magnitudes)), grad
 
 
+def sorted_top_k_mask(magnitudes: tf.Tensor, keep: int) -> tf.Tensor:
+    """:func:`top_k_mask`'s mask (bit for bit: ``tf.math.top_k`` also puts the lower index
+    first among ties) without a gradient, from ops that TFLite's converter folds into a
+    constant kernel. Several times slower than the radix selection; only exports use it."""
+    flat = tf.reshape(tf.cast(magnitudes, tf.float32), [-1])
+    _, kept = tf.math.top_k(flat, k=keep, sorted=True)
+    flags = tf.scatter_nd(kept[:, None], tf.ones([keep], magnitudes.dtype), tf.shape(flat))
+    return tf.reshape(flags, tf.shape(magnitudes))
+
+
+def exporting() -> bool:
+    """Whether TensorFlow is tracing a SavedModel (``model.export``, TFLite's converter)."""
+    try:
+        from tensorflow.python.saved_model import save_context
+    except ImportError:  # a TensorFlow without it: the training path's ops
+        return False
+    return bool(save_context.in_save_context())
+
+
 def edge_popup_mask(scores: tf.Tensor, keep_ratio: float) -> tf.Tensor:
-    """The edge-popup mask of ``scores``: top-k of |scores| with the STE through |.|."""
+    """The edge-popup mask of ``scores``: top-k of |scores| with the STE through |.|.
+
+    Traced for a SavedModel, the same mask from :func:`sorted_top_k_mask`: the radix
+    selection's bitwise ops are not TFLite builtins, and a kernel computed at run time
+    loses the fused activation of TFLite's FULLY_CONNECTED (TF 2.21)."""
     size = 1
     for dim in scores.shape:
         size *= int(dim)
-    keep = tf.constant(kept_count(size, keep_ratio), dtype=tf.int32)
-    return top_k_mask(tf.abs(scores), keep)
+    keep = kept_count(size, keep_ratio)
+    if exporting():
+        return sorted_top_k_mask(tf.abs(scores), keep)
+    return top_k_mask(tf.abs(scores), tf.constant(keep, dtype=tf.int32))
 
 
 class EdgePopupLayer(MaskedLayer):

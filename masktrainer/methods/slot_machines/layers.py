@@ -177,10 +177,13 @@ class SlotLayer(MethodLayer):
         return tf.argmax(tf.convert_to_tensor(self.score), axis=-1, output_type=tf.int32)
 
     def get_effective_kernel(self, index: tf.Tensor | None = None) -> tf.Tensor:
-        """Value of slot ``index`` (default: argmax) of every connection."""
+        """Value of slot ``index`` (default: argmax) of every connection.
+
+        A gather: the training path's sum of ``values * one_hot`` (the same numbers for
+        finite values) is mis-computed by TFLite's converter."""
         index = self.selected_slots() if index is None else index
         values = tf.convert_to_tensor(self.values)
-        return tf.reduce_sum(values * tf.one_hot(index, self.slots, dtype=values.dtype), axis=-1)
+        return tf.gather(values, index[..., None], batch_dims=index.shape.rank)[..., 0]
 
     def learned_arrays(self) -> dict[str, np.ndarray]:
         """The argmax slot of every connection (uint8 when K <= 256)."""
@@ -211,8 +214,12 @@ class SlotLayer(MethodLayer):
 
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         scores = tf.convert_to_tensor(self.score)
-        onehot = select_slot(scores, self._index(scores, training))
-        kernel = tf.reduce_sum(tf.convert_to_tensor(self.values) * onehot, axis=-1)
+        index = self._index(scores, training)
+        if training:  # the one-hot carries the straight-through gradient to the scores
+            onehot = select_slot(scores, index)
+            kernel = tf.reduce_sum(tf.convert_to_tensor(self.values) * onehot, axis=-1)
+        else:
+            kernel = self.get_effective_kernel(index)
         outputs = self._apply(tf.cast(inputs, self.compute_dtype), tf.cast(kernel, self.compute_dtype))
         return apply_activation(outputs, self.activation)
 
