@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # safety_support, for the test modules
 
-from safety_support import EPOCHS, RUN_ARGS, interrupt_after, run_dir_of  # noqa: E402
+from safety_support import EPOCHS, RUN_ARGS, VICTIM, interrupt_after, run_dir_of  # noqa: E402
 
 from masktrainer.cli import main  # noqa: E402
 
@@ -43,3 +43,12 @@ def stopped(stopped_template, tmp_path) -> Path:
     target = tmp_path / "runs" / "run-stopped"
     shutil.copytree(stopped_template, target)
     return target
+
+
+@pytest.fixture()
+def victim(tmp_path) -> Path:
+    """A file outside the run or output folder (its content: safety_support.VICTIM)."""
+    path = tmp_path / "outside" / "victim.txt"
+    path.parent.mkdir()
+    path.write_bytes(VICTIM)
+    return path

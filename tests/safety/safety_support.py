@@ -105,3 +105,6 @@ def export_cli(capsys, *args) -> tuple[int, str]:
     capsys.readouterr()
     code = main(["masktrainer", "export", *map(str, args)])
     return code, capsys.readouterr().err
+
+#: A file outside the run or output folder that no command may change.
+VICTIM = b"precious data outside the run or output folder\n"

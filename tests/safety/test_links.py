@@ -12,23 +12,13 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from safety_support import export_cli, one_line, snapshot
+from safety_support import VICTIM, export_cli, one_line, snapshot
 
 from masktrainer.cli import main
 from masktrainer.errors import RunStateError
 from masktrainer.run.checkpoints import RunCheckpoint
 from masktrainer.run.resume import ResumePoint
 from masktrainer.run.rundir import RunDirectory
-
-VICTIM = b"precious data outside the run\n"
-
-
-@pytest.fixture()
-def victim(tmp_path):
-    path = tmp_path / "outside" / "victim.txt"
-    path.parent.mkdir()
-    path.write_bytes(VICTIM)
-    return path
 
 
 @pytest.fixture()

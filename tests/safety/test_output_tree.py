@@ -15,16 +15,7 @@ from masktrainer.run import safe_io
 from masktrainer.run.rundir import RunDirectory
 from plotting import plotter
 
-VICTIM = b"precious data outside the output folder\n"
 SERIES = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy")
-
-
-@pytest.fixture()
-def victim(tmp_path):
-    path = tmp_path / "outside" / "victim.txt"
-    path.parent.mkdir()
-    path.write_bytes(VICTIM)
-    return path
 
 
 @pytest.fixture()
