@@ -83,11 +83,12 @@ class Option:
                 raise ConfigError(choice_error(label, value, choices))
             return
         number_ok = isinstance(value, int) if self.kind is int else isinstance(value, (int, float))
-        if isinstance(value, bool) or not number_ok or not self._finite(value) \
-                or not self._in_range(value):
+        wrong_type = isinstance(value, bool) or not number_ok or not self._finite(value)
+        if wrong_type or not self._in_range(value):
             got = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}..."
-            raise ConfigError(f"{label} must be {self._describe_range()} (got {got})"
-                              + (f"; {self.why}" if self.why else ""))
+            # The reason for a range says why a value is too large or small, not a type's.
+            why = f"; {self.why}" if self.why and not wrong_type else ""
+            raise ConfigError(f"{label} must be {self._describe_range()} (got {got}){why}")
 
     @staticmethod
     def _finite(value: float) -> bool:
