@@ -42,7 +42,8 @@ import numpy as np
 
 PUBLISHED = {"F1": 85.46, "F2": 78.14}
 SHARED_VALUE = {"F1": 0.08, "F2": 0.03}
-PRETRAINED = Path(os.environ.get("LAPERM_PRETRAINED", "/work/shared/reference/pretrained"))
+# The authors' released .h5 files (the pretrained/ folder of github.com/ihsuy/Train-by-Reconnect).
+PRETRAINED = Path(os.environ.get("LAPERM_PRETRAINED", "pretrained"))
 
 
 def _mnist_raw() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

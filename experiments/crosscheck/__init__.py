@@ -1,3 +1,3 @@
 """Cross-checks against the published numbers (``python -m experiments.crosscheck``): the
-targets of ``../shared/reference/CROSSCHECK.md`` as library presets, the released LaPerm
+targets of the cross-check (``docs/crosscheck.md``) as library presets, the released LaPerm
 checkpoints, and a generated report (``crosscheck.md``, ``crosscheck.csv``)."""

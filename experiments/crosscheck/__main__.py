@@ -1,7 +1,8 @@
-"""``python -m experiments.crosscheck``: run the targets of CROSSCHECK.md and the released
-checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv`` under ``--outputpath``.
+"""``python -m experiments.crosscheck``: run the cross-check targets (docs/crosscheck.md)
+and the released checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv`` under
+``--outputpath``.
 
-    python -m experiments.crosscheck --quick --data_dir ../shared/data        # < 60 min on 2 cores
+    python -m experiments.crosscheck --quick --data_dir DIR        # < 60 min on 2 CPU cores
     python -m experiments.crosscheck --targets C4,C5 --seeds 3
     python -m experiments.crosscheck --full --stop_after 9     # a GPU, in resumable chunks
 
@@ -23,7 +24,8 @@ from masktrainer.config import OPTIONS  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"
 # The released LaPerm checkpoints, where the project's checkout keeps them.
-DEFAULT_PRETRAINED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pretrained"
+# The authors' released .h5 files: the pretrained/ folder of github.com/ihsuy/Train-by-Reconnect.
+DEFAULT_PRETRAINED = Path("pretrained")
 
 
 MAX_SEEDS = 1000
@@ -54,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"the released LaPerm .h5 files (default {DEFAULT_PRETRAINED} if "
                              "it exists)")
     parser.add_argument("--readme", default=None,
-                        help="also write the report's table into this README between its "
-                             "crosscheck markers (the project's 'Reproducing the papers')")
+                        help="also write the report's table into this Markdown file between its "
+                             "crosscheck markers (the project's docs/crosscheck.md)")
     parser.add_argument("--stop_after", type=float, default=None,
                         help="minutes: checkpoint the running run and stop (exit 3) after this")
     return parser

@@ -14,7 +14,7 @@ STATUSES = ("pass", "fail", "not reproducible", "not run")
 
 
 def published() -> dict[str, dict[str, Any]]:
-    """Every published number a target uses, by its PUBLISHED.md source key."""
+    """Every published number a target uses, by its source key (published.json)."""
     data = json.loads(PUBLISHED_FILE.read_text(encoding="utf-8"))
     return {key: value for key, value in data.items() if not key.startswith("_")}
 

@@ -40,7 +40,7 @@ class Options:
     full: bool = False
     data_dir: str | None = None
     pretrained_dir: Path | None = None
-    readme: str | None = None  # a README whose crosscheck block the report replaces
+    readme: str | None = None  # a Markdown file whose crosscheck block the report replaces
 
 
 def machine() -> dict[str, str]:

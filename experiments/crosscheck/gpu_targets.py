@@ -1,7 +1,7 @@
-"""Targets G1-G5 of CROSSCHECK.md: the full published schedules, for a GPU (``--full``). Each
-run is a preset at its full recipe; with ``--stop_after`` a cross-check trains for that many
-minutes, checkpoints and stops, and the next invocation resumes it, so every command fits a
-time-limited device session."""
+"""Targets G1-G5 of the cross-check (docs/crosscheck.md): the full published schedules, for a
+GPU (``--full``). Each run is a preset at its full recipe; with ``--stop_after`` a cross-check
+trains for that many minutes, checkpoints and stops, and the next invocation resumes it, so
+every command fits a time-limited device session."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The README's "Reproducing the papers" table, generated from a cross-check report: the text
-between two marker lines is replaced, nothing else in the README changes."""
+"""The cross-check table of docs/crosscheck.md, generated from a cross-check report: the text
+between two marker lines is replaced, nothing else in the file (docs/crosscheck.md) changes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The targets of ``../shared/reference/CROSSCHECK.md``: the runs each one needs (library
+"""The targets of the cross-check (``docs/crosscheck.md``): the runs each one needs (library
 presets plus overrides) and how its numbers are judged. Tolerances and floors are the ones
-CROSSCHECK.md states; the shortened ``--quick`` runs use lower floors of ours, marked "quick"
+docs/crosscheck.md states; the shortened ``--quick`` runs use lower floors of ours, marked "quick"
 in the report, never the published tolerance.
 """
 

@@ -75,7 +75,7 @@ PROBE_SECONDS = 5.0
 OFFLINE_HELP = (
     "provide it offline with --data_dir=DIR (MNIST/Fashion-MNIST: the four IDX .gz files; "
     "CIFAR-10: the binary-version data_batch_1..5.bin and test_batch.bin) or "
-    "--manual_dir=DIR for tensorflow-datasets; see README 'Data'"
+    "--manual_dir=DIR for tensorflow-datasets; see docs/data.md"
 )
 
 

@@ -10,7 +10,7 @@ from masktrainer.nn.architectures import kernel_fan_ins
 from masktrainer.nn.build import build_network, kernel_parameter_count
 from masktrainer.nn.layer_factory import DenseReferenceLayers
 
-COUNTS = {  # CROSSCHECK.md C12
+COUNTS = {  # cross-check target C12 (docs/crosscheck.md)
     "Conv8": 5_275_840,
     "SlotConv2": 3_317_952,
     "SlotConv4": 1_147_072,

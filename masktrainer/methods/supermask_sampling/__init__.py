@@ -18,7 +18,7 @@ prune rate), plus the mask counts of the evaluation mask.
 The recipe is the original ``smallscale_baselines/sample`` configs': SGD
 momentum 0.9, no weight decay, cosine schedule, 100 epochs, batch 128, lr 200
 (Conv2/4/6 and the wide ones), 800 (Conv8); the original has no MNIST config,
-and LeNet takes lr 200 as well (see the README).
+and LeNet takes lr 200 as well (docs/methods.md).
 """
 
 from __future__ import annotations
