@@ -75,8 +75,20 @@ def fake_imagenet(tmp_path_factory) -> Path:
     return root
 
 
-# -- peak memory per test (opt-in): MASKTRAINER_TEST_RSS=FILE appends "<peak MiB> <test id>"
-# after each test, so the tests that raise the suite's peak can be found.
+# -- memory per test (opt-in): MASKTRAINER_TEST_RSS=FILE appends "<peak MiB> <now MiB> <test
+# id>" after each test: the peak finds the tests that raise the suite's high-water mark, the
+# current resident size what stays held from one test to the next.
+def _resident_mib() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def pytest_runtest_teardown(item, nextitem):
     path = os.environ.get("MASKTRAINER_TEST_RSS")
     if path:
@@ -84,4 +96,4 @@ def pytest_runtest_teardown(item, nextitem):
 
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         with open(path, "a", encoding="utf-8") as log:
-            log.write(f"{peak_mib:.0f} {item.nodeid}\n")
+            log.write(f"{peak_mib:.0f} {_resident_mib():.0f} {item.nodeid}\n")
