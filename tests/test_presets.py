@@ -1,6 +1,7 @@
 """Presets: one flag file per experiment of the originals. Every preset validates, builds its
 model and its data pipeline (no training); ``--preset list``, overrides and requirements."""
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -165,8 +166,23 @@ def _tiny(splits: Splits, size: int = 32) -> Splits:
                   splits.num_classes, splits.source)
 
 
+@dataclasses.dataclass(frozen=True)
+class _DataSummary:
+    """What the tests need of a preset's data, without its images: holding every data
+    setting's whole prepared CIFAR-10 for the module took the suite to 20 GB."""
+
+    input_shape: tuple
+    num_classes: int
+    split_sizes: dict
+    tiny: Splits | None  # a few images of each split (None: streamed ImageNet)
+
+    def sizes(self) -> dict:
+        return self.split_sizes
+
+
 def _data_and_batch(cfg):
-    """The preset's data and a first training batch, checked; made once per data setting."""
+    """A summary of the preset's data and a first training batch, checked; made once per
+    data setting."""
     method = methods.method_of(cfg)
     if cfg.dataset == "imagenet2012":
         key = (cfg.manual_dir, cfg.image_size, cfg.batchsize)
@@ -183,7 +199,13 @@ def _data_and_batch(cfg):
         assert tuple(x.shape) == (size, *data.input_shape)
         assert tuple(y.shape) == (size, data.num_classes)
         assert np.isfinite(np.asarray(x)).all()
-        _DATA[key] = data, np.asarray(x)[:2]
+        tiny = _tiny(data) if isinstance(data, Splits) else None
+        if tiny is not None:  # copies: a slice is a view that keeps the whole split alive
+            tiny = Splits(*(np.array(getattr(tiny, name)) for name in (
+                "x_train", "y_train", "x_val", "y_val", "x_test", "y_test")),
+                tiny.num_classes, tiny.source)
+        _DATA[key] = (_DataSummary(tuple(data.input_shape), data.num_classes, data.sizes(),
+                                   tiny), np.array(np.asarray(x)[:2]))
     return _DATA[key]
 
 
@@ -252,7 +274,7 @@ def test_finetune_presets_build_from_a_run_of_their_greedy_preset(
                                      outputpath=tmp_path, progress="none", tensorboard=False,
                                      **slots)).cfg
     data, _ = _data_and_batch(source_cfg)
-    source = Trainer(source_cfg, data=_tiny(data), echo=None).run()
+    source = Trainer(source_cfg, data=data.tiny, echo=None).run()
     cfg = parse_command(_argv(name, data_dir=shared_data_dir, finetune_from=source.run_dir,
                               finetune_epoch=1)).cfg
     _check_pipeline_and_model(cfg)
