@@ -163,7 +163,8 @@ SHARED_OPTIONS = (
            choices=DISTRIBUTE_MODES, group="safety"),
     Option("cpu_replicas", int, 0, "--distribute=mirrored on a machine without GPUs: split the "
            "CPU into N logical devices, one replica each (0: the devices TensorFlow sees, "
-           "usually 1 CPU).", minimum=0, maximum=256, why="more devices than a CPU has cores",
+           "usually 1 CPU).", minimum=0, maximum=16,
+           why="more stall TensorFlow's CPU all-reduce (32 did not finish where 16 did)",
            group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
