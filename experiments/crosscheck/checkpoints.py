@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.crosscheck.checks import Verdict, not_run
+from experiments.crosscheck.runs import CrosscheckError
 from experiments.crosscheck.records import score_mismatch, seal_score, sha256_file
 from experiments.crosscheck.targets import CHECKPOINT, Target
 from masktrainer.errors import RunStateError
@@ -105,7 +106,10 @@ class CheckpointEvaluator:
                 "accuracy": float(match.group(1)),
                 "seconds": round(time.perf_counter() - start, 1),
                 "checkpoint_sha256": checksum, "command": command, "output": lines[-1]})
-            safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))
+            try:
+                safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))
+            except RunStateError as err:  # e.g. a link planted at evaluations.json
+                raise CrosscheckError(str(err)) from None
         ours, seconds = self.cache[key]["accuracy"], self.cache[key]["seconds"]
         self.seconds[target.id] = seconds
         gap = ours - published

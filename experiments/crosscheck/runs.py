@@ -186,7 +186,10 @@ class RunStore:
         run_dir = Path(trainer.run().run_dir)
         self.started.add(run_dir)
         if _status(run_dir) == "complete":
-            self.records.record(run_dir, experiment_key(cfg))
+            try:
+                self.records.record(run_dir, experiment_key(cfg))
+            except RunStateError as err:  # e.g. a link planted at runs.json
+                raise CrosscheckError(str(err)) from None
         self._index.setdefault(experiment_key(cfg), []).append(run_dir)
         self.echo(f"   done in {time.perf_counter() - start:.0f} s")
         return run_dir

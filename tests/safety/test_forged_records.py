@@ -188,3 +188,19 @@ def test_a_replaced_checkpoint_is_evaluated_again(tmp_path):
     (pretrained / "F1.h5").write_bytes(b"another random network")
     verdict = _r1(_evaluator(out, pretrained, 11.0, calls))
     assert len(calls) == 2 and verdict.status == "fail"
+
+
+def test_a_link_at_the_records_is_one_line_and_writes_nothing_through_it(tmp_path, trainer):
+    from experiments.crosscheck.runs import CrosscheckError
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    out = tmp_path / "cc"
+    out.mkdir()
+    (out / RUN_INDEX).symlink_to(victim)
+    (out / CACHE).symlink_to(victim)
+    with pytest.raises(CrosscheckError, match="is a link"):
+        _store(out)[0].run("a", 1, _flags(out, 2))
+    with pytest.raises(CrosscheckError, match="is a link"):
+        _r1(_evaluator(out, _checkpoints(tmp_path), 12.34, []))
+    assert victim.read_text() == "precious\n"
