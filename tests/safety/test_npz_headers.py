@@ -79,3 +79,10 @@ def test_export_refuses_a_preprocessing_bomb_in_one_line(reference_run, tmp_path
     assert code == 2
     assert "declares 8,796,093,022,336 bytes" in one_line(err)
     assert snapshot(tmp_path) == before
+
+
+def test_a_member_without_the_npy_suffix_is_checked_too(tmp_path):
+    with zipfile.ZipFile(tmp_path / "bare.npz", "w") as archive:
+        archive.writestr("std", _header((2**40,)))
+    with pytest.raises(RunStateError, match="member std declares"):
+        load_arrays(tmp_path / "bare.npz")
