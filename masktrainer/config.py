@@ -163,7 +163,8 @@ SHARED_OPTIONS = (
            choices=DISTRIBUTE_MODES, group="safety"),
     Option("cpu_replicas", int, 0, "--distribute=mirrored on a machine without GPUs: split the "
            "CPU into N logical devices, one replica each (0: the devices TensorFlow sees, "
-           "usually 1 CPU).", minimum=0, maximum=256, why="more devices than a CPU has cores",
+           "usually 1 CPU).", minimum=0, maximum=16,
+           why="more stall TensorFlow's CPU all-reduce (32 did not finish where 16 did)",
            group="safety"),
     Option("deterministic", bool, False, "Deterministic ops (seeds for Python/NumPy/TF/data "
            "order are always set).", group="safety"),
@@ -252,10 +253,22 @@ def _resolve_precision(cfg: RunConfig) -> None:
     object.__setattr__(cfg, "mixed_precision", False)  # one field says it from here on
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of a path, kept as lone surrogates
+        return False
+    return True
+
+
 def _check_shared_rules(cfg: RunConfig) -> None:
     _resolve_precision(cfg)
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
+    for name, value in vars(cfg).items():  # a run records its settings and log in UTF-8
+        if isinstance(value, str) and not value.isascii() and not _utf8(value):
+            raise ConfigError(f"--{name} {ascii(value)[:80]} is not valid UTF-8 (a run records "
+                              "its settings as UTF-8): rename it")
     if cfg.cpu_replicas and cfg.distribute != "mirrored":
         raise ConfigError("--cpu_replicas applies to --distribute=mirrored only")
     if cfg.resnet_quirks and cfg.nettype != "ResNet":

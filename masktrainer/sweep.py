@@ -31,6 +31,9 @@ from masktrainer.run.resume import open_for_resume
 from masktrainer.run.rundir import SETTING_KEYS, config_values
 
 MAX_SEED = OPTIONS["seed"].maximum
+# Each member is a whole training run: more than this is a typo or a hostile product (a grid
+# of 10^12 members would be built in full before the first run), not a sweep one machine ends.
+MAX_MEMBERS = 10_000
 FINISHED = ("complete", "diverged")
 UNFINISHED = ("running", "interrupted")
 NOT_GRIDDED = ("seed", "outputpath", "progress")  # --seeds; the sweep's place and display
@@ -39,7 +42,11 @@ NOT_GRIDDED = ("seed", "outputpath", "progress")  # --seeds; the sweep's place a
 def parse_seeds(text: str) -> list[int]:
     """"1,2,3" -> [1, 2, 3], or UsageError."""
     seeds: list[int] = []
-    for part in text.split(","):
+    parts = text.split(",")
+    if len(parts) > MAX_MEMBERS:
+        raise UsageError(f"--seeds names {len(parts):,} seeds; a sweep runs at most "
+                         f"{MAX_MEMBERS:,} runs (each member is a whole training run)")
+    for part in parts:
         part = part.strip()
         if not part.isdigit() or not 1 <= int(part) <= MAX_SEED:
             raise UsageError(f"--seeds takes a comma list of seeds in [1, {int(MAX_SEED)}] "
@@ -71,12 +78,28 @@ def parse_grid(specs: Sequence[str], given: set[str]) -> list[tuple[str, list[st
         if len(set(parts)) != len(parts):
             raise UsageError(f"--grid {spec} repeats a value")
         grid.append((name, parts))
+    check_size(None, grid)  # the product, before anything builds it
     return grid
+
+
+def check_size(seeds: Sequence[int] | None, grid: Sequence[tuple[str, list[str]]]) -> None:
+    """UsageError if the sweep would have more than MAX_MEMBERS members (before any is built)."""
+    size = len(seeds) if seeds else 1
+    for _, values in grid:
+        size *= len(values)
+        if size > MAX_MEMBERS:
+            break
+    if size > MAX_MEMBERS:
+        shape = " x ".join(str(n) for n in ([len(seeds)] if seeds else [])
+                           + [len(values) for _, values in grid])
+        raise UsageError(f"the sweep would have over {MAX_MEMBERS:,} members ({shape}); a "
+                         "sweep runs each member as a whole training run: split it")
 
 
 def members(seeds: Sequence[int] | None, grid: Sequence[tuple[str, list[str]]]
             ) -> list[dict[str, str]]:
     """The flag values of each member: the grid's product, for every seed in turn."""
+    check_size(seeds, grid)
     names = [name for name, _ in grid]
     combos = [dict(zip(names, values)) for values in
               itertools.product(*(values for _, values in grid))]

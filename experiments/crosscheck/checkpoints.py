@@ -2,12 +2,13 @@
 ``python -m masktrainer evaluate`` (a subprocess, so the report quotes the exact command a
 user can rerun) and compared with its published number to 0.01 pp. Results are kept in
 ``evaluations.json`` beside the report, keyed by the file's checksum, so a rerun of the
-cross-check does not evaluate a file twice.
+cross-check does not evaluate a file twice. A cached score is used only if its entry still
+matches the record sealed when it was measured (records.py: the file's sha256, the command,
+a digest over the entry); anything else is evaluated again and the report says so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shlex
@@ -18,7 +19,10 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.crosscheck.checks import Verdict, not_run
+from experiments.crosscheck.runs import CrosscheckError
+from experiments.crosscheck.records import score_mismatch, seal_score, sha256_file
 from experiments.crosscheck.targets import CHECKPOINT, Target
+from masktrainer.errors import RunStateError
 from masktrainer.run import safe_io
 
 # Evaluated independently of this library (pretrained/README.md): the file's own score where it
@@ -51,14 +55,6 @@ def run_subprocess(argv: list[str]) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class CheckpointEvaluator:
     """Evaluates released checkpoints once, caching the results under ``folder``."""
 
@@ -67,7 +63,10 @@ class CheckpointEvaluator:
         self.folder, self.pretrained_dir, self.data_dir = folder, pretrained_dir, data_dir
         self.evaluate = evaluate
         path = folder / CACHE
-        self.cache: dict = safe_io.read_json_object(path) if path.is_file() else {}
+        try:
+            self.cache: dict = safe_io.read_json_object(path) if path.exists() else {}
+        except RunStateError:
+            self.cache = {}  # unreadable: everything is evaluated again, nothing trusted
         self.commands: dict[str, str] = {}
         self.seconds: dict[str, float] = {}
 
@@ -83,8 +82,18 @@ class CheckpointEvaluator:
             return not_run(f"{file} is not in the released-checkpoint folder "
                            f"({self.pretrained_dir}); pass --pretrained_dir")
         argv = self.command(target)
-        self.commands[target.id] = "python " + shlex.join(argv[1:])
-        key = f"{_sha256(self.pretrained_dir / file)}|{target.note}|{self.data_dir}"
+        self.commands[target.id] = command = "python " + shlex.join(argv[1:])
+        try:
+            checksum = sha256_file(self.pretrained_dir / file)
+        except (OSError, RunStateError) as err:
+            return not_run(f"{file} cannot be read: {err}")
+        key = f"{checksum}|{target.note}|{self.data_dir}"
+        again = ""
+        if key in self.cache:
+            why = score_mismatch(key, self.cache[key], command, checksum)
+            if why is not None:
+                again = f"; re-evaluated: the cached score did not match its record ({why})"
+                del self.cache[key]
         if key not in self.cache:
             start = time.perf_counter()
             code, out, err = self.evaluate(argv)
@@ -92,20 +101,26 @@ class CheckpointEvaluator:
             match = LAST_LINE.search(lines[-1]) if lines else None  # its last stdout line
             if code != 0 or match is None:
                 said = (err.strip() or out.strip() or "no output").splitlines()[-1]
-                return Verdict("fail", "—", f"evaluate exited {code}: {said}")
-            self.cache[key] = {"accuracy": float(match.group(1)),
-                               "seconds": round(time.perf_counter() - start, 1)}
-            safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))
+                return Verdict("fail", "—", f"evaluate exited {code}: {said}{again}")
+            self.cache[key] = seal_score(key, {
+                "accuracy": float(match.group(1)),
+                "seconds": round(time.perf_counter() - start, 1),
+                "checkpoint_sha256": checksum, "command": command, "output": lines[-1]})
+            try:
+                safe_io.atomic_write_text(self.folder / CACHE, json.dumps(self.cache, indent=1))
+            except RunStateError as err:  # e.g. a link planted at evaluations.json
+                raise CrosscheckError(str(err)) from None
         ours, seconds = self.cache[key]["accuracy"], self.cache[key]["seconds"]
         self.seconds[target.id] = seconds
         gap = ours - published
         if abs(gap) <= 0.01:
-            return Verdict("pass", f"{ours:.2f} %", "reproduces the published number", ours, 0.0, 1)
+            return Verdict("pass", f"{ours:.2f} %", "reproduces the published number" + again,
+                           ours, 0.0, 1)
         own = FILE_SCORES.get(file)
         if own is not None and abs(ours - own) <= 0.01:
             return Verdict("not reproducible", f"{ours:.2f} %",
                            f"{gap:+.2f} pp: the file itself scores {own} % when evaluated "
                            "independently of this library (pretrained/README.md); the published "
-                           "number is not the released network's", ours, 0.0, 1)
+                           "number is not the released network's" + again, ours, 0.0, 1)
         return Verdict("fail", f"{ours:.2f} %", f"{gap:+.2f} pp from the published number: our "
-                       "architecture or preprocessing differs", ours, 0.0, 1)
+                       "architecture or preprocessing differs" + again, ours, 0.0, 1)

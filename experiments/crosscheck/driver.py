@@ -100,6 +100,7 @@ def measure(opts: Options, target: Target, store: RunStore) -> tuple[checks.Verd
     values: dict[str, list[float]] = {}
     changed: dict[str, list[float | None]] = {}
     commands: list[str] = []
+    retrained: dict[str, None] = {}
     wall = 0.0
     for run in target.runs(opts.quick):
         for seed in opts.seeds:
@@ -115,10 +116,14 @@ def measure(opts: Options, target: Target, store: RunStore) -> tuple[checks.Verd
             values.setdefault(run.label, []).append(value)
             changed.setdefault(run.label, []).append(_changed(record))
             commands.append(record.command)
+            if record.retrained:
+                retrained[f"retrained: {record.retrained}"] = None
             protocols[_protocol(record, run.measure)] = None
             wall += record.seconds
-    return (target.judge(Measured(values, changed), opts.quick), wall, commands,
-            "; ".join(protocols))
+    verdict = target.judge(Measured(values, changed), opts.quick)
+    if retrained:
+        verdict = dataclasses.replace(verdict, reason="; ".join([verdict.reason, *retrained]))
+    return verdict, wall, commands, "; ".join(protocols)
 
 
 def _row(target: Target, verdict: checks.Verdict, wall: float | None,

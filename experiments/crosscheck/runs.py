@@ -1,7 +1,8 @@
 """The training runs of a cross-check: each one a ``python -m masktrainer`` command line, parsed
 by the library's own CLI and trained in this process. A finished run of the same experiment
-under the output folder is reused (never retrained); an unfinished one is resumed from its
-last checkpoint; anything else starts a new run. So a killed cross-check continues where it
+under the output folder is reused (never retrained) when it still matches the record this
+cross-check wrote when it finished (records.py), else retrained and the report says why; an
+unfinished one is resumed from its last checkpoint; anything else starts a new run. So a killed cross-check continues where it
 stopped when it is started again.
 """
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from experiments.crosscheck.records import RunIndex
 from masktrainer.cli import UsageError, parse_command
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
@@ -40,6 +42,7 @@ class RunRecord:
     config: dict[str, Any]
     metrics: dict[str, Any]
     reused: bool  # finished before this cross-check started
+    retrained: str = ""  # why a stored run of the same experiment was not trusted
 
     @property
     def command(self) -> str:
@@ -121,6 +124,7 @@ class RunStore:
                  trainer: Train = _trainer) -> None:
         self.root, self.echo, self.trainer = Path(root), echo, trainer
         self._index = find_runs(self.root)
+        self.records = RunIndex(self.root)
         self.started: set[Path] = set()  # runs trained or resumed by this process
 
     def parse(self, argv: list[str]) -> RunConfig:
@@ -130,28 +134,41 @@ class RunStore:
             raise CrosscheckError(f"{command_text(argv)}: {err}") from None
 
     def lookup(self, cfg: RunConfig) -> tuple[Path | None, str | None]:
-        """The newest run of this experiment that finished, else one to resume, else none."""
-        candidates = self._index.get(experiment_key(cfg), [])
+        """The newest finished run of this experiment that matches its record, else one to
+        resume, else none. A finished run that does not match its record is never reused."""
+        path, state, _ = self._lookup(cfg)
+        return path, state
+
+    def _lookup(self, cfg: RunConfig) -> tuple[Path | None, str | None, str]:
+        key = experiment_key(cfg)
+        candidates = self._index.get(key, [])
         statuses = [(path, _status(path)) for path in candidates]
-        finished = [path for path, status in statuses if status == "complete"]
-        if finished:
-            return finished[0], "complete"
+        untrusted = ""
+        for path, status in statuses:
+            if status != "complete":
+                continue
+            why = self.records.mismatch(path, key)
+            if why is None:
+                return path, "complete", ""
+            untrusted = untrusted or f"the stored run {path} did not match its record: {why}"
         resumable = [path for path, status in statuses if status in ("running", "interrupted")]
-        return (resumable[-1], "resume") if resumable else (None, None)
+        return (resumable[-1], "resume", untrusted) if resumable else (None, None, untrusted)
 
     def run(self, label: str, seed: int, argv: list[str]) -> RunRecord:
         """Reuse, resume or train the run of ``argv`` (its flags, without the program)."""
         cfg = self.parse(argv)
-        path, state = self.lookup(cfg)
+        path, state, untrusted = self._lookup(cfg)
         reused = state == "complete" and path not in self.started
         if state == "complete":
-            self.echo(f"   reusing {path}")
+            self.echo(f"   reusing {path} (matches its record)")
         else:
+            if untrusted:
+                self.echo(f"   retraining: {untrusted}")
             path = self._train(cfg, argv, path if state == "resume" else None)
         config, metrics = _load(path)
         if metrics.get("status") != "complete":
             raise CrosscheckError(f"{command_text(argv)} did not finish ({path})")
-        return RunRecord(label, seed, list(argv), path, config, metrics, reused)
+        return RunRecord(label, seed, list(argv), path, config, metrics, reused, untrusted)
 
     def _train(self, cfg: RunConfig, argv: list[str], resume: Path | None) -> Path:
         start = time.perf_counter()
@@ -168,6 +185,11 @@ class RunStore:
                 "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"})
         run_dir = Path(trainer.run().run_dir)
         self.started.add(run_dir)
+        if _status(run_dir) == "complete":
+            try:
+                self.records.record(run_dir, experiment_key(cfg))
+            except RunStateError as err:  # e.g. a link planted at runs.json
+                raise CrosscheckError(str(err)) from None
         self._index.setdefault(experiment_key(cfg), []).append(run_dir)
         self.echo(f"   done in {time.perf_counter() - start:.0f} s")
         return run_dir

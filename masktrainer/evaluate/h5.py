@@ -11,6 +11,11 @@ variance). Layers without weights (Flatten, Dropout, Activation) are kept out.
 2's ``load_weights`` does by topological order), checks every shape and drops a bias the
 model does not have, but only when it is exactly zero. Every problem is a
 :class:`CheckpointError` of one line.
+
+Only plain HDF5 is read: a weight reached through a soft or external link, a dataset kept in
+external raw files or a virtual dataset (each of which reads bytes of other files as
+weights) is refused before anything is read, and so is an array declaring more values than
+any network here has, or holding NaN or infinity (a score of such weights means nothing).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from typing import Sequence
 import h5py
 import numpy as np
 
+# The largest array of the largest LaPerm network (ResNet50) holds 2,359,296 values, the
+# whole network about 25.6 million: far above that is a crafted declaration, not a network.
+MAX_ARRAY_VALUES = 2**26
+MAX_FILE_VALUES = 2**28
 WEIGHTS_ONLY = "weights-only"
 WHOLE_MODEL = "whole model"
 
@@ -74,6 +83,38 @@ def _names(group, attribute: str, where: str) -> list[str]:
     return [_text(name) for name in np.atleast_1d(group.attrs[attribute])]
 
 
+def _member(group, name: str, where: str):
+    """``group[name]`` reached through hard links only (no soft or external link followed)."""
+    current = group
+    for part in [p for p in name.split("/") if p]:
+        link = current.get(part, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+            kind = "an external" if isinstance(link, h5py.ExternalLink) else "a soft"
+            raise CheckpointError(f"{where}: {name} is {kind} link; refusing HDF5 links "
+                                  "(a weight file holds its arrays itself)")
+        current = current.get(part)
+    return current
+
+
+def _check_dataset(data, name: str, where: str) -> int:
+    """The declared number of values of a plain, bounded float dataset, or CheckpointError."""
+    if not isinstance(data, h5py.Dataset) or data.dtype.kind != "f":
+        raise CheckpointError(f"{where}: {name} is missing or not a float array")
+    if data.is_virtual:
+        raise CheckpointError(f"{where}: {name} is a virtual dataset (it reads other files); "
+                              "refusing it")
+    if data.external:
+        raise CheckpointError(f"{where}: {name} keeps its values in external files; "
+                              "refusing it")
+    size = int(np.prod(data.shape, dtype=object)) if data.shape else 1
+    if size > MAX_ARRAY_VALUES:
+        raise CheckpointError(f"{where}: {name} declares shape {data.shape} ({size:.3g} "
+                              f"values); no network here has an array over {MAX_ARRAY_VALUES:,}")
+    return size
+
+
 def read_weight_file(path: str | os.PathLike) -> WeightFile:
     """Every layer's arrays of a Keras 2 ``.h5`` file, or CheckpointError."""
     path = Path(path).expanduser()
@@ -97,17 +138,31 @@ def _read(path: Path, handle: h5py.File) -> WeightFile:
     else:
         raise CheckpointError(f"{path} is HDF5 but not a Keras 2 weight file (no layer_names "
                               "attribute, no model_weights group)")
-    layers = []
-    for name in _names(root, "layer_names", path.name):
-        group = root.get(name)
+    listed: list[tuple[str, list[tuple[str, h5py.Dataset]]]] = []
+    total = 0
+    for name in _names(root, "layer_names", path.name):  # every check before any read
+        group = _member(root, name, path.name)
         if not isinstance(group, h5py.Group):
             raise CheckpointError(f"{path.name}: layer {name!r} is listed but missing")
-        weights = []
+        datasets = []
         for weight in _names(group, "weight_names", f"{path.name}: layer {name!r}"):
-            data = group.get(weight)
-            if not isinstance(data, h5py.Dataset) or data.dtype.kind != "f":
-                raise CheckpointError(f"{path.name}: {weight} is missing or not a float array")
-            weights.append((weight, np.asarray(data[()], dtype=np.float32)))
+            data = _member(group, weight, path.name)
+            total += _check_dataset(data, weight, path.name)
+            datasets.append((weight, data))
+        listed.append((name, datasets))
+    if total > MAX_FILE_VALUES:
+        raise CheckpointError(f"{path.name}: its arrays declare {total:.3g} values in all; no "
+                              f"network here has over {MAX_FILE_VALUES:,}")
+    layers = []
+    for name, datasets in listed:
+        weights = []
+        for weight, data in datasets:
+            values = np.asarray(data[()], dtype=np.float32)
+            bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+            if bad:
+                raise CheckpointError(f"{path.name}: {weight} holds {bad} NaN or infinite "
+                                      "value(s); refusing to score non-finite weights")
+            weights.append((weight, values))
         if weights:
             layers.append(FileLayer(name, tuple(weights)))
     version = _text(root.attrs.get("keras_version", handle.attrs.get("keras_version", "?")))

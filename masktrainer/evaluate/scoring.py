@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from masktrainer import methods
 from masktrainer.config import RunConfig
@@ -50,9 +51,16 @@ def run_model(run_dir: Path) -> keras.Model:
     from masktrainer.export.cli import ExportError, load_run_model
 
     try:
-        return load_run_model(run_dir)
+        model = load_run_model(run_dir)
     except ExportError as err:
         raise RunStateError(str(err)) from None
+    for weight in model.weights:  # a score of NaN or infinite weights means nothing
+        values = np.asarray(weight)
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+            raise RunStateError(f"{run_dir / 'model.keras'}: {weight.path} holds {bad} NaN or "
+                                "infinite value(s); refusing to score non-finite weights")
+    return model
 
 
 def score_test_split(cfg: RunConfig, model: keras.Model, data: Any, seed: int = 1) -> dict[str, float]:

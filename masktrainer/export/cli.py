@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -197,7 +198,9 @@ def _preprocessed(path: Path, config: dict[str, Any], plain: Any) -> tuple[Any, 
     try:
         arrays = load_arrays(source)
         wrapped = with_preprocessing(plain, arrays["mean"], arrays["std"])
-    except (OSError, KeyError, ValueError) as err:
+    except RunStateError as err:
+        raise ExportError(str(err)) from None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
         raise ExportError(f"{source} is unreadable ({type(err).__name__})") from None
     note = "plain.keras takes raw 0..255 pixels (its first layer normalises them as the run did"
     if config.get("normalization") == "per_set":

@@ -47,6 +47,7 @@ from masktrainer.export import COMPACT_NAME
 from masktrainer.export.plain import clone_structure, is_method_layer, leaf_layers
 from masktrainer.nn.bits import BitsError
 from masktrainer.run import safe_io
+from masktrainer.run.npz import load_npz
 from masktrainer.run.rundir import config_values
 
 FORMAT_VERSION = 2
@@ -251,8 +252,7 @@ def read_compact(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a compact file, its header and checksum checked (CompactError)."""
     try:
         safe_io.check_regular(path)
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+        arrays = load_npz(path)
     except (RunStateError, OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise CompactError(f"{path} is not a readable compact file ({err})") from None
     missing = [key for key in HEADER_KEYS if key not in arrays]

@@ -152,6 +152,8 @@ class RunDirectory:
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a run's .npz without ever unpickling."""
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    """Read a run's .npz without ever unpickling, each member's declared size checked first
+    (RunStateError for one that declares more than the file holds)."""
+    from masktrainer.run.npz import load_npz
+
+    return load_npz(path)

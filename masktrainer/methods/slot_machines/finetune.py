@@ -14,6 +14,7 @@ this is the intended behaviour. Like the original, which fine-tunes
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +82,7 @@ def _from_snapshot(folder: Path, epoch: int) -> tuple[dict[str, np.ndarray],
     try:
         selection = load_arrays(folder / snapshot_name(epoch))
         values = load_arrays(folder / "slot_values.npz")
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RunStateError, zipfile.BadZipFile) as err:
         raise SourceRunError(f"the selection of epoch {epoch} in {folder} is unreadable "
                              f"({err})") from None
     kernels, batchnorm = {}, {}

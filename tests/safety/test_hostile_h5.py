@@ -1,0 +1,137 @@
+"""Hostile Keras 2 ``.h5`` files given to ``evaluate --weights`` (issue 21, classes 5, 7, 8):
+links and storage that read other files' bytes as weights, soft-link cycles, arrays that
+declare terabytes, NaN and infinity. Each is one line, exit 2, before TensorFlow is imported,
+and reads or changes nothing else."""
+
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from masktrainer.cli import main
+
+F1 = ["--traintype", "LaPerm", "--nettype", "F1", "--weights"]
+KERNEL = "dense_10/kernel:0"  # as the released F1.h5 names it (a group, then the dataset)
+
+
+def _f1(path, kernel=None, bias=None, extra=None):
+    """A weights-only F1 file; ``extra(handle, layer_group)`` plants the hostile part."""
+    with h5py.File(path, "w") as handle:
+        handle.attrs["layer_names"] = np.array([b"flatten_8", b"dense_10"])
+        handle.attrs["keras_version"] = b"2.3.0-tf"
+        handle.create_group("flatten_8").attrs["weight_names"] = np.array([], dtype="S")
+        layer = handle.create_group("dense_10")
+        layer.attrs["weight_names"] = np.array([KERNEL.encode(), b"dense_10/bias:0"])
+        if kernel is not None:
+            layer.create_dataset(KERNEL, data=kernel)
+        layer.create_dataset("dense_10/bias:0",
+                             data=np.zeros(10, np.float32) if bias is None else bias)
+        if extra is not None:
+            extra(handle, layer)
+    return path
+
+
+def _victim(tmp_path):
+    victim = tmp_path / "victim.h5"
+    with h5py.File(victim, "w") as handle:
+        handle.create_dataset("kernel", data=np.full((784, 10), 0.08, np.float32))
+    raw = tmp_path / "victim.raw"
+    raw.write_bytes(np.full((784, 10), 0.08, np.float32).tobytes())
+    return victim, raw
+
+
+def _external_link(victim):
+    def plant(handle, layer):
+        layer[KERNEL] = h5py.ExternalLink(str(victim), "/kernel")
+    return plant
+
+
+def _soft_link(handle, layer):
+    handle.create_dataset("elsewhere", data=np.full((784, 10), 0.08, np.float32))
+    layer[KERNEL] = h5py.SoftLink("/elsewhere")
+
+
+def _external_storage(raw):
+    def plant(handle, layer):
+        layer.create_dataset(KERNEL, shape=(784, 10), dtype="f4",
+                             external=[(str(raw), 0, h5py.h5f.UNLIMITED)])
+    return plant
+
+
+def _virtual(victim):
+    def plant(handle, layer):
+        source = h5py.VirtualSource(str(victim), "kernel", shape=(784, 10))
+        view = h5py.VirtualLayout(shape=(784, 10), dtype="f4")
+        view[:] = source
+        layer.create_virtual_dataset(KERNEL, view)
+    return plant
+
+
+def _huge(handle, layer):  # an unwritten dataset: a tiny file that would read as 4 TiB
+    layer.create_dataset(KERNEL, shape=(2**20, 2**20), dtype="f4", chunks=(1024, 1024))
+
+
+def _cycle(path):
+    with h5py.File(path, "w") as handle:
+        handle.attrs["layer_names"] = np.array([b"loop"])
+        handle["loop"] = h5py.SoftLink("/loop")
+    return path
+
+
+@pytest.fixture
+def refused(tmp_path, capsys):
+    def check(path, message):
+        before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+        code = main(["prog", "evaluate", *F1, str(path)])
+        captured = capsys.readouterr()
+        assert code == 2 and captured.out == ""
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("masktrainer: error: "), captured.err
+        assert message in lines[0] and "Traceback" not in captured.err
+        assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    return check
+
+
+def test_links_and_foreign_storage_are_refused(tmp_path, refused):
+    victim, raw = _victim(tmp_path)
+    refused(_f1(tmp_path / "ext.h5", extra=_external_link(victim)), "is an external link")
+    refused(_f1(tmp_path / "soft.h5", extra=_soft_link), "is a soft link")
+    refused(_f1(tmp_path / "raw.h5", extra=_external_storage(raw)), "external files")
+    refused(_f1(tmp_path / "vds.h5", extra=_virtual(victim)), "virtual dataset")
+    refused(_cycle(tmp_path / "cycle.h5"), "is a soft link")
+
+
+def test_huge_declared_shapes_are_refused_before_reading(tmp_path, refused):
+    path = _f1(tmp_path / "huge.h5", extra=_huge)
+    assert path.stat().st_size < 1_000_000
+    refused(path, "declares shape (1048576, 1048576)")
+
+
+def test_many_large_arrays_are_refused_by_their_total(tmp_path, refused, monkeypatch):
+    from masktrainer.evaluate import h5
+
+    monkeypatch.setattr(h5, "MAX_FILE_VALUES", 7840)  # the F1 kernel alone fits, not the bias
+    refused(_f1(tmp_path / "sum.h5", kernel=np.zeros((784, 10), np.float32)), "in all")
+
+
+@pytest.mark.parametrize("where", ["kernel", "bias"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_not_scored(tmp_path, refused, where, value):
+    kernel = np.full((784, 10), 0.08, np.float32)
+    bias = np.zeros(10, np.float32)
+    (kernel if where == "kernel" else bias)[3] = value
+    path = _f1(tmp_path / "nan.h5", kernel=kernel, bias=bias)
+    refused(path, "NaN or infinite value(s); refusing to score")
+
+
+def test_refused_before_tensorflow_is_imported(tmp_path):
+    import subprocess
+
+    victim, _ = _victim(tmp_path)
+    path = _f1(tmp_path / "ext.h5", extra=_external_link(victim))
+    code = ("import sys; from masktrainer.cli import main; rc = main(['p', 'evaluate', "
+            f"*{F1!r}, {str(path)!r}]); assert 'tensorflow' not in sys.modules; sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "external link" in done.stderr, done.stderr

@@ -1,0 +1,37 @@
+"""NaN or infinite weights are never scored without a word (issue 21, class 8): ``evaluate
+--run`` on a run whose ``model.keras`` holds them is one line, exit 2, and the run is left as
+it was (the ``.h5`` side is in test_hostile_h5.py)."""
+
+import numpy as np
+import pytest
+
+from masktrainer.cli import main
+from masktrainer.config import RunConfig
+from masktrainer.run.trainer import train
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_evaluate_refuses_a_run_with_non_finite_weights(tmp_path, capsys, value):
+    import keras
+
+    from masktrainer import methods
+
+    cfg = RunConfig(traintype="FreePruning", nettype="LeNet", maxepochs=0, seed=3,
+                    outputpath=str(tmp_path), progress="none")
+    run_dir = train(cfg, echo=None).run_dir
+    methods.register_keras_objects()
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    weight = next(w for w in model.weights if w.dtype == "float32" and len(w.shape) == 2)
+    values = np.asarray(weight).copy()
+    values[0, 0] = value
+    weight.assign(values)
+    model.save(run_dir / "model.keras")
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    code = main(["prog", "evaluate", "--run", str(run_dir)])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2 and "test accuracy" not in captured.out
+    assert len(lines) == 1 and lines[0].startswith("masktrainer: error: "), captured.err
+    assert "holds 1 NaN or infinite value(s); refusing to score" in lines[0]
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
