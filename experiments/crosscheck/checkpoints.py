@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.crosscheck.checks import Verdict, not_run
-from experiments.crosscheck.runs import CrosscheckError
 from experiments.crosscheck.records import score_mismatch, seal_score, sha256_file
+from experiments.crosscheck.runs import CrosscheckError
 from experiments.crosscheck.targets import CHECKPOINT, Target
 from masktrainer.errors import RunStateError
 from masktrainer.run import safe_io
