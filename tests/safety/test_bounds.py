@@ -54,31 +54,26 @@ def test_a_huge_seed_in_a_config_file_is_refused_too(tmp_path, capsys):
     assert err.count("\n") == 1 and "seed" in err and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize("args, start", [
-    (["--stop_after", "inf"], "--stop_after must be a number of minutes in (0, 43200]"),
-    (["--stop_after", "nan"], "--stop_after must be a number of minutes in (0, 43200]"),
-    (["--seeds", "1000000000000"], "--seeds N must be in 1..1000"),
-    (["--seeds", "1,99999999999"], "--seeds takes at most 1000 seeds, each at most 2147483646"),
+@pytest.mark.parametrize("command, args, start", [
+    ("crosscheck", ["--stop_after", "inf"],
+     "--stop_after must be a number of minutes in (0, 43200]"),
+    ("crosscheck", ["--stop_after", "nan"],
+     "--stop_after must be a number of minutes in (0, 43200]"),
+    ("crosscheck", ["--seeds", "1000000000000"], "--seeds N must be in 1..1000"),
+    ("crosscheck", ["--seeds", "1,99999999999"],
+     "--seeds takes at most 1000 seeds, each at most 2147483646"),
+    ("compare", ["--seeds", "1000000000000"], "--seeds must be in 1..1000"),
+    ("compare", ["--epochs", "1000000000000"], "--epochs must be in 1..1000000"),
 ])
-def test_the_crosscheck_bounds_its_numbers(args, start, tmp_path, capsys):
+def test_the_crosscheck_and_compare_bound_their_numbers(command, args, start, tmp_path,
+                                                         capsys):
+    from experiments.compare.__main__ import main as compare
     from experiments.crosscheck.__main__ import main as crosscheck
 
     capsys.readouterr()
-    assert crosscheck([*args, "--outputpath", str(tmp_path / "cc")]) == 2
+    out = tmp_path / "out"
+    assert {"crosscheck": crosscheck, "compare": compare}[command](
+        [*args, "--outputpath", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and start in err and "Traceback" not in err, err
-    assert not (tmp_path / "cc").exists()
-
-
-@pytest.mark.parametrize("args, start", [
-    (["--seeds", "1000000000000"], "--seeds must be in 1..1000"),
-    (["--epochs", "1000000000000"], "--epochs must be in 1..1000000"),
-])
-def test_the_compare_bounds_its_numbers(args, start, tmp_path, capsys):
-    from experiments.compare.__main__ import main as compare
-
-    capsys.readouterr()
-    assert compare([*args, "--outputpath", str(tmp_path / "cmp")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and start in err and "Traceback" not in err, err
-    assert not (tmp_path / "cmp").exists()
+    assert not out.exists()

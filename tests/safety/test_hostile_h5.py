@@ -80,7 +80,7 @@ def _cycle(path):
 
 
 @pytest.fixture
-def refused(tmp_path, capsys):
+def assert_refused(tmp_path, capsys):
     def check(path, message):
         before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
         code = main(["prog", "evaluate", *F1, str(path)])
@@ -93,36 +93,36 @@ def refused(tmp_path, capsys):
     return check
 
 
-def test_links_and_foreign_storage_are_refused(tmp_path, refused):
+def test_links_and_foreign_storage_are_refused(tmp_path, assert_refused):
     victim, raw = _victim(tmp_path)
-    refused(_f1(tmp_path / "ext.h5", extra=_external_link(victim)), "is an external link")
-    refused(_f1(tmp_path / "soft.h5", extra=_soft_link), "is a soft link")
-    refused(_f1(tmp_path / "raw.h5", extra=_external_storage(raw)), "external files")
-    refused(_f1(tmp_path / "vds.h5", extra=_virtual(victim)), "virtual dataset")
-    refused(_cycle(tmp_path / "cycle.h5"), "is a soft link")
+    assert_refused(_f1(tmp_path / "ext.h5", extra=_external_link(victim)), "is an external link")
+    assert_refused(_f1(tmp_path / "soft.h5", extra=_soft_link), "is a soft link")
+    assert_refused(_f1(tmp_path / "raw.h5", extra=_external_storage(raw)), "external files")
+    assert_refused(_f1(tmp_path / "vds.h5", extra=_virtual(victim)), "virtual dataset")
+    assert_refused(_cycle(tmp_path / "cycle.h5"), "is a soft link")
 
 
-def test_huge_declared_shapes_are_refused_before_reading(tmp_path, refused):
+def test_huge_declared_shapes_are_refused_before_reading(tmp_path, assert_refused):
     path = _f1(tmp_path / "huge.h5", extra=_huge)
     assert path.stat().st_size < 1_000_000
-    refused(path, "declares shape (1048576, 1048576)")
+    assert_refused(path, "declares shape (1048576, 1048576)")
 
 
-def test_many_large_arrays_are_refused_by_their_total(tmp_path, refused, monkeypatch):
+def test_many_large_arrays_are_refused_by_their_total(tmp_path, assert_refused, monkeypatch):
     from masktrainer.evaluate import h5
 
     monkeypatch.setattr(h5, "MAX_FILE_VALUES", 7840)  # the F1 kernel alone fits, not the bias
-    refused(_f1(tmp_path / "sum.h5", kernel=np.zeros((784, 10), np.float32)), "in all")
+    assert_refused(_f1(tmp_path / "sum.h5", kernel=np.zeros((784, 10), np.float32)), "in all")
 
 
 @pytest.mark.parametrize("where", ["kernel", "bias"])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-def test_non_finite_weights_are_not_scored(tmp_path, refused, where, value):
+def test_non_finite_weights_are_not_scored(tmp_path, assert_refused, where, value):
     kernel = np.full((784, 10), 0.08, np.float32)
     bias = np.zeros(10, np.float32)
     (kernel if where == "kernel" else bias)[3] = value
     path = _f1(tmp_path / "nan.h5", kernel=kernel, bias=bias)
-    refused(path, "NaN or infinite value(s); refusing to score")
+    assert_refused(path, "NaN or infinite value(s); refusing to score")
 
 
 def test_refused_before_tensorflow_is_imported(tmp_path):
