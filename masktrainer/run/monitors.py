@@ -22,11 +22,12 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     remember where (with ``steps_per_execution`` N, the last step of those N: the running
     mean stays non-finite once a step's loss was)."""
 
-    def __init__(self, steps: int | None = None) -> None:
+    def __init__(self, steps: int | None = None, every: int = 1) -> None:
         super().__init__()
         self.epoch = 0
         self.offset = 0  # steps already done when the epoch was resumed
         self.steps = steps  # steps in the whole epoch (bounds the last execution's end)
+        self.every = every  # steps per execution: how often the loss is seen
         self.bad_step: int | None = None
         self.bad_value: float | None = None
 
@@ -39,6 +40,17 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             self.bad_step = step_after(batch, self.offset, self.steps)
             self.bad_value = float(loss)
             self.model.stop_training = True
+
+    def message(self, epoch: int, last: Any, folder: Path) -> str:
+        """The one-line report of the stop; ``last``: the newest checkpointed ResumePoint."""
+        if last is not None and last.checkpoint is not None:
+            where = (f"The last checkpoint before it (none is written from a non-finite step) is "
+                     f"{last.checkpoint} in {folder}, {last.describe()}")
+        else:
+            where = "No checkpoint had been written before it (the run diverged in its first epoch)"
+        at = f"step {self.bad_step}" if self.every == 1 else \
+            f"the execution ending at step {self.bad_step} (checked every {self.every} steps)"
+        return f"loss became {self.bad_value} at epoch {epoch}, {at}; training stopped. {where}"
 
 
 def step_after(batch: int, offset: int, steps: int | None) -> int:

@@ -309,7 +309,7 @@ class Trainer:
             start = time.perf_counter()
             lr = self.method.learning_rate(cfg, epoch - 1)
             model.optimizer.learning_rate.assign(lr)
-            monitor = StopOnNonFiniteLoss(steps)
+            monitor = StopOnNonFiniteLoss(steps, cfg.steps_per_execution)
             callbacks: list[keras.callbacks.Callback] = [monitor]
             dataset, done = batches.epoch(epoch), 0
             if self._partial and self._partial["epoch"] == epoch:  # resume inside the epoch
@@ -374,17 +374,7 @@ class Trainer:
                   monitor: StopOnNonFiniteLoss, checkpoint: RunCheckpoint) -> None:
         metrics["status"] = "diverged"
         self._write(run, metrics)
-        last = checkpoint.last
-        if last is not None and last.checkpoint is not None:
-            where = (f"The last checkpoint before it (none is written from a non-finite step) is "
-                     f"{last.checkpoint} in {checkpoint.folder}, {last.describe()}")
-        else:
-            where = "No checkpoint had been written before it (the run diverged in its first epoch)"
-        every = self.cfg.steps_per_execution
-        at = f"step {monitor.bad_step}" if every == 1 else \
-            f"the execution ending at step {monitor.bad_step} (checked every {every} steps)"
-        message = (f"loss became {monitor.bad_value} at epoch {epoch}, {at}; training stopped. "
-                   f"{where}")
+        message = monitor.message(epoch, checkpoint.last, checkpoint.folder)
         run.log(message, echo=False)  # the exception carries it (the CLI prints it once)
         raise TrainingDiverged(message)
 
