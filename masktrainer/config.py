@@ -15,11 +15,11 @@ import dataclasses
 import json
 from typing import Any
 
-from laperm.names import MODEL_NAMES as NOTEBOOK_MODELS
 from masktrainer import methods
-from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS, NORMALIZATIONS
+from masktrainer.data.preprocessing import NORMALIZATIONS
+from masktrainer.data.settings import check_data_settings
 from masktrainer.data.sources import DATA_SOURCES, DATASETS
-from masktrainer.data.splits import SPLIT_DATASETS, SPLITS
+from masktrainer.data.splits import SPLITS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import all_lr_schedules
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
@@ -276,8 +276,7 @@ def _check_shared_rules(cfg: RunConfig) -> None:
     if cfg.width_mult != 1.0 and cfg.nettype not in WIDE_ARCHITECTURES:
         raise ConfigError(f"--width_mult applies to {' and '.join(WIDE_ARCHITECTURES)} only")
     _check_optimizer(cfg)
-    _check_split(cfg)
-    _check_data_flags(cfg)
+    check_data_settings(cfg, OPTIONS)
     _check_evaluation(cfg)
 
 
@@ -295,71 +294,10 @@ def _check_optimizer(cfg: RunConfig) -> None:
                           "cosine_restarts only")
 
 
-def _check_split(cfg: RunConfig) -> None:
-    default_size = OPTIONS["validation_size"].default
-    if cfg.split == "slot_machines":
-        if cfg.dataset not in SPLIT_DATASETS:
-            raise ConfigError(f"--split=slot_machines exists for {' and '.join(SPLIT_DATASETS)}, "
-                              f"not {cfg.dataset}")
-        if cfg.data_source == "tfds" or cfg.manual_dir:
-            raise ConfigError(
-                "--split=slot_machines indexes the publisher's file order; tensorflow-datasets "
-                "shuffles it (use the embedded data or --data_dir)"
-            )
-        if cfg.validation_size != default_size:
-            raise ConfigError("--validation_size does not apply to --split=slot_machines")
-    elif cfg.split_dir is not None:
-        raise ConfigError("--split_dir applies to --split=slot_machines only")
-    if cfg.split == "test" and cfg.validation_size != default_size:
-        raise ConfigError("--validation_size does not apply to --split=test (no images held out)")
-
-
 def _check_evaluation(cfg: RunConfig) -> None:
     sets = parse_sets(cfg.eval_sets)
     if cfg.eval_train_size != OPTIONS["eval_train_size"].default and "train_subset" not in sets:
         raise ConfigError("--eval_train_size applies to --eval_sets with train_subset")
-
-
-def _check_imagenet(cfg: RunConfig) -> None:
-    default_size = OPTIONS["image_size"].default
-    if cfg.dataset != "imagenet2012":
-        if cfg.image_size != default_size:
-            raise ConfigError("--image_size applies to --dataset=imagenet2012 only")
-        return
-    if cfg.data_source not in ("auto", "tfds") or cfg.data_dir:
-        raise ConfigError("--dataset=imagenet2012 is read by tensorflow-datasets: give "
-                          "--manual_dir (the official tarballs) or a prepared --tfds_data_dir")
-    if cfg.split != "test" or cfg.normalization != "hidden_networks" or cfg.augment != "none":
-        raise ConfigError("--dataset=imagenet2012 streams the official validation set as val and "
-                          "test, normalises as hidden-networks and crops/flips in its pipeline "
-                          "(--split test, --normalization hidden_networks, --augment none)")
-
-
-def _check_data_flags(cfg: RunConfig) -> None:
-    if cfg.data_source == "embedded" and cfg.dataset != "mnist":
-        raise ConfigError(
-            f"--data_source=embedded only ships mnist; give --data_dir for {cfg.dataset}"
-        )
-    if cfg.data_source == "embedded" and (cfg.data_dir or cfg.manual_dir):
-        raise ConfigError("--data_source=embedded uses the packaged MNIST; drop --data_dir/--manual_dir")
-    if cfg.data_source == "files" and cfg.manual_dir:
-        raise ConfigError("--manual_dir is for --data_source=tfds; --data_source=files reads --data_dir")
-    if cfg.data_source == "tfds" and cfg.data_dir:
-        raise ConfigError(
-            "--data_dir is for --data_source=files; tfds reads --manual_dir (and --tfds_data_dir)"
-        )
-    if cfg.data_source == "auto" and cfg.data_dir and cfg.manual_dir:
-        raise ConfigError("give either --data_dir (raw files) or --manual_dir (tfds), not both")
-    if cfg.data_source == "files" and not cfg.data_dir and cfg.dataset != "mnist":
-        raise ConfigError(f"--data_source=files needs --data_dir for {cfg.dataset}")
-    if cfg.augment == "notebook" and cfg.nettype not in NOTEBOOK_MODELS:
-        raise ConfigError(f"--augment=notebook exists for the LaPerm notebook models "
-                          f"({', '.join(NOTEBOOK_MODELS)}), not --nettype={cfg.nettype}")
-    _check_imagenet(cfg)
-    fixed = FIXED_NORMALIZATIONS.get(cfg.normalization)
-    if fixed is not None and cfg.dataset not in fixed:
-        raise ConfigError(f"--normalization={cfg.normalization} has constants for "
-                          f"{' and '.join(fixed)} only (got --dataset={cfg.dataset})")
 
 
 # -- the record --------------------------------------------------------------------------------
