@@ -51,8 +51,9 @@ def test_bn_puts_non_affine_batchnorm_after_every_conv():
                                 10, 1)
     assert not any(type(layer).__name__ == "BatchNormalization" for layer in plain.layers)
     assert RunConfig(traintype="SlotMachine", nettype="VGG19").bn is True
-    vgg = methods.build_model(RunConfig(traintype="SlotMachine", nettype="VGG19", bn=False),
-                              (32, 32, 3), 10, 1)
+    # Two slots: the layers are the same, with a quarter of the default K=8's memory.
+    vgg = methods.build_model(RunConfig(traintype="SlotMachine", nettype="VGG19", bn=False,
+                                        slots=2), (32, 32, 3), 10, 1)
     assert not any(type(layer).__name__ == "BatchNormalization" for layer in vgg.layers)
     with pytest.raises(ConfigError, match="--bn applies"):
         RunConfig(traintype="SlotMachine", bn=True)
