@@ -13,7 +13,6 @@ the median step time is reported, with XLA on and off, in one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -23,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import median_step_seconds  # noqa: E402
+from experiments.timing import json_output_problem, median_step_seconds, write_json  # noqa: E402
 from masktrainer import (  # noqa: E402
     DenseReferenceLayers,
     EdgePopupLayers,
@@ -73,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xla", choices=("both", "on", "off"), default="both")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    if problem := json_output_problem(args.json):
+        parser.error(problem)
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.xla]
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
           f"devices {[d.device_type for d in tf.config.list_physical_devices()]}")
@@ -87,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(target <= {target}; {result['step_ms'][kind]} ms vs "
                   f"{result['step_ms']['dense']} ms) {verdict}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
+        write_json(args.json, results)
     return 0
 
 

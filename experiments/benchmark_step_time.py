@@ -14,7 +14,6 @@ interleaved and the median step time is reported.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import median_step_seconds  # noqa: E402
+from experiments.timing import json_output_problem, median_step_seconds, write_json  # noqa: E402
 from masktrainer import DenseReferenceLayers, SelfPruningLayers, build_network  # noqa: E402
 
 SHAPES = {"LeNet": (28, 28, 1), "Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
@@ -59,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
+    if problem := json_output_problem(args.json):
+        parser.error(problem)
 
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices "
           f"{[d.device_type for d in tf.config.list_logical_devices()]}, "
@@ -78,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['masked_ms']:.3f} ms/step, dense {row['dense_ms']:.3f} ms/step, "
                   f"ratio {row['ratio']:.3f}{verdict}", flush=True)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(rows, handle, indent=2)
+        write_json(args.json, rows)
     return 0
 
 

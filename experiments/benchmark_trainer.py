@@ -17,7 +17,6 @@ either figure; the ratio is the median of the epochs' ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import seconds_per_step  # noqa: E402
+from experiments.timing import json_output_problem, seconds_per_step, write_json  # noqa: E402
 from masktrainer.config import RunConfig  # noqa: E402
 from masktrainer.data.loading import load_data  # noqa: E402
 from masktrainer.data.preprocessing import Splits  # noqa: E402
@@ -138,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="CIFAR-10 .bin folder (conv4)")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
+    if problem := json_output_problem(args.json):
+        parser.error(problem)
     cases = [c for c in args.cases.split(",") if c]
     unknown = sorted(set(cases) - set(CASES))
     if unknown or args.epochs < 3:
@@ -163,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['ratio']:.3f} | {row['end_of_fit_wait_ms']:.0f} ms |", flush=True)
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"cpu": cpu, "rows": rows}, handle, indent=2)
+        write_json(args.json, {"cpu": cpu, "rows": rows})
     return 0
 
 

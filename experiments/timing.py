@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
+from typing import Any
 
 import keras
+
+from masktrainer.run.safe_io import atomic_write_json, folder_problem
 
 
 def seconds_per_step(model: keras.Model, dataset, steps: int) -> float:
@@ -25,3 +29,24 @@ def median_step_seconds(models: dict[str, keras.Model], dataset, steps: int, rep
         for name, model in models.items():
             times[name].append(seconds_per_step(model, dataset, steps))
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def json_output_problem(path: str | None) -> str | None:
+    """Why ``--json PATH`` cannot be written (checked before any timing), or None."""
+    if not path:
+        return None
+    target = Path(path)
+    if target.is_symlink():
+        return f"--json {path}: is a link (results are never written through a link)"
+    if target.exists() and not target.is_file():
+        return f"--json {path}: is not a regular file"
+    if not target.absolute().parent.is_dir():
+        return f"--json {path}: the folder {target.absolute().parent} does not exist"
+    if problem := folder_problem(target.absolute().parent):
+        return f"--json {path}: {problem}"
+    return None
+
+
+def write_json(path: str, payload: Any) -> None:
+    """Write the results atomically (a crash leaves the earlier file whole)."""
+    atomic_write_json(path, payload)

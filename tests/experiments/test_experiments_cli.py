@@ -22,3 +22,23 @@ def test_bad_arguments_exit_2(script, args, message, tmp_path):
     assert result.returncode == 2, result.stderr
     assert message in result.stderr.strip().splitlines()[-1]
     assert "steps with syncs" not in result.stdout  # nothing ran: no timing line
+
+
+@pytest.mark.parametrize("script", ["benchmark_methods", "benchmark_step_time",
+                                    "benchmark_trainer"])
+@pytest.mark.parametrize("case", ["missing_folder", "link", "folder"])
+def test_benchmarks_refuse_an_unwritable_json_before_timing(script, case, tmp_path):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text("{}")
+    target = {"missing_folder": tmp_path / "no" / "such" / "out.json",
+              "link": tmp_path / "out.json", "folder": tmp_path}[case]
+    if case == "link":
+        target.symlink_to(earlier)
+    result = subprocess.run([sys.executable, "-m", f"experiments.{script}", "--json",
+                             str(target)], capture_output=True, text=True, timeout=300,
+                            cwd=CHECKOUT)
+    assert result.returncode == 2, result.stderr
+    reason = {"missing_folder": "does not exist", "link": "is a link",
+              "folder": "not a regular file"}[case]
+    assert reason in result.stderr.strip().splitlines()[-1]
+    assert earlier.read_text() == "{}" and result.stdout.count("\n") <= 1  # nothing timed
