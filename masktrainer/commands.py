@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from absl import flags
 
-from masktrainer.text import did_you_mean
+from masktrainer.text import did_you_mean, tolerant_console
 
 USAGE_EXIT = 2
 HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
@@ -72,6 +72,7 @@ def _runner(name: str) -> Callable[[Sequence[str]], int]:
 
 def dispatch(argv: Sequence[str]) -> int:
     """argv (argv[0] = program) -> the chosen subcommand's exit status."""
+    tolerant_console()
     args = list(argv[1:])
     name = args[0] if args and args[0] in SUBCOMMANDS else DEFAULT
     rest = args[1:] if args and args[0] == name else args

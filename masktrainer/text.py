@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import io
+import sys
 from typing import Iterable
 
 
@@ -36,3 +38,11 @@ def choice_error(label: str, value: object, choices: Iterable[str], context: str
 def pct(value: float) -> str:
     """A fraction as a percentage with two decimals: 0.1234 -> '12.34%'."""
     return f"{100.0 * value:.2f}%"
+
+
+def tolerant_console() -> None:
+    """Let stdout and stderr print any path: a file name that is not UTF-8 (which Python
+    carries as surrogates) prints as ``\\udcXX`` where a strict console would raise."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")

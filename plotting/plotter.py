@@ -27,6 +27,7 @@ matplotlib.use("Agg")  # headless; must precede any pyplot import
 
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.run.safe_io import folder_problem
+from masktrainer.text import tolerant_console
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the plotter; returns the process exit status."""
+    tolerant_console()
     args = build_parser().parse_args(argv)
     if not 0 < args.dpi <= MAX_DPI:
         return _error(f"--dpi must be in 1..{MAX_DPI} (got {args.dpi})")

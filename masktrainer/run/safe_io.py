@@ -132,7 +132,10 @@ def atomic_write(target: str | os.PathLike, write: Callable[[BinaryIO], None],
 
 
 def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
-    return atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
+    # A path that is not UTF-8 (surrogate-escaped by Python) is written as \udcXX: the file
+    # stays valid UTF-8 and the rest of it is kept.
+    return atomic_write(target,
+                        lambda handle: handle.write(text.encode("utf-8", "backslashreplace")))
 
 
 def atomic_write_json(target: str | os.PathLike, payload: Any) -> Path:

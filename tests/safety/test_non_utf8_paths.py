@@ -1,10 +1,15 @@
 """Issue 21, class 7: a path that is not valid UTF-8 (its undecodable bytes reach Python as lone
 surrogates) is refused in one line before any run folder exists when a run would record it,
 whether it comes on the command line, in a flag file or in a --config file; a --config file at
-such a path is read as any other."""
+such a path is read as any other. A finished run moved to such a path still plots and exports,
+and every path printed reaches even a strict UTF-8 console (as \\udcXX)."""
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +50,23 @@ def test_a_config_file_at_a_non_utf8_path_is_read(tmp_path, capsys):
     path.write_text(json.dumps({"lr": 0.01}))
     assert main(["prog", f"--config={path}", "--print_config"]) == 0
     assert json.loads(capsys.readouterr().out)["lr"] == 0.01
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0_runs" / "edgepopup_complete"
+
+
+@pytest.mark.parametrize("command", [["plotting.plotter", "--runs"], ["masktrainer", "export"]])
+def test_a_run_at_a_non_utf8_path_plots_and_exports_on_a_strict_console(tmp_path, command):
+    run = tmp_path / BAD / "run"
+    shutil.copytree(FIXTURE, run)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-m", *command, str(run)], capture_output=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in result.stderr
+    assert b"o\\udcff" in result.stdout  # the printed paths, escaped
+    written = (run / "summary.md") if command[0] == "plotting.plotter" else (
+        run / "export" / "compact.npz")
+    assert written.is_file()
+    if command[0] == "plotting.plotter":
+        written.read_bytes().decode("utf-8")  # the summary stays valid UTF-8
