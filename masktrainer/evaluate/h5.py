@@ -32,6 +32,10 @@ import numpy as np
 # whole network about 25.6 million: far above that is a crafted declaration, not a network.
 MAX_ARRAY_VALUES = 2**26
 MAX_FILE_VALUES = 2**28
+# ResNet50, the deepest network here, lists under 200 layers of at most 4 arrays each; names
+# are Keras layer paths of a few dozen characters. Far above either is a crafted attribute.
+MAX_NAMES = 10_000
+MAX_NAME_BYTES = 1_024
 WEIGHTS_ONLY = "weights-only"
 WHOLE_MODEL = "whole model"
 
@@ -80,7 +84,20 @@ def _text(value) -> str:
 def _names(group, attribute: str, where: str) -> list[str]:
     if attribute not in group.attrs:
         raise CheckpointError(f"{where} has no {attribute!r} attribute")
-    return [_text(name) for name in np.atleast_1d(group.attrs[attribute])]
+    # The declared count first: reading a crafted attribute of millions of names would take
+    # memory in proportion before any other check could refuse it.
+    declared = h5py.h5a.open(group.id, attribute.encode()).shape
+    count = int(np.prod(declared, dtype=object)) if declared else 1
+    if count > MAX_NAMES:
+        raise CheckpointError(f"{where}: attribute {attribute!r} declares {count:,} names; "
+                              f"no network here has over {MAX_NAMES:,}")
+    names = [_text(name) for name in np.atleast_1d(group.attrs[attribute])]
+    for name in names:
+        if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            raise CheckpointError(f"{where}: attribute {attribute!r} holds a name of "
+                                  f"{len(name):,} characters (a layer or weight name is short; "
+                                  f"limit {MAX_NAME_BYTES:,} bytes)")
+    return names
 
 
 def _member(group, name: str, where: str):
@@ -166,6 +183,8 @@ def _read(path: Path, handle: h5py.File) -> WeightFile:
         if weights:
             layers.append(FileLayer(name, tuple(weights)))
     version = _text(root.attrs.get("keras_version", handle.attrs.get("keras_version", "?")))
+    if len(version) > 40 or not version.isprintable():  # only ever shown: keep it one short line
+        version = "unrecognised"
     return WeightFile(path, layout, version, tuple(layers))
 
 

@@ -115,6 +115,28 @@ def test_many_large_arrays_are_refused_by_their_total(tmp_path, assert_refused, 
     assert_refused(_f1(tmp_path / "sum.h5", kernel=np.zeros((784, 10), np.float32)), "in all")
 
 
+def _many_names(handle, layer):  # dense attribute storage holds any count
+    handle.attrs["layer_names"] = np.array([b"n%d" % i for i in range(20_000)])
+
+
+def _long_name(handle, layer):
+    layer.attrs["weight_names"] = np.array([b"w" * 5_000])
+
+
+def test_huge_name_attributes_are_refused_before_reading(tmp_path, assert_refused, monkeypatch):
+    from masktrainer.evaluate import h5
+
+    with h5py.File(tmp_path / "many.h5", "w", libver="latest") as handle:
+        _many_names(handle, None)
+    assert_refused(tmp_path / "many.h5", "declares 20,000 names")
+    # The count is checked on the declaration, before the names are read.
+    monkeypatch.setattr(h5.np, "atleast_1d", lambda *a: pytest.fail("names were read"))
+    assert_refused(tmp_path / "many.h5", "declares 20,000 names")
+    monkeypatch.undo()
+    assert_refused(_f1(tmp_path / "long.h5", kernel=np.zeros((784, 10), np.float32),
+                       extra=_long_name), "a name of 5,000 characters")
+
+
 @pytest.mark.parametrize("where", ["kernel", "bias"])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 def test_non_finite_weights_are_not_scored(tmp_path, assert_refused, where, value):
@@ -135,3 +157,14 @@ def test_refused_before_tensorflow_is_imported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "external link" in done.stderr, done.stderr
+
+
+def test_an_outsized_keras_version_is_not_echoed(tmp_path):
+    from masktrainer.evaluate.h5 import read_weight_file
+
+    def plant(handle, layer):
+        handle.attrs["keras_version"] = b"2.3\n" + b"x" * 10_000
+
+    path = _f1(tmp_path / "version.h5", kernel=np.zeros((784, 10), np.float32), extra=plant)
+    loaded = read_weight_file(path)
+    assert loaded.keras_version == "unrecognised" and len(loaded.describe()) < 200
