@@ -10,6 +10,7 @@ loss, accuracy and top-5, the same batch size and XLA setting as a run).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,13 @@ def run_model(run_dir: Path) -> keras.Model:
 
 def score_test_split(cfg: RunConfig, model: keras.Model, data: Any, seed: int = 1) -> dict[str, float]:
     """loss, accuracy and top5 of the test split, evaluated as a run of ``cfg`` does."""
+    images = getattr(data, "x_test", None)  # ImageNet streams its images: its model is built
+    takes = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+    if images is not None and takes and None not in takes and (
+            math.prod(takes) != math.prod(images.shape[1:])):
+        raise RunStateError(f"the model takes inputs of shape {takes}, the test images of "
+                            f"{cfg.dataset} are {tuple(images.shape[1:])}: the run's settings "
+                            "do not describe its model")
     method = methods.method_of(cfg)
     model.compile(**evaluation_compile_args(cfg, method))
     return EpochEvaluator(cfg, method, data, seed).split(model, "test")

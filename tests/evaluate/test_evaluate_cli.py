@@ -154,3 +154,12 @@ def test_bad_input_is_refused_before_tensorflow_is_imported(keras2, tmp_path):
                           env=env, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "masktrainer: error:" in done.stderr and "is not an HDF5 file" in done.stderr
+
+
+def test_a_run_whose_settings_do_not_fit_its_model_is_one_line(tmp_path, capsys):
+    # The v0 fixture's model was trained on 4x4 images; its config.json says MNIST (28x28).
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "v0_runs" / "edgepopup_complete"
+    assert main(["prog", "evaluate", "--run", str(fixture)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "takes inputs of shape (4, 4, 1)" in err and "(28, 28, 1)" in err
