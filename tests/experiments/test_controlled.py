@@ -1,0 +1,39 @@
+"""experiments.peers.controlled: its arguments, its data (the original's split), its run."""
+
+import numpy as np
+import pytest
+
+from experiments.peers import controlled
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--target", "C99"], "unknown 'C99'"),
+    (["--slots", "1"], "--slots must be"),
+    (["--epochs", "0"], "--epochs in"),
+    (["--seeds", "1,x"], "comma list of integers"),
+    (["--out", "/proc/version/x"], "--out"),
+])
+def test_bad_arguments_exit_2_before_any_work(args, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        controlled.main(["--data_dir", "/nonexistent", *args])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_the_sets_are_the_originals_split(shared_data_dir):
+    sets = controlled.mnist_slot_split(str(shared_data_dir))
+    assert {k: len(v[0]) for k, v in sets.items()} == {"train": 50_000, "val": 10_000,
+                                                      "test": 10_000}
+    x, y = sets["train"]
+    assert x.shape[1] == 784 and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1.0
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_a_short_run_learns_and_reads_test_at_the_best_validation_epoch(shared_data_dir):
+    pytest.importorskip("torch")
+    sets = controlled.mnist_slot_split(str(shared_data_dir))
+    small = {k: (x[:2000], y[:2000]) for k, (x, y) in sets.items()}
+    result = controlled.train_seed(small, slots=2, epochs=2, seed=1, echo=lambda _: None)
+    best = max(result["epochs"], key=lambda r: r["val"])
+    assert result["test_at_best_val"] == best["test"] and result["best_val_epoch"] == best["epoch"]
+    assert result["epochs"][-1]["val"] > 50.0  # chance is 10 %
