@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from masktrainer.errors import ConfigError
 from masktrainer.methods import counts as S
 from masktrainer.methods.biprop.options import ALPHA_RULE
 from masktrainer.methods.edge_popup.layers import (
@@ -86,9 +87,11 @@ class BipropLayer(EdgePopupLayer):
         self.kept = kept_count(size, self.keep_ratio)
         self.denominator = alpha_denominator(size, self.keep_ratio, self.alpha_rule)
         if self.kept < 1 or self.denominator < 1:
-            raise ValueError(f"layer {self.name}: keep_ratio {self.keep_ratio} of {size} "
-                             f"weights keeps {self.kept} and divides alpha by "
-                             f"{self.denominator} (the original divides by zero)")
+            # A ConfigError (a ValueError): the command line reports it in one line, and
+            # the model is built before the run directory is written.
+            raise ConfigError(f"layer {self.name}: --keep_ratio={self.keep_ratio} of its "
+                              f"{size} weights keeps {self.kept} and divides alpha by "
+                              f"{self.denominator} (the original divides by zero)")
 
     def get_alpha(self) -> tf.Tensor:
         """This layer's alpha under the current mask (float32 scalar)."""

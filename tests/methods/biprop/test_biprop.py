@@ -70,6 +70,8 @@ def test_its_own_flag_is_refused_for_other_methods():
     (["--traintype=Biprop", "--alpha_rule=mean"], "alpha_rule"),
     (["--traintype=Biprop", "--keep_ratio=1.5"], "keep_ratio"),
     (["--traintype=Biprop", "--initializer=binary"], "initializer"),
+    # LeNet's output layer: 1000 weights, int(0.0005 * 1000) = 0 (found when it is built)
+    (["--traintype=Biprop", "--keep_ratio=0.0005", "--maxepochs=1"], "divides alpha by 0"),
 ])
 def test_the_command_line_exits_2_with_one_line(args, message, tmp_path, capsys):
     out = tmp_path / "out"

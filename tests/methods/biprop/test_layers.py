@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from masktrainer.errors import ConfigError
 from masktrainer.methods.biprop.layers import (
     BipropConv2D,
     BipropDense,
@@ -79,7 +80,7 @@ def test_kept_counts_are_exact_per_layer(keep_ratio):
 
 
 def test_a_layer_whose_alpha_would_divide_by_zero_is_refused():
-    with pytest.raises(ValueError, match="divides alpha by 0"):
+    with pytest.raises(ConfigError, match="divides alpha by 0"):
         _dense(units=2, inputs=2, keep_ratio=0.2)  # 4 weights: int(0.8) = 0
     with pytest.raises(ValueError, match="alpha_rule"):
         validate_alpha_rule("mean")
