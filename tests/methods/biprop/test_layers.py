@@ -190,3 +190,18 @@ def test_mixed_precision_computes_in_float16_and_keeps_float32_variables():
         assert layer.get_effective_kernel().dtype == tf.float32
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_xla_computes_the_same_kernel_and_score_gradient():
+    layer = _trained_like(_dense(units=5, inputs=8, keep_ratio=0.3))
+    x = tf.constant(np.random.RandomState(2).randn(4, 8).astype(np.float32))
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(layer(x)))
+        return layer.get_effective_kernel(), tape.gradient(loss, layer.score.value)
+
+    eager = step()
+    compiled = tf.function(step, jit_compile=True)()
+    np.testing.assert_array_equal(compiled[0].numpy(), eager[0].numpy())
+    np.testing.assert_allclose(compiled[1].numpy(), eager[1].numpy(), rtol=1e-5, atol=1e-7)
