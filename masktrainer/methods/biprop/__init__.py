@@ -27,6 +27,10 @@ from masktrainer.methods.edge_popup import (
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
+#: Initializers whose weights all have one magnitude per layer: there a kept weight can keep
+#: its value (alpha = |w| when the divisor is the kept count); any other draws a new value.
+CONSTANT_MAGNITUDE_INITS = ("signed_constant", "unsigned_constant", "xavier_constant")
+
 if TYPE_CHECKING:
     import keras
 
@@ -91,6 +95,23 @@ class Biprop(Method):
         from masktrainer.methods.biprop.layers import BipropLayers
 
         return BipropLayers.from_config(cfg)
+
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """Every weight of random magnitude changes (kept ones become +-alpha, the others
+        0). With one magnitude per layer a kept weight keeps its value where alpha's divisor
+        is the kept count, so only the pruned ones change; elsewhere all do."""
+        if cfg.initializer not in CONSTANT_MAGNITUDE_INITS:
+            return 1.0
+        from masktrainer.methods.biprop.layers import alpha_denominator
+        from masktrainer.methods.counts import changed_from_counts
+        from masktrainer.methods.edge_popup.layers import kept_count
+
+        sizes = metrics.get("layer_sizes") or []
+        if any(alpha_denominator(n, cfg.keep_ratio, cfg.alpha_rule)
+               != kept_count(n, cfg.keep_ratio) for n in sizes):
+            return 1.0
+        return changed_from_counts(metrics)
 
     def recorder(self, cfg: RunConfig, model: keras.Model):
         from masktrainer.methods.biprop.layers import BipropRecorder

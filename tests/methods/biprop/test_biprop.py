@@ -79,3 +79,14 @@ def test_the_command_line_exits_2_with_one_line(args, message, tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.startswith("masktrainer: error:") and message in err, err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_changed_fraction_counts_every_rebinarised_weight():
+    counts = [[0, 700, 300, 0, 700, 300]]  # one layer of 1000 weights, 300 kept
+    metrics = {"remainingWeightsPerLayer": [counts], "layer_sizes": [1000]}
+    random = RunConfig(traintype="Biprop", keep_ratio=0.3)
+    assert METHOD.changed_fraction(random, metrics, Path(".")) == 1.0  # kept: +-alpha != w
+    constant = RunConfig(traintype="Biprop", keep_ratio=0.3, initializer="signed_constant")
+    assert METHOD.changed_fraction(constant, metrics, Path(".")) == 0.7  # alpha = |w|: pruned
+    odd = {**metrics, "layer_sizes": [1001]}  # int(0.3 * 1001) = 300, 301 kept: alpha != |w|
+    assert METHOD.changed_fraction(constant, odd, Path(".")) == 1.0
