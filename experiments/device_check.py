@@ -36,6 +36,7 @@ METHOD_SETTINGS = {
                       "split": "head"},
     "laperm": {"traintype": "LaPerm", "nettype": "Conv4"},
     "supermask_sampling": {"traintype": "SupermaskSampling", "nettype": "Conv4"},
+    "biprop": {"traintype": "Biprop", "nettype": "Conv4"},
     "dense_baseline": {"traintype": "DenseBaseline", "nettype": "Conv4"},
 }
 SMOKE = {"batch": 8, "steps": 2, "image": 32}

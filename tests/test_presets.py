@@ -241,7 +241,8 @@ def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, 
     train = {"test": every, "slot_machines": {"mnist": 50_000, "cifar10": 45_000}[cfg.dataset],
              "head": every - 5_000}[cfg.split]
     assert data.sizes()["train"] == train, name
-    hidden_networks = cfg.method in ("edge_popup", "supermask_sampling", "dense_baseline")
+    hidden_networks = cfg.method in ("edge_popup", "supermask_sampling", "dense_baseline",
+                                     "biprop")
     assert cfg.split == ("test" if hidden_networks or cfg.method == "laperm" else
                          "slot_machines" if cfg.method.startswith("slot") else "head"), name
 

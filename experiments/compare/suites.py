@@ -58,6 +58,7 @@ CONV4 = Suite("conv4", "Conv4 on CIFAR-10", 10, (
     Entry("Slot Machines K 8", ("--preset=slot_conv4_greedy", "--slots=8", SAME_IMAGES)),
     Entry("LaPerm", ("--traintype=LaPerm", "--nettype=Conv4", "--shared_net")),
     Entry("supermask sampling", ("--preset=supermask_conv4_ukn",)),
+    Entry("biprop k 0.5", ("--preset=biprop_conv4_kn",)),
     Entry("dense baseline", ("--preset=dense_conv4_adam",)),
 ), note="Slot Machines trains its own valid-padding Conv-4 (the original's); every other "
         "method the same-padding Conv4")

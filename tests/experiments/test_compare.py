@@ -23,7 +23,7 @@ def test_every_entry_of_every_suite_is_a_valid_command(suite, tmp_path):
         assert cfg.protocol == "held_out" and cfg.split == "head"  # the same images for all
     assert len(nets) == 1  # one data set per suite
     labels = [entry.label for entry in SUITES[suite].entries]
-    assert len(labels) == len(set(labels)) == 11
+    assert len(labels) == len(set(labels)) == {"lenet": 11, "conv4": 12}[suite]  # conv4: biprop
 
 
 def test_a_tiny_suite_runs_end_to_end_and_is_reused(tmp_path, shared_data_dir):
