@@ -117,9 +117,9 @@ SHARED_OPTIONS = (
     Option("data_source", str, "auto", "auto: tfds if --manual_dir, files if --data_dir, "
            "else embedded MNIST.", choices=DATA_SOURCES, group="data"),
     Option("data_dir", str, None, "Folder with the publisher's files (IDX .gz / CIFAR-10 .bin).",
-           group="data"),
+           group="data", folder=True),
     Option("manual_dir", str, None, "tensorflow-datasets manual_dir holding the original "
-           "downloads.", group="data"),
+           "downloads.", group="data", folder=True),
     Option("tfds_data_dir", str, None, "Where tensorflow-datasets writes prepared data.",
            group="data"),
     Option("image_size", int, 224, "imagenet2012: the side of the crops (the original's 224).",
@@ -134,7 +134,7 @@ SHARED_OPTIONS = (
            "every training image and validate on the test set, as the LaPerm notebooks did: "
            "selection on test).", choices=SPLITS, group="data", required=True),
     Option("split_dir", str, None, "Folder with slot_machines_{mnist,cifar10}_permutation.npy "
-           "(default: the packaged, checksum-verified copy).", group="data"),
+           "(default: the packaged, checksum-verified copy).", group="data", folder=True),
     Option("width_mult", float, 1.0, "Width multiplier of Conv4Wide/Conv6Wide.", minimum=0.0,
            exclusive_minimum=True, maximum=64.0, why="memory grows with its square",
            group="architecture"),
@@ -228,9 +228,9 @@ def _check_nettype(cfg: RunConfig, method: methods.Method) -> None:
         return
     owner = next(m for m in methods.METHODS if cfg.nettype in m.nettypes)
     if method.nettypes != NETTYPES:
-        raise ConfigError(f"--traintype={cfg.traintype} trains the {method.label} models: "
+        raise ConfigError(f"--traintype={cfg.traintype} trains the {method.name} models: "
                           f"--nettype one of {', '.join(method.nettypes)} (got {cfg.nettype})")
-    raise ConfigError(f"--nettype={cfg.nettype} is a {owner.label} model: use "
+    raise ConfigError(f"--nettype={cfg.nettype} is a {owner.name} model: use "
                       f"--traintype={owner.train_types[0]}")
 
 
@@ -238,7 +238,7 @@ def _check_lr_schedule(cfg: RunConfig, method: methods.Method) -> None:
     if cfg.lr_schedule in SHARED_SCHEDULES or cfg.lr_schedule in method.lr_schedules:
         return
     owner = next(m for m in methods.METHODS if cfg.lr_schedule in m.lr_schedules)
-    raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a {owner.label} schedule "
+    raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a {owner.name} schedule "
                       f"(--traintype={owner.train_types[0]} only)")
 
 

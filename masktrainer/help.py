@@ -32,8 +32,8 @@ def usage() -> str:
 
 
 def method_name(method: methods.Method) -> str:
-    """How help and messages name a method: its train type, or its family for several."""
-    return method.train_types[0] if len(method.train_types) == 1 else method.key.replace("_", "-")
+    """How help and messages name a method (:attr:`Method.name`)."""
+    return method.name
 
 
 def _default_config(method: methods.Method, traintype: str | None = None,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method
+from masktrainer.methods.figures import Figures
 from masktrainer.text import choice_error
 
 if TYPE_CHECKING:
@@ -61,6 +62,15 @@ def get_method(traintype: str) -> Method:
 def method_of(cfg: RunConfig) -> Method:
     """The method of a configuration."""
     return get_method(cfg.traintype)
+
+
+def figures_of(config: dict[str, Any]) -> Figures:
+    """What the plotter draws for the run of ``config`` (a config.json's values); runs of an
+    unknown train type get the default."""
+    try:
+        return get_method(config.get("traintype")).figures
+    except ConfigError:
+        return Figures()
 
 
 def owner_of(option: str) -> Method | None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from masktrainer.errors import ConfigError
+from masktrainer.methods.checkpoints import ReleasedCheckpoints
+from masktrainer.methods.figures import Figures
 from masktrainer.nn.architectures import NETTYPES, original_dataset
 from masktrainer.options import Draft, Option
 from masktrainer.protocols import HELD_OUT_SETS
@@ -45,11 +47,17 @@ class Method:
     initializers: ClassVar[tuple[str, ...]] = ()  # its --initializer choices
     nettypes: ClassVar[tuple[str, ...]] = NETTYPES  # the --nettype values it builds
     lr_schedules: ClassVar[tuple[str, ...]] = ()  # --lr_schedule values of its own
-    label: ClassVar[str] = ""  # how errors name its own models and schedules ("LaPerm notebook")
     keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
     metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
     loss_over_batches: ClassVar[bool] = False  # evaluation loss: mean over batches (not samples)
     upgraded_eval_sets: ClassVar[str] = "val,test"  # what runs of versions before --eval_sets did
+    figures: ClassVar[Figures] = Figures()  # what the plotter draws for its runs
+    checkpoints: ClassVar[ReleasedCheckpoints | None] = None  # its authors' (evaluate --weights)
+
+    @property
+    def name(self) -> str:
+        """How help and messages name the method: its train type, or its family for several."""
+        return self.train_types[0] if len(self.train_types) == 1 else self.key.replace("_", "-")
 
     # -- configuration (no TensorFlow) ---------------------------------------------------
     def accepts(self, option: str) -> bool:

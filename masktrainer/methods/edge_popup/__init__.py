@@ -16,6 +16,7 @@ from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.edge_popup.options import EVAL_SETS, INITIAL_EVAL, OPTIONS
+from masktrainer.methods.figures import Figures
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -61,6 +62,7 @@ class EdgePopup(Method):
     initializers = HIDDEN_NETWORKS_INITS
     keras_modules = ("masktrainer.methods.edge_popup.layers",)
     options = OPTIONS
+    figures = Figures(legend_fields=("keep_ratio",))
 
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")

@@ -14,10 +14,11 @@ layer factory), ``binary_scale`` (the ``binary`` input scale).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice
+from masktrainer.methods.figures import Figures
 from masktrainer.methods.self_pruning.options import (
     EVAL_SETS,
     INITIAL_EVAL,
@@ -47,6 +48,11 @@ def default_masktype(traintype: str) -> str:
     return "flip" if traintype.endswith("Flipping") else "mask"
 
 
+class SelfPruningFigures(Figures):
+    def flips_signs(self, config: Mapping[str, Any]) -> bool:
+        return config.get("masktype") == "flip"
+
+
 class SelfPruning(Method):
     key = "self_pruning"
     title = "self-pruning and sign flipping (Ivan & Florian 2020)"
@@ -57,6 +63,8 @@ class SelfPruning(Method):
     initializers = TF1_INITS
     keras_modules = ("masktrainer.methods.self_pruning.layers",)
     options = OPTIONS
+    # The mask function shapes the network as its weights do: labels name it with them.
+    figures = SelfPruningFigures(legend_fields=("masktype",), legend_after="activation")
 
     def defaults(self, draft: Draft) -> None:
         draft.put("masktype", default_masktype(draft.traintype))

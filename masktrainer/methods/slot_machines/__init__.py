@@ -19,6 +19,7 @@ from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.data.splits import SPLIT_DATASETS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
+from masktrainer.methods.figures import Figures
 from masktrainer.methods.slot_machines.options import (
     EVAL_SELECTIONS,
     EVAL_SETS,
@@ -53,6 +54,7 @@ class SlotMachines(Method):
     metadata_keys = ("finetune_source",)
     loss_over_batches = True  # evaluate.py averages the validation loss over batches
     options = OPTIONS
+    figures = Figures(legend_fields=("slots", "selection"))
 
     def kind(self, cfg: RunConfig) -> str:
         if cfg.finetune_from:

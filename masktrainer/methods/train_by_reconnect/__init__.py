@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from laperm.names import AUGMENTATION_SETTINGS, MODEL_NAMES, TIE_BREAKS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, group_root, training_augmentation
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.train_by_reconnect.checkpoints import NotebookCheckpoints
 from masktrainer.options import Draft, Option
 
 if TYPE_CHECKING:
@@ -97,9 +99,11 @@ class TrainByReconnect(Method):
     initializers = ("notebook",)
     nettypes = tuple(dict.fromkeys(LAPERM_NETS + SHARED_NETS))
     lr_schedules = ("exp_decay", "step_decay", "laperm_resnet")
-    label = "LaPerm"
     keras_modules = ("laperm.optimizer",)
     upgraded_eval_sets = "val,test,train_subset"  # before --eval_sets
+    # A sync only reorders each unit's weights: its sorted profile shows what training did.
+    figures = Figures(legend_fields=("sync_period",), weight_profiles=True)
+    checkpoints = NotebookCheckpoints()
     options = (
         Option("sync_period", int, None, "LaPerm: k, re-permute every k steps (default: the "
                "notebook's: F1/F2 250, Conv7 20, CIFAR convs 1000, ResNet50 800).", minimum=1,
