@@ -25,7 +25,7 @@ from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.export.cli import export_run
 from masktrainer.export.compact import load_compact
-from masktrainer.methods.base import Method
+from masktrainer.methods.figures import Figures
 from masktrainer.methods.recording import CORE_KEYS
 from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import Trainer
@@ -39,7 +39,7 @@ class Stop(Exception):
 
 
 def _config(method, out: Path, steps_per_execution: int = 1) -> RunConfig:
-    settings = {"traintype": method.train_types[0], **method.example()}
+    settings = {"traintype": method.train_types[0], **method.recipe.example()}
     return RunConfig(**settings, maxepochs=EPOCHS, batchsize=100, seed=3, progress="none",
                      tensorboard=False, outputpath=str(out),
                      steps_per_execution=steps_per_execution)
@@ -75,7 +75,7 @@ def test_the_registry_holds_every_method_once():
 
 def _example_net(method) -> dict:
     """The example's --nettype, if it names one (the method may not build the default)."""
-    example = method.example()
+    example = method.recipe.example()
     return {"nettype": example["nettype"]} if "nettype" in example else {}
 
 
@@ -85,7 +85,7 @@ def test_defaults_of_every_train_type_validate_and_round_trip(key):
         cfg = RunConfig(traintype=traintype, **_example_net(METHODS[key]))
         assert cfg.method.startswith(key.split("_")[0])
         assert RunConfig.from_dict(json.loads(cfg.to_json())) == cfg
-        assert METHODS[key].run_folder(cfg).parts[0] == cfg.outputpath
+        assert METHODS[key].recipe.run_folder(cfg).parts[0] == cfg.outputpath
 
 
 @pytest.fixture(scope="module", params=list(METHODS))
@@ -111,8 +111,9 @@ def test_the_run_writes_every_declared_metric(contract_run):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "complete" and metrics["epochs_completed"] == EPOCHS
     model = methods.build_model(cfg, data.input_shape, data.num_classes, cfg.seed)
-    model.compile(optimizer=method.make_optimizer(cfg, cfg.seed), loss="categorical_crossentropy")
-    recorder = method.recorder(cfg, model)
+    model.compile(optimizer=method.runtime.make_optimizer(cfg, cfg.seed),
+                  loss="categorical_crossentropy")
+    recorder = method.runtime.recorder(cfg, model)
     for key in (*CORE_KEYS, *recorder.flat_keys, *recorder.per_layer_fields(), "epochSeconds"):
         assert len(metrics[key]) == EPOCHS + 1, key
     assert metrics["layer_names"] == recorder.layer_names
@@ -128,10 +129,10 @@ def test_the_run_writes_every_declared_metric(contract_run):
     # What the run changed of the initial random network (the compare tables' column).
     # Trained weights all change, unless the method measures what changed itself (LaPerm:
     # the weights that moved); a masked network keeps some of its initial connections.
-    changed = method.changed_fraction(cfg, metrics, run_dir)
+    changed = method.figures.changed_fraction(cfg, metrics, run_dir)
     assert changed is not None and 0.0 <= changed <= 1.0
-    measures_itself = type(method).changed_fraction is not Method.changed_fraction
-    if method.trainable(cfg)[0] and not measures_itself:
+    measures_itself = type(method.figures).changed_fraction is not Figures.changed_fraction
+    if method.recipe.trainable(cfg)[0] and not measures_itself:
         assert changed == 1.0
     else:
         assert changed < 1.0

@@ -2,10 +2,11 @@
 
 A released checkpoint goes into a fresh model its method's declaration builds
 (:meth:`~masktrainer.methods.checkpoints.ReleasedCheckpoints.build_model`; LaPerm: the
-notebook model, no augmentation in front: evaluation never augments), its arrays matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A
-run's ``model.keras`` is loaded as saved. Either is scored on the test split by the
-trainer's own evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same
-loss, accuracy and top-5, the same batch size and XLA setting as a run).
+notebook model, no augmentation in front: evaluation never augments), its arrays
+matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A run's
+``model.keras`` is loaded as saved. Either is scored on the test split by the trainer's own
+evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same loss, accuracy and
+top-5, the same batch size and XLA setting as a run).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def expected_layers(model: keras.Model) -> list[ModelLayer]:
 
 
 def checkpoint_model(checkpoints: ReleasedCheckpoints, nettype: str, weights: WeightFile,
-                     input_shape: tuple[int, ...], num_classes: int) -> tuple[keras.Model, Matched]:
+                     input_shape: tuple[int, ...],
+                     num_classes: int) -> tuple[keras.Model, Matched]:
     """The model ``nettype`` of the checkpoints' method holding the file's arrays
     (CheckpointError if they do not fit)."""
     model = checkpoints.build_model(nettype, tuple(input_shape), num_classes)
