@@ -32,7 +32,7 @@ from laperm import LaPerm  # noqa: E402
 from laperm.models import build_laperm_model, default_input_shape  # noqa: E402
 from masktrainer import RunConfig, get_method  # noqa: E402
 
-MODELS = get_method("LaPerm").nettypes
+MODELS = get_method("LaPerm").recipe.nettypes
 
 NEVER = 2**40
 

@@ -150,12 +150,13 @@ def compare(folder: Path) -> None:
 
 def _checkpoint_model(net: str):
     """The notebook model holding the checkpoint (through ``evaluate``'s loader)."""
-    from laperm.models import default_input_shape
     from masktrainer.evaluate.h5 import read_weight_file
     from masktrainer.evaluate.scoring import checkpoint_model
+    from masktrainer.methods import get_method
 
-    model, _ = checkpoint_model(net, read_weight_file(PRETRAINED / f"{net}.h5"),
-                                default_input_shape(net), 10)
+    checkpoints = get_method("LaPerm").checkpoints
+    model, _ = checkpoint_model(checkpoints, net, read_weight_file(PRETRAINED / f"{net}.h5"),
+                                checkpoints.input_shape(net), 10)
     return model
 
 

@@ -271,13 +271,13 @@ def _config_from_flags(fv: flags.FlagValues, base: dict[str, Any] | None = None)
     except ConfigError as err:
         raise UsageError(str(err)) from None
     # The whole run folder: a file where one of its folders must go, an over-long name.
-    problem = folder_problem(methods.method_of(cfg).run_folder(cfg) / "run-0000000")
+    problem = folder_problem(methods.method_of(cfg).recipe.run_folder(cfg) / "run-0000000")
     if problem:
         raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written: {problem}")
-    for name in ("data_dir", "manual_dir", "split_dir", "finetune_from"):
-        value = getattr(cfg, name)
-        if value:
-            _check_input_folder(name, Path(value).expanduser())
+    for option in OPTIONS.values():  # the shared ones, then the methods' (--finetune_from)
+        value = getattr(cfg, option.name)
+        if option.folder and value:
+            _check_input_folder(option.name, Path(value).expanduser())
     return cfg
 
 

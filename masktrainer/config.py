@@ -42,11 +42,12 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def _nettypes() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(NETTYPES + tuple(n for m in methods.METHODS for n in m.nettypes)))
+    own = tuple(n for m in methods.METHODS for n in m.recipe.nettypes)
+    return tuple(dict.fromkeys(NETTYPES + own))
 
 
 def _initializers() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(i for m in methods.METHODS for i in m.initializers))
+    return tuple(dict.fromkeys(i for m in methods.METHODS for i in m.recipe.initializers))
 
 
 def _schedules() -> tuple[str, ...]:
@@ -117,9 +118,9 @@ SHARED_OPTIONS = (
     Option("data_source", str, "auto", "auto: tfds if --manual_dir, files if --data_dir, "
            "else embedded MNIST.", choices=DATA_SOURCES, group="data"),
     Option("data_dir", str, None, "Folder with the publisher's files (IDX .gz / CIFAR-10 .bin).",
-           group="data"),
+           group="data", folder=True),
     Option("manual_dir", str, None, "tensorflow-datasets manual_dir holding the original "
-           "downloads.", group="data"),
+           "downloads.", group="data", folder=True),
     Option("tfds_data_dir", str, None, "Where tensorflow-datasets writes prepared data.",
            group="data"),
     Option("image_size", int, 224, "imagenet2012: the side of the crops (the original's 224).",
@@ -134,7 +135,7 @@ SHARED_OPTIONS = (
            "every training image and validate on the test set, as the LaPerm notebooks did: "
            "selection on test).", choices=SPLITS, group="data", required=True),
     Option("split_dir", str, None, "Folder with slot_machines_{mnist,cifar10}_permutation.npy "
-           "(default: the packaged, checksum-verified copy).", group="data"),
+           "(default: the packaged, checksum-verified copy).", group="data", folder=True),
     Option("width_mult", float, 1.0, "Width multiplier of Conv4Wide/Conv6Wide.", minimum=0.0,
            exclusive_minimum=True, maximum=64.0, why="memory grows with its square",
            group="architecture"),
@@ -185,7 +186,8 @@ SHARED_OPTIONS = (
 
 #: Every option: the shared ones, then each method's own, in the methods' order.
 OPTIONS: dict[str, Option] = {
-    o.name: o for o in unique(SHARED_OPTIONS + tuple(o for m in methods.METHODS for o in m.options))
+    o.name: o
+    for o in unique(SHARED_OPTIONS + tuple(o for m in methods.METHODS for o in m.recipe.options))
 }
 
 
@@ -197,48 +199,49 @@ def _resolve(cfg: RunConfig) -> None:
             OPTIONS[name].check(value)
     method = methods.get_method(given["traintype"])
     draft = Draft(given)
-    method.fill(draft)
+    method.recipe.fill(draft)
     values = draft.values()
     for name, value in values.items():
         OPTIONS[name].check(value)
         object.__setattr__(cfg, name, value)  # __post_init__ of a frozen dataclass
     _check_foreign_options(cfg, method)
-    method.validate(cfg)
+    method.recipe.validate(cfg)
     _check_nettype(cfg, method)
     _check_lr_schedule(cfg, method)
     _check_shared_rules(cfg)
-    check_protocol(cfg, *method.original_settings(cfg.to_dict()))
+    check_protocol(cfg, *method.recipe.original_settings(cfg.to_dict()))
 
 
 def _check_foreign_options(cfg: RunConfig, method: methods.Method) -> None:
     """The generic rule: a method's own option, set for another method, is an error."""
     for option in OPTIONS.values():
         owner = methods.owner_of(option.name)
-        if owner is None or method.accepts(option.name):
+        if owner is None or option in method.recipe.options:
             continue
         if getattr(cfg, option.name) != option.default:
-            types = "/".join(t for m in methods.METHODS if m.accepts(option.name)
+            types = "/".join(t for m in methods.METHODS if option in m.recipe.options
                              for t in m.train_types)
             raise ConfigError(f"--{option.name} does not apply to --traintype={cfg.traintype} "
                               f"(it applies to --traintype={types} only)")
 
 
 def _check_nettype(cfg: RunConfig, method: methods.Method) -> None:
-    if cfg.nettype in method.nettypes:
+    if cfg.nettype in method.recipe.nettypes:
         return
-    owner = next(m for m in methods.METHODS if cfg.nettype in m.nettypes)
-    if method.nettypes != NETTYPES:
-        raise ConfigError(f"--traintype={cfg.traintype} trains the {method.label} models: "
-                          f"--nettype one of {', '.join(method.nettypes)} (got {cfg.nettype})")
-    raise ConfigError(f"--nettype={cfg.nettype} is a {owner.label} model: use "
+    owner = next(m for m in methods.METHODS if cfg.nettype in m.recipe.nettypes)
+    if method.recipe.nettypes != NETTYPES:
+        raise ConfigError(f"--traintype={cfg.traintype} trains the {method.name} models: "
+                          f"--nettype one of {', '.join(method.recipe.nettypes)} "
+                          f"(got {cfg.nettype})")
+    raise ConfigError(f"--nettype={cfg.nettype} is a {owner.name} model: use "
                       f"--traintype={owner.train_types[0]}")
 
 
 def _check_lr_schedule(cfg: RunConfig, method: methods.Method) -> None:
-    if cfg.lr_schedule in SHARED_SCHEDULES or cfg.lr_schedule in method.lr_schedules:
+    if cfg.lr_schedule in SHARED_SCHEDULES or cfg.lr_schedule in method.recipe.lr_schedules:
         return
-    owner = next(m for m in methods.METHODS if cfg.lr_schedule in m.lr_schedules)
-    raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a {owner.label} schedule "
+    owner = next(m for m in methods.METHODS if cfg.lr_schedule in m.recipe.lr_schedules)
+    raise ConfigError(f"--lr_schedule={cfg.lr_schedule} is a {owner.name} schedule "
                       f"(--traintype={owner.train_types[0]} only)")
 
 
@@ -322,25 +325,26 @@ class RunConfig(_Fields):
     @property
     def method(self) -> str:
         """config.json's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
-        return methods.method_of(self).kind(self)
+        method = methods.method_of(self)
+        return method.recipe.kind(self) or method.key
 
     @property
     def architecture(self) -> str:
         """The registry name of the network (Slot Machines' ConvN use valid padding)."""
-        return methods.method_of(self).architecture(self)
+        return methods.method_of(self).recipe.architecture(self)
 
     @property
     def train_weights(self) -> bool:
-        return methods.method_of(self).trainable(self)[0]
+        return methods.method_of(self).recipe.trainable(self)[0]
 
     @property
     def train_scores(self) -> bool:
-        return methods.method_of(self).trainable(self)[1]
+        return methods.method_of(self).recipe.trainable(self)[1]
 
     @property
     def alpha(self) -> float:
         """The Min* penalty coefficient (0 for every other train type)."""
-        return methods.method_of(self).alpha(self)
+        return methods.method_of(self).recipe.alpha(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -62,7 +62,7 @@ def _meaning(option: Option) -> str:
         text += " " + "; ".join(f"`{'/'.join(m.train_types)}`: {m.summary}"
                                 for m in methods.METHODS) + "."
     elif option.name == "initializer":
-        text += " " + "; ".join(f"{method_name(m)}: {', '.join(m.initializers)}"
+        text += " " + "; ".join(f"{method_name(m)}: {', '.join(m.recipe.initializers)}"
                                 for m in methods.METHODS) + "."
     return text
 

@@ -32,8 +32,8 @@ def usage() -> str:
 
 
 def method_name(method: methods.Method) -> str:
-    """How help and messages name a method: its train type, or its family for several."""
-    return method.train_types[0] if len(method.train_types) == 1 else method.key.replace("_", "-")
+    """How help and messages name a method (:attr:`Method.name`)."""
+    return method.name
 
 
 def _default_config(method: methods.Method, traintype: str | None = None,
@@ -44,7 +44,7 @@ def _default_config(method: methods.Method, traintype: str | None = None,
     except ConfigError:  # a method with models of its own (LaPerm): its first one
         if nettype:
             raise
-        return RunConfig(traintype=traintype, nettype=method.nettypes[0])
+        return RunConfig(traintype=traintype, nettype=method.recipe.nettypes[0])
 
 
 def recipe_defaults(name: str) -> str:
@@ -63,7 +63,7 @@ def _option_help(option: Option, level: str, chosen: RunConfig | None) -> str:
     if option.name == "traintype" and level != "short":
         text += " " + "; ".join(f"{'/'.join(m.train_types)}: {m.summary}" for m in shown) + "."
     elif option.name == "initializer" and level != "short":
-        text += " " + "; ".join(f"{method_name(m)}: {', '.join(m.initializers)}"
+        text += " " + "; ".join(f"{method_name(m)}: {', '.join(m.recipe.initializers)}"
                                 for m in shown) + "."
     elif option.name == "traintype":
         text += f" One of: {', '.join(option.choice_list())}."
@@ -109,7 +109,7 @@ def help_text(level: str = "full", chosen: RunConfig | None = None) -> str:
         lines.append("Each method's own flags (--help --traintype=NAME shows them; --helpfull "
                      "shows every flag):")
         for method in methods.METHODS:
-            names = ", ".join(f"--{o.name}" for o in method.options)
+            names = ", ".join(f"--{o.name}" for o in method.recipe.options)
             lines += entry("/".join(method.train_types), names or "none")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -49,6 +49,7 @@ class Option:
     why: str = ""  # appended to a range error, e.g. "K=1 leaves nothing to select"
     group: str = "run"
     required: bool = False  # must be set once the method's defaults are filled in
+    folder: bool = False  # names a folder read by the run: it must exist before the run starts
 
     @property
     def annotation(self) -> Any:

@@ -153,7 +153,7 @@ def _read(path: Path) -> tuple[dict[str, Any], str, RunConfig] | None:
 def find_run(cfg: RunConfig) -> Found | None:
     """The run directory of an earlier attempt at ``cfg``: a finished one first, else the
     newest unfinished one; None if there is none."""
-    folder = methods.method_of(cfg).run_folder(cfg)
+    folder = methods.method_of(cfg).recipe.run_folder(cfg)
     try:
         candidates = sorted(p for p in folder.glob("run-*") if p.is_dir() and not p.is_symlink())
     except OSError:
@@ -211,7 +211,8 @@ def claim(cfg: RunConfig) -> Claim | None:
         import fcntl
     except ImportError:  # not POSIX: the run locks alone
         return Claim(None)
-    folder = safe_io.make_folders(methods.method_of(cfg).run_folder(cfg), Path(cfg.outputpath))
+    folder = safe_io.make_folders(methods.method_of(cfg).recipe.run_folder(cfg),
+                                  Path(cfg.outputpath))
     path = folder / f".sweep-{identity_key(cfg)}.lock"
     flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))

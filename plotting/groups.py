@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from masktrainer import methods
 from masktrainer.run.rundir import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
 from masktrainer.run.rundir import SETTING_KEYS
 from plotting.runs import Run, warn
@@ -24,37 +25,32 @@ IGNORED_CONFIG_KEYS = BOOKKEEPING_KEYS | {"seed"}
 METHOD_FIELD = "traintype"
 #: Only runs with the same values of these fields share axes.
 COMPARABLE_FIELDS = ("dataset", "nettype")
-#: Fields always named in a legend label (when present): the method and its
-#: main hyperparameters. Other fields are named when they tell groups apart
-#: (see :func:`distinguishing_fields`).
-LABEL_FIELDS = (
-    "traintype",
-    "initializer",
-    "masktype",
-    "lr",
-    "keep_ratio",
-    "k",
-    "slots",
-    "selection",
-    "sync_period",
-)
-#: Preferred order for further fields that distinguish groups.
-FIELD_ORDER = (
+#: Shared fields in their display order; each method's legend fields follow the one its
+#: figures name (``Figures.legend_after``).
+SHARED_FIELD_ORDER = (
     "traintype",
     "nettype",
     "dataset",
     "initializer",
     "activation",
-    "masktype",
     "p1",
     "lr",
-    "keep_ratio",
     "k",
-    "slots",
-    "selection",
-    "sync_period",
     "batchsize",
     "maxepochs",
+)
+#: Fields always named in a legend label (when present): the method, its initializer and
+#: learning rate, and every method's main hyperparameters (``Figures.legend_fields``).
+#: Other fields are named when they tell groups apart (see :func:`distinguishing_fields`).
+LABEL_FIELDS = ("traintype", "initializer", "lr", "k") + tuple(
+    name for method in methods.METHODS for name in method.figures.legend_fields)
+#: Preferred order for further fields that distinguish groups.
+FIELD_ORDER = tuple(
+    name
+    for shared in SHARED_FIELD_ORDER
+    for name in (shared, *(field for method in methods.METHODS
+                           if method.figures.legend_after == shared
+                           for field in method.figures.legend_fields))
 )
 #: How some fields are shown in labels; others appear as "key value".
 FIELD_PREFIX = {

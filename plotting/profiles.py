@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from laperm.layout import to_rows
 from masktrainer.errors import RunStateError
+from masktrainer.methods import figures_of
 from masktrainer.run.safe_io import check_regular
 from plotting.groups import RunGroup
 from plotting.runs import Run, warn
@@ -52,9 +53,10 @@ def load_weights(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def laperm_runs(group: RunGroup) -> list[Run]:
-    """The group's runs with both weight files, lowest seed first (LaPerm groups only)."""
-    if group.config.get("traintype") != "LaPerm":
+def profile_runs(group: RunGroup) -> list[Run]:
+    """The group's runs with both weight files, lowest seed first (only groups of a method
+    whose weight profiles mean something: LaPerm's)."""
+    if not figures_of(group.config).weight_profiles:
         return []
     return [run for run in group.runs
             if (run.path / INITIAL_FILE).is_file() and (run.path / FINAL_FILE).is_file()]
@@ -73,7 +75,7 @@ def weight_profile_figure(groups: Sequence[RunGroup]) -> Figure | None:
     """
     rows = []
     for group in groups:
-        for run in laperm_runs(group):  # the first run whose files load
+        for run in profile_runs(group):  # the first run whose files load
             initial, final = load_weights(run.path / INITIAL_FILE), load_weights(run.path / FINAL_FILE)
             names = kernel_names(initial, final) if initial is not None and final is not None else []
             if names:

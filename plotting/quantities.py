@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from masktrainer.methods import figures_of
 from plotting.runs import Run
 
 REMAINING = "remaining"
@@ -56,9 +57,10 @@ Quantity = Callable[[Run], np.ndarray | None]
 
 
 def sparsity_kind(run_or_config: Run | dict) -> str:
-    """``"flipped"`` for sign-flipping runs, ``"remaining"`` otherwise."""
+    """``"flipped"`` for sign-flipping runs (their method says which), ``"remaining"``
+    otherwise."""
     config = run_or_config.config if isinstance(run_or_config, Run) else run_or_config
-    return FLIPPED if config.get("masktype") == "flip" else REMAINING
+    return FLIPPED if figures_of(config).flips_signs(config) else REMAINING
 
 
 def is_fraction(key: str) -> bool:

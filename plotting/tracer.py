@@ -23,7 +23,7 @@ from plotting.profiles import (
     FINAL_FILE,
     INITIAL_FILE,
     kernel_names,
-    laperm_runs,
+    profile_runs,
     load_weights,
 )
 from plotting.style import new_figure, set_title
@@ -54,7 +54,7 @@ def permutation_tracer_figure(groups: Sequence[RunGroup]) -> Figure | None:
     """Initial and final weights of a patch of units, an arrow for every value that moved."""
     rows = []
     for group in groups:
-        for run in laperm_runs(group):
+        for run in profile_runs(group):
             initial, final = load_weights(run.path / INITIAL_FILE), load_weights(run.path / FINAL_FILE)
             patch = None if initial is None or final is None else _patch(initial, final)
             if patch is not None:

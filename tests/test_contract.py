@@ -10,7 +10,9 @@ chunked run trains step for step like an unchunked one).
 """
 
 import csv
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import keras
@@ -23,6 +25,7 @@ from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.export.cli import export_run
 from masktrainer.export.compact import load_compact
+from masktrainer.methods.figures import Figures
 from masktrainer.methods.recording import CORE_KEYS
 from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import Trainer
@@ -36,7 +39,7 @@ class Stop(Exception):
 
 
 def _config(method, out: Path, steps_per_execution: int = 1) -> RunConfig:
-    settings = {"traintype": method.train_types[0], **method.example()}
+    settings = {"traintype": method.train_types[0], **method.recipe.example()}
     return RunConfig(**settings, maxepochs=EPOCHS, batchsize=100, seed=3, progress="none",
                      tensorboard=False, outputpath=str(out),
                      steps_per_execution=steps_per_execution)
@@ -53,19 +56,36 @@ def _stop_after_epoch_1(line: str) -> None:
         raise Stop()
 
 
-def test_every_method_is_registered():
-    assert list(METHODS) == ["self_pruning", "edge_popup", "slot_machines", "laperm",
-                             "supermask_sampling", "dense_baseline"]
-    assert len(methods.train_types()) == len(set(methods.train_types())) == 10
+def test_the_registry_holds_every_method_once():
+    """Every subpackage of masktrainer/methods that defines METHOD is registered, once: keys
+    and train types are unique, so a train type names exactly one method."""
+    declared = []
+    for info in pkgutil.iter_modules(methods.__path__):
+        module = importlib.import_module(f"{methods.__name__}.{info.name}")
+        if info.ispkg and hasattr(module, "METHOD"):
+            declared.append(module.METHOD)
+    assert declared and sorted(map(id, declared)) == sorted(map(id, methods.METHODS))
+    assert len(METHODS) == len(methods.METHODS)
+    every = [t for method in methods.METHODS for t in method.train_types]
+    assert all(method.train_types for method in methods.METHODS)
+    assert list(methods.train_types()) == every and len(set(every)) == len(every)
+    for method in methods.METHODS:
+        assert all(methods.get_method(t) is method for t in method.train_types)
+
+
+def _example_net(method) -> dict:
+    """The example's --nettype, if it names one (the method may not build the default)."""
+    example = method.recipe.example()
+    return {"nettype": example["nettype"]} if "nettype" in example else {}
 
 
 @pytest.mark.parametrize("key", list(METHODS))
 def test_defaults_of_every_train_type_validate_and_round_trip(key):
     for traintype in METHODS[key].train_types:
-        cfg = RunConfig(traintype=traintype, **({"nettype": "F1"} if key == "laperm" else {}))
+        cfg = RunConfig(traintype=traintype, **_example_net(METHODS[key]))
         assert cfg.method.startswith(key.split("_")[0])
         assert RunConfig.from_dict(json.loads(cfg.to_json())) == cfg
-        assert METHODS[key].run_folder(cfg).parts[0] == cfg.outputpath
+        assert METHODS[key].recipe.run_folder(cfg).parts[0] == cfg.outputpath
 
 
 @pytest.fixture(scope="module", params=list(METHODS))
@@ -91,8 +111,9 @@ def test_the_run_writes_every_declared_metric(contract_run):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "complete" and metrics["epochs_completed"] == EPOCHS
     model = methods.build_model(cfg, data.input_shape, data.num_classes, cfg.seed)
-    model.compile(optimizer=method.make_optimizer(cfg, cfg.seed), loss="categorical_crossentropy")
-    recorder = method.recorder(cfg, model)
+    model.compile(optimizer=method.runtime.make_optimizer(cfg, cfg.seed),
+                  loss="categorical_crossentropy")
+    recorder = method.runtime.recorder(cfg, model)
     for key in (*CORE_KEYS, *recorder.flat_keys, *recorder.per_layer_fields(), "epochSeconds"):
         assert len(metrics[key]) == EPOCHS + 1, key
     assert metrics["layer_names"] == recorder.layer_names
@@ -106,12 +127,13 @@ def test_the_run_writes_every_declared_metric(contract_run):
     for path in run_dir.glob("*.npz"):
         assert load_arrays(path)  # plain arrays, allow_pickle=False
     # What the run changed of the initial random network (the compare tables' column).
-    changed = method.changed_fraction(cfg, metrics, run_dir)
+    # Trained weights all change, unless the method measures what changed itself (LaPerm:
+    # the weights that moved); a masked network keeps some of its initial connections.
+    changed = method.figures.changed_fraction(cfg, metrics, run_dir)
     assert changed is not None and 0.0 <= changed <= 1.0
-    if method.trainable(cfg)[0] and method.key != "laperm":
+    measures_itself = type(method.figures).changed_fraction is not Figures.changed_fraction
+    if method.recipe.trainable(cfg)[0] and not measures_itself:
         assert changed == 1.0
-    elif method.key == "edge_popup":  # the top keep_ratio of every layer, from the start
-        assert changed == pytest.approx(1.0 - cfg.keep_ratio, abs=0.01)
     else:
         assert changed < 1.0
 

@@ -59,9 +59,10 @@ def saved(tmp_path_factory):
     np.save(folder / "x.npy", x)
     models = {}
     for method in methods.METHODS:
-        cfg = RunConfig(**{"traintype": method.train_types[0], **method.example()})
-        model = method.build_model(cfg, SHAPE, 10, run_seed=1, prepared=method.prepare(cfg))
-        model.compile(optimizer=method.make_optimizer(cfg, 1),
+        cfg = RunConfig(**{"traintype": method.train_types[0], **method.recipe.example()})
+        runtime = method.runtime
+        model = runtime.build_model(cfg, SHAPE, 10, run_seed=1, prepared=runtime.prepare(cfg))
+        model.compile(optimizer=runtime.make_optimizer(cfg, 1),
                       **evaluation_compile_args(cfg, method))
         model.train_on_batch(x, y)
         models[method.key] = model

@@ -189,7 +189,7 @@ def _data_and_batch(cfg):
     else:
         raw = loading.load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir,
                                cfg.tfds_data_dir)
-        scale = method.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
+        scale = method.runtime.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
         key = (*(getattr(cfg, name) for name in DATA_FIELDS), cfg.resnet_quirks, scale,
                cfg.batchsize)
     if key not in _DATA:
@@ -218,8 +218,8 @@ def _check_pipeline_and_model(cfg, prepared=None):
     if key in _BUILT:
         return data
     _BUILT.add(key)
-    model = method.build_model(cfg, data.input_shape, data.num_classes, 1,
-                               method.prepare(cfg) if prepared is None else prepared)
+    model = method.runtime.build_model(cfg, data.input_shape, data.num_classes, 1,
+                               method.runtime.prepare(cfg) if prepared is None else prepared)
     out = model(x, training=True)  # the training path: augmentation included
     assert tuple(out.shape) == (2, data.num_classes)
     assert np.allclose(np.sum(np.asarray(out), axis=1), 1.0, atol=1e-4)

@@ -73,7 +73,7 @@ def _changed(record: RunRecord) -> float | None:
     from masktrainer.run.rundir import config_values
 
     cfg = RunConfig.from_dict(config_values(record.config))
-    return method_of(cfg).changed_fraction(cfg, record.metrics, record.run_dir)
+    return method_of(cfg).figures.changed_fraction(cfg, record.metrics, record.run_dir)
 
 
 def _protocol(record: RunRecord, measure: checks.Measure) -> str:

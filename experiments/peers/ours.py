@@ -46,8 +46,9 @@ def build(peer: Peer, batch: int, precision: str, steps_per_execution: int,
     method = methods.method_of(cfg)
     methods.register_keras_objects()
     keras.utils.set_random_seed(seed)
-    model = method.build_model(cfg, peer.input_shape, 10, seed, method.prepare(cfg))
-    model.compile(optimizer=method.make_optimizer(cfg, seed),
+    runtime = method.runtime
+    model = runtime.build_model(cfg, peer.input_shape, 10, seed, runtime.prepare(cfg))
+    model.compile(optimizer=runtime.make_optimizer(cfg, seed),
                   steps_per_execution=steps_per_execution,
                   **evaluation_compile_args(cfg, method, penalised=cfg.alpha != 0.0))
     return model

@@ -25,7 +25,7 @@ def load_data(cfg: RunConfig) -> Splits | ImageNetData:
 
         return ImageNetData(cfg.manual_dir, cfg.tfds_data_dir, cfg.image_size)
     raw = load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir, cfg.tfds_data_dir)
-    scale = methods.method_of(cfg).input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
+    scale = methods.method_of(cfg).runtime.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
     if cfg.split == "slot_machines":
         indices = slot_machines_split(cfg.dataset, len(raw.x_train), cfg.split_dir)
         return prepare(raw, normalization=cfg.normalization, input_scale=scale,

@@ -1,9 +1,10 @@
 """``python -m masktrainer evaluate``: test accuracy of a released checkpoint or a finished run.
 
-``--traintype LaPerm --nettype NET --weights FILE.h5 [--data_dir DIR]`` loads a Keras 2
-``.h5`` file of the LaPerm authors (:mod:`masktrainer.evaluate.h5`) into the notebook
-model ``NET`` and evaluates it with the notebook's data use, as its preset
-(``experiments/presets/laperm_<net>.flags``) records it: split and normalisation.
+``--traintype T --nettype NET --weights FILE.h5 [--data_dir DIR]`` loads a Keras 2
+``.h5`` file a method's authors released (:mod:`masktrainer.evaluate.h5`; the methods that
+have some declare them: ``Method.checkpoints``, today LaPerm's) into the model ``NET`` and
+evaluates it with the data use of the run that trained it (LaPerm: the notebook's, as its
+preset records it: split and normalisation).
 ``--run RUN_DIR [--data_dir DIR]`` evaluates any finished run's ``model.keras`` with the
 run's own config. Both print ``test accuracy NN.NN%`` as their last line.
 
@@ -22,18 +23,19 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer import methods
 from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
-from masktrainer.methods.train_by_reconnect import LAPERM_NETS
-from masktrainer.presets import preset_flags
+from masktrainer.methods.checkpoints import ReleasedCheckpoints
 
 USAGE_EXIT = 2
-# The flags of a LaPerm preset that say how the notebook used its data (its protocol: the
-# split).
-DATA_FLAGS = ("protocol", "split", "normalization")
-USAGE = ("usage: python -m masktrainer evaluate --traintype LaPerm --nettype NET "
+#: The methods whose authors released checkpoints, and their train types.
+RELEASED = tuple(m for m in methods.METHODS if m.checkpoints is not None)
+RELEASED_TYPES = "/".join(t for m in RELEASED for t in m.train_types)
+RELEASED_SOURCES = " and ".join(f"{m.checkpoints.source}'s" for m in RELEASED)
+USAGE = (f"usage: python -m masktrainer evaluate --traintype {RELEASED_TYPES} --nettype NET "
          "--weights FILE.h5 [--data_dir DIR]\n"
          "       python -m masktrainer evaluate --run RUN_DIR [--data_dir DIR]\n")
 
@@ -52,10 +54,13 @@ class Request:
 
 
 def define_flags(fv: flags.FlagValues) -> None:
+    owners = "; ".join(f"{m.name}: the released checkpoints of {m.checkpoints.source}"
+                       for m in RELEASED)
+    models = "; ".join(f"{m.checkpoints.models} model ({', '.join(m.checkpoints.nets)})"
+                       for m in RELEASED)
     flags.DEFINE_string("traintype", None, "With --weights: the method of the checkpoint "
-                        "(LaPerm: the released checkpoints of Train-by-Reconnect).", flag_values=fv)
-    flags.DEFINE_string("nettype", None, f"With --weights: the notebook model "
-                        f"({', '.join(LAPERM_NETS)}).", flag_values=fv)
+                        f"({owners}).", flag_values=fv)
+    flags.DEFINE_string("nettype", None, f"With --weights: the {models}.", flag_values=fv)
     flags.DEFINE_string("weights", None, "A Keras 2 .h5 file (weights-only, or a whole saved "
                         "model).", flag_values=fv)
     flags.DEFINE_string("run", None, "A finished run directory (evaluated with its own "
@@ -64,26 +69,24 @@ def define_flags(fv: flags.FlagValues) -> None:
                         "embedded MNIST, or the run's own --data_dir).", flag_values=fv)
 
 
-def notebook_config(nettype: str, data_dir: str | None) -> RunConfig:
-    """The data side of the notebook that trained ``nettype``, from its preset."""
-    preset = preset_flags(f"laperm_{nettype.lower()}")
-    if preset.get("nettype") != nettype:
-        raise EvaluateError(f"the preset laperm_{nettype.lower()} is not the {nettype} notebook")
-    chosen = {name: preset[name] for name in DATA_FLAGS if name in preset}
-    return RunConfig(traintype="LaPerm", nettype=nettype, data_dir=data_dir, **chosen)
+def released_checkpoints(traintype: str | None) -> ReleasedCheckpoints:
+    """The released checkpoints of ``--traintype``'s method, or EvaluateError."""
+    owner = next((m for m in RELEASED if traintype in m.train_types), None)
+    if owner is None:
+        raise EvaluateError(f"--weights needs --traintype {RELEASED_TYPES} (the released "
+                            f"checkpoints are {RELEASED_SOURCES})")
+    return owner.checkpoints
 
 
 def _checkpoint_request(fv: flags.FlagValues) -> Request:
     if fv["run"].present:
         raise EvaluateError("give --weights or --run, not both")
-    if fv["traintype"].value != "LaPerm":
-        raise EvaluateError("--weights needs --traintype LaPerm (the released checkpoints are "
-                            "Train-by-Reconnect's)")
+    checkpoints = released_checkpoints(fv["traintype"].value)
     nettype = fv["nettype"].value
-    if nettype not in LAPERM_NETS:
-        raise EvaluateError(f"--weights needs --nettype, one of {', '.join(LAPERM_NETS)} "
+    if nettype not in checkpoints.nets:
+        raise EvaluateError(f"--weights needs --nettype, one of {', '.join(checkpoints.nets)} "
                             f"(got {nettype!r})")
-    cfg = notebook_config(nettype, fv["data_dir"].value)
+    cfg = checkpoints.config(nettype, fv["data_dir"].value)
     return Request(cfg, weights=read_weight_file(fv["weights"].value))
 
 
@@ -145,7 +148,6 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
     from masktrainer.quiet import import_tensorflow
 
     import_tensorflow()  # TensorFlow's start-up lines filtered, as for train and export
-    from laperm.models import default_input_shape
     from masktrainer.data.loading import load_data
     from masktrainer.evaluate.scoring import (
         checkpoint_model,
@@ -155,12 +157,13 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
 
     cfg = request.cfg
     if request.weights is not None:
-        shape = default_input_shape(cfg.nettype)
-        model, matched = checkpoint_model(cfg.nettype, request.weights, shape, 10)
+        checkpoints = released_checkpoints(cfg.traintype)
+        shape = checkpoints.input_shape(cfg.nettype)
+        model, matched = checkpoint_model(checkpoints, cfg.nettype, request.weights, shape, 10)
         notes = [request.weights.describe()]
         if matched.dropped:
             notes.append(f"dropped {len(matched.dropped)} all-zero bias vector(s) the "
-                         f"notebook's {cfg.nettype} has no place for: "
+                         f"{checkpoints.models}'s {cfg.nettype} has no place for: "
                          f"{', '.join(matched.dropped)}")
     else:
         model = run_model(request.run_dir)

@@ -1,11 +1,12 @@
 """The TensorFlow side of ``evaluate``: build or load the model, score the test split.
 
-A released checkpoint goes into a fresh notebook model (:func:`laperm.models.
-build_laperm_model`, no augmentation in front: evaluation never augments), its
-arrays matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A
-run's ``model.keras`` is loaded as saved. Either is scored on the test split by the
-trainer's own evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same
-loss, accuracy and top-5, the same batch size and XLA setting as a run).
+A released checkpoint goes into a fresh model its method's declaration builds
+(:meth:`~masktrainer.methods.checkpoints.ReleasedCheckpoints.build_model`; LaPerm: the
+notebook model, no augmentation in front: evaluation never augments), its arrays
+matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A run's
+``model.keras`` is loaded as saved. Either is scored on the test split by the trainer's own
+evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same loss, accuracy and
+top-5, the same batch size and XLA setting as a run).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from masktrainer import methods
 from masktrainer.config import RunConfig
 from masktrainer.errors import RunStateError
 from masktrainer.evaluate.h5 import Matched, ModelLayer, WeightFile, match_layers
+from masktrainer.methods.checkpoints import ReleasedCheckpoints
 from masktrainer.run.evaluation import EpochEvaluator, evaluation_compile_args
 
 
@@ -34,13 +36,12 @@ def expected_layers(model: keras.Model) -> list[ModelLayer]:
             for layer in weighted_layers(model)]
 
 
-def checkpoint_model(nettype: str, weights: WeightFile, input_shape: tuple[int, ...],
+def checkpoint_model(checkpoints: ReleasedCheckpoints, nettype: str, weights: WeightFile,
+                     input_shape: tuple[int, ...],
                      num_classes: int) -> tuple[keras.Model, Matched]:
-    """The notebook model ``nettype`` holding the file's arrays (CheckpointError if they do
-    not fit)."""
-    from laperm.models import build_laperm_model
-
-    model = build_laperm_model(nettype, tuple(input_shape), num_classes, seed=1)
+    """The model ``nettype`` of the checkpoints' method holding the file's arrays
+    (CheckpointError if they do not fit)."""
+    model = checkpoints.build_model(nettype, tuple(input_shape), num_classes)
     matched = match_layers(weights.path.name, weights.layers, expected_layers(model))
     for layer, arrays in zip(weighted_layers(model), matched.arrays):
         layer.set_weights(arrays)

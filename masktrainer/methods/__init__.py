@@ -1,15 +1,16 @@
 """The methods, one subpackage each, and their registry.
 
 Every subpackage of ``masktrainer/methods/`` that defines ``METHOD`` (a
-:class:`~masktrainer.methods.base.Method`) is a method; adding one needs no
-other file. The subpackages:
+:class:`~masktrainer.methods.base.Method`: its recipe, runtime, compatibility and figures
+parts) is a method; adding one needs no other file. The subpackages:
 
 * ``self_pruning`` — Ivan & Florian (2020): Baseline, FreePruning, MinPruning,
   FreeFlipping, MinFlipping;
 * ``edge_popup`` — Ramanujan et al. (2020): top-k |score| per layer;
 * ``slot_machines`` — Aladago & Torresani (2021): one of K values per connection;
 * ``train_by_reconnect`` — Qiu & Suda (2020), LaPerm around Adam;
-* ``supermask_sampling`` — Zhou et al. (2019): Bernoulli masks from sigmoid(score).
+* ``supermask_sampling`` — Zhou et al. (2019): Bernoulli masks from sigmoid(score);
+* ``dense_baseline`` — hidden-networks' learned-weights baselines.
 
 Importing this package reads the methods' configuration only (no TensorFlow);
 :func:`register_keras_objects` imports their layers.
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method
+from masktrainer.methods.figures import Figures
 from masktrainer.text import choice_error
 
 if TYPE_CHECKING:
@@ -63,10 +65,19 @@ def method_of(cfg: RunConfig) -> Method:
     return get_method(cfg.traintype)
 
 
+def figures_of(config: dict[str, Any]) -> Figures:
+    """What the plotter draws for the run of ``config`` (a config.json's values); runs of an
+    unknown train type get the default."""
+    try:
+        return get_method(config.get("traintype")).figures
+    except ConfigError:
+        return Figures()
+
+
 def owner_of(option: str) -> Method | None:
     """The method that declares ``--option`` (None for the shared options)."""
     for method in METHODS:
-        if any(o.name == option for o in method.options):
+        if any(o.name == option for o in method.recipe.options):
             return method
     return None
 
@@ -75,12 +86,12 @@ def build_model(cfg: RunConfig, input_shape: Sequence[int], num_classes: int, ru
                 prepared: Any = None) -> keras.Model:
     """The model ``cfg`` describes before training, seeded from ``run_seed``."""
     register_keras_objects()
-    return method_of(cfg).build_model(cfg, input_shape, num_classes, run_seed, prepared)
+    return method_of(cfg).runtime.build_model(cfg, input_shape, num_classes, run_seed, prepared)
 
 
 def epoch_learning_rate(cfg: RunConfig, epoch: int) -> float:
     """The learning rate of 0-based ``epoch`` of a run (its method's schedule)."""
-    return method_of(cfg).learning_rate(cfg, epoch)
+    return method_of(cfg).runtime.learning_rate(cfg, epoch)
 
 
 def register_keras_objects() -> None:
@@ -90,5 +101,5 @@ def register_keras_objects() -> None:
                  "masktrainer.run.evaluation", "laperm.optimizer"):
         importlib.import_module(name)
     for method in METHODS:
-        for name in method.keras_modules:
+        for name in method.runtime.keras_modules:
             importlib.import_module(name)

@@ -1,6 +1,6 @@
 """Per-method bookkeeping of a run: per-epoch statistics, the epoch line, saved arrays.
 
-The trainer is method-agnostic: it asks the run's recorder (``Method.recorder``)
+The trainer is method-agnostic: it asks the run's recorder (``Runtime.recorder``)
 what to measure after every epoch (values are appended to ``metrics.json``
 under the recorder's keys), how to describe it on the console, and which
 ``.npz`` files to write before and after training.

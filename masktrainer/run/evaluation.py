@@ -4,12 +4,12 @@
   method's default is what its original evaluates); a set not evaluated is ``None``;
 * validation and test: loss, top-1 and top-5 accuracy (edge-popup reports top-5);
   the loss is Keras' mean over samples, or the mean over batches for a method
-  whose original averages per batch (Slot Machines, ``Method.loss_over_batches``,
+  whose original averages per batch (Slot Machines, ``Runtime.loss_over_batches``,
   with batches of the training batch size, as its evaluation loaders);
 * ``train_subset``: a random training subset in evaluation mode (LaPerm's "train
   accuracy": 30 000 images, ``--eval_train_size``); the subset of epoch ``e`` is a
   function of (seed, e) alone, so resumed runs draw the same images;
-* a run with a penalty on its masks (self-pruning's Min*: ``Method.alpha``) also
+* a run with a penalty on its masks (self-pruning's Min*: ``Recipe.alpha``) also
   records the cross-entropy of every set (``*CrossEntropy``) and the penalty itself;
   ``*Loss`` stay their sum, the original's keys.
 
@@ -64,7 +64,7 @@ def compile_metrics(method: Method, penalised: bool = False,
     """The metrics every run compiles; a penalised run also tracks its cross-entropy."""
     metrics = [keras.metrics.CategoricalAccuracy(name="accuracy"),
                keras.metrics.TopKCategoricalAccuracy(5, name="top5")]
-    if method.loss_over_batches:
+    if method.runtime.loss_over_batches:
         metrics.append(BatchMeanLoss())
     if penalised:
         metrics.append(keras.metrics.CategoricalCrossentropy(
@@ -92,7 +92,7 @@ class EpochEvaluator:
 
     def __init__(self, cfg: RunConfig, method: Method, data: Splits, run_seed: int) -> None:
         self.cfg, self.method, self.data, self.seed = cfg, method, data, run_seed
-        self.batch_size = cfg.batchsize if method.loss_over_batches else cfg.eval_batchsize
+        self.batch_size = cfg.batchsize if method.runtime.loss_over_batches else cfg.eval_batchsize
         self.sets = parse_sets(cfg.eval_sets)
         size, train = cfg.eval_train_size, data.sizes()["train"]
         self.subset_size = (min(size, train) or train) if "train_subset" in self.sets else None
@@ -131,7 +131,7 @@ class EpochEvaluator:
         callbacks = [] if self.heartbeat is None else [self.heartbeat]
         batches = evaluation_batches(inputs["x"], inputs["y"], inputs["batch_size"])
         result = model.evaluate(batches, verbose=0, return_dict=True, callbacks=callbacks)
-        loss = result["batch_loss"] if self.method.loss_over_batches else result["loss"]
+        loss = result["batch_loss"] if self.method.runtime.loss_over_batches else result["loss"]
         scores = {"loss": float(loss), "accuracy": float(result["accuracy"]),
                   "top5": float(result["top5"])}
         if self.penalised:
@@ -149,7 +149,7 @@ class EpochEvaluator:
             loss, hits, top5, n, ce = (float(v) for v in self._stream_fn(x, y))
             sums += (loss * n, loss, hits, top5, n, 1, ce * n)
         weighted, summed, hits, top5, n, count, ce = sums
-        loss = summed / count if self.method.loss_over_batches else weighted / n
+        loss = summed / count if self.method.runtime.loss_over_batches else weighted / n
         scores = {"loss": float(loss), "accuracy": float(hits / n), "top5": float(top5 / n)}
         if self.penalised:
             scores["cross_entropy"] = float(ce / n)

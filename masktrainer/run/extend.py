@@ -25,7 +25,7 @@ def _rates(cfg: RunConfig, first: int, stop: int) -> list[float]:
     from masktrainer import methods
 
     method = methods.get_method(cfg.traintype)
-    return [method.learning_rate(cfg, epoch) for epoch in range(first, stop)]
+    return [method.runtime.learning_rate(cfg, epoch) for epoch in range(first, stop)]
 
 
 def extended_config(cfg: RunConfig, maxepochs: int, completed: int) -> tuple[RunConfig, str]:

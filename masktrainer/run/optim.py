@@ -9,9 +9,9 @@ the decay acts on the scores of edge-popup / slot-machine runs. Keras' own SGD
 folds the learning rate into the buffer, which differs once the rate changes
 (cosine schedule).
 
-A run's optimiser is its method's (``Method.make_optimizer``; LaPerm wraps
+A run's optimiser is its method's (``Runtime.make_optimizer``; LaPerm wraps
 Adam); the learning rate is set once at the start of every epoch, as the
-originals do (``Method.learning_rate``, :mod:`masktrainer.run.schedules`).
+originals do (``Runtime.learning_rate``, :mod:`masktrainer.run.schedules`).
 """
 
 from __future__ import annotations

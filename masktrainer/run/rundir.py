@@ -1,6 +1,6 @@
 """Run directories: a fresh folder per run, safe formats only, never overwritten.
 
-Layout: ``<the method's folder>/run-<7 hex>/`` (``Method.run_folder``;
+Layout: ``<the method's folder>/run-<7 hex>/`` (``Recipe.run_folder``;
 self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
 <masktype>_<activation>_<initializer>_LR<lr>``). Files: config.json,
 metrics.json, metrics.csv, the method's .npz arrays, model.keras, train.log.
@@ -23,7 +23,7 @@ from masktrainer.errors import RunWriteError
 from masktrainer.run import safe_io
 
 # config.json keys that describe the run rather than configure it (the rest are RunConfig
-# fields); methods may add their own (``Method.metadata_keys``). ``versions`` and ``git``
+# fields); methods may add their own (``Runtime.metadata_keys``). ``versions`` and ``git``
 # (:mod:`masktrainer.run.provenance`): a run resumes, and pools, whatever code made it.
 BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
                     "run_dir", "created", "data", "versions", "git", "invocation", "extended")
@@ -55,14 +55,14 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     settings an earlier version did not record filled with what that version did."""
     from masktrainer import methods
 
-    extra = {key for method in methods.METHODS for key in method.metadata_keys}
+    extra = {key for method in methods.METHODS for key in method.runtime.metadata_keys}
     values = {k: v for k, v in with_precision(config).items()
               if k not in BOOKKEEPING_KEYS and k not in extra}
     try:
         method = methods.get_method(values.get("traintype"))
     except ValueError:  # RunConfig names the bad train type
         return values
-    return method.upgrade_config(values)
+    return method.compat.upgrade_config(values, method.recipe)
 
 
 def _csv_cell(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 The learning rate is set once at the start of every epoch, as the originals do.
 A method may add schedules of its own (LaPerm's notebook schedules) through
-:meth:`masktrainer.methods.base.Method.learning_rate`.
+:meth:`masktrainer.methods.runtime.Runtime.learning_rate`.
 """
 
 from __future__ import annotations

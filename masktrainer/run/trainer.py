@@ -106,7 +106,7 @@ class Trainer:
         self.run_path: Path | None = None  # the run directory, once known
         self.run_seed = resolved_seed if resolved_seed is not None else resolve_run_seed(cfg.seed)
         self.method = methods.method_of(cfg)
-        self.prepared = self.method.prepare(cfg)  # read and check before anything is written
+        self.prepared = self.method.runtime.prepare(cfg)  # read and check before any write
         check_runtime(cfg)  # e.g. --precision=mixed_float16 without a GPU
         self.data = data if data is not None else load_data(cfg)
         self.evaluator = EpochEvaluator(cfg, self.method, self.data, self.run_seed)
@@ -121,9 +121,10 @@ class Trainer:
                 self.echo(note)
         methods.register_keras_objects()
         with self.strategy.scope():
-            model = self.method.build_model(cfg, self.data.input_shape, self.data.num_classes,
-                                            self.run_seed, self.prepared)
-            model.compile(optimizer=self.method.make_optimizer(cfg, self.run_seed),
+            model = self.method.runtime.build_model(cfg, self.data.input_shape,
+                                                    self.data.num_classes, self.run_seed,
+                                                    self.prepared)
+            model.compile(optimizer=self.method.runtime.make_optimizer(cfg, self.run_seed),
                           steps_per_execution=cfg.steps_per_execution,
                           **evaluation_compile_args(cfg, self.method,
                                                     self.evaluator.penalised))
@@ -156,7 +157,7 @@ class Trainer:
         cfg = self.cfg
         optimizer = cfg.optimizer + (
             f" (momentum {cfg.momentum}, L2 {cfg.weight_decay})" if cfg.optimizer == "sgd" else "")
-        return (f"{self.method.describe(cfg)}, activation {cfg.activation}, {optimizer}, "
+        return (f"{self.method.recipe.describe(cfg)}, activation {cfg.activation}, {optimizer}, "
                 f"lr {cfg.lr} {cfg.lr_schedule}")
 
     # -- the run ---------------------------------------------------------------
@@ -166,7 +167,7 @@ class Trainer:
         run = self._new_directory()
         run.write_json("config.json", {
             **cfg.to_dict(),
-            **self.method.run_metadata(cfg, self.prepared),
+            **self.method.runtime.run_metadata(cfg, self.prepared),
             "format_version": 1,
             "method": cfg.method,
             "architecture": cfg.architecture,
@@ -219,7 +220,7 @@ class Trainer:
     def _new_directory(self) -> RunDirectory:
         """A fresh run folder, locked; the other workers of a multi-worker run get a scratch
         folder (removed at the end)."""
-        folder = self.method.run_folder(self.cfg)
+        folder = self.method.recipe.run_folder(self.cfg)
         root = Path(self.cfg.outputpath) if is_chief() else None  # workers: a scratch folder
         run = RunDirectory.create(output_root(folder), self.echo, root=root)
         if not is_chief():
@@ -285,7 +286,7 @@ class Trainer:
     def _train(self) -> TrainResult:
         cfg, data = self.cfg, self.data
         model = self.build()
-        self.recorder: Recorder = self.method.recorder(cfg, model)
+        self.recorder: Recorder = self.method.runtime.recorder(cfg, model)
         self._partial = None
         if self.resume_dir is None:
             run, metrics = self._start(model)
@@ -307,7 +308,7 @@ class Trainer:
         batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
             start = time.perf_counter()
-            lr = self.method.learning_rate(cfg, epoch - 1)
+            lr = self.method.runtime.learning_rate(cfg, epoch - 1)
             model.optimizer.learning_rate.assign(lr)
             monitor = StopOnNonFiniteLoss(steps, cfg.steps_per_execution)
             callbacks: list[keras.callbacks.Callback] = [monitor]

@@ -11,9 +11,9 @@ import pytest
 from masktrainer.cli import main
 from masktrainer.config import RunConfig
 from masktrainer.data.sources import load_embedded_mnist
-from masktrainer.evaluate.cli import notebook_config
 from masktrainer.evaluate.h5 import read_weight_file
 from masktrainer.evaluate.scoring import checkpoint_model, weighted_layers
+from masktrainer.methods import get_method
 from masktrainer.methods.train_by_reconnect import LAPERM_NETS
 from masktrainer.run.trainer import train
 
@@ -57,7 +57,8 @@ def test_checkpoints_of_biased_nets_land_in_every_layer_in_order(keras2, tmp_pat
     layers = [(f"k2_{i}", [(f"k2_{i}/{w.name}:0", w.numpy()) for w in layer.weights])
               for i, layer in enumerate(weighted_layers(source))]
     path = keras2.write(tmp_path / f"{nettype}.h5", layers, whole_model=nettype == "ResNet50")
-    model, matched = checkpoint_model(nettype, read_weight_file(path), shape, 10)
+    checkpoints = get_method("LaPerm").checkpoints
+    model, matched = checkpoint_model(checkpoints, nettype, read_weight_file(path), shape, 10)
     assert matched.dropped == []
     assert len(model.weights) == len(source.weights)
     for got, want in zip(model.weights, source.weights):
@@ -65,7 +66,7 @@ def test_checkpoints_of_biased_nets_land_in_every_layer_in_order(keras2, tmp_pat
 
 
 def test_every_notebook_model_has_a_preset_with_its_data_use():
-    configs = {net: notebook_config(net, None) for net in LAPERM_NETS}
+    configs = {net: get_method("LaPerm").checkpoints.config(net, None) for net in LAPERM_NETS}
     assert {net: cfg.split for net, cfg in configs.items()} == dict.fromkeys(LAPERM_NETS, "test")
     assert {net: cfg.normalization for net, cfg in configs.items()} == {
         "F1": "scale01", "F2": "scale01", "Conv7": "scale01", "Conv2": "raw255",

@@ -32,7 +32,7 @@ def raw():
 def test_plain_export_on_raw_pixels_predicts_like_the_trained_model(raw, tmp_path, options):
     cfg = RunConfig(maxepochs=1, seed=7, outputpath=str(tmp_path), progress="none",
                     tensorboard=False, **options)
-    scale = methods.method_of(cfg).input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
+    scale = methods.method_of(cfg).runtime.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
     if cfg.initializer == "binary":
         assert scale != 1.0
     data = prepare(raw, validation_size=300, normalization=cfg.normalization, input_scale=scale)

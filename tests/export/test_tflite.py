@@ -32,9 +32,10 @@ def _tflite_predict(model, x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("key,overrides", CASES, ids=lambda v: str(v) if v else "example")
 def test_every_method_converts_to_tflite_and_predicts_as_keras(key, overrides):
     method = METHODS[key]
-    cfg = RunConfig(**{"traintype": method.train_types[0], **method.example(), **overrides})
+    cfg = RunConfig(**{"traintype": method.train_types[0], **method.recipe.example(), **overrides})
     shape = (28, 28, 1) if cfg.dataset == "mnist" else (32, 32, 3)
-    model = method.build_model(cfg, shape, 10, run_seed=1, prepared=method.prepare(cfg))
+    runtime = method.runtime
+    model = runtime.build_model(cfg, shape, 10, run_seed=1, prepared=runtime.prepare(cfg))
     assert max(int(np.prod(w.shape)) for w in model.weights) > 1024  # failed before
     x = np.random.RandomState(0).rand(16, *shape).astype(np.float32)
     expected = model.predict(x, verbose=0)

@@ -15,7 +15,7 @@ METHODS = {method.key: method for method in methods.METHODS}
 @pytest.mark.parametrize("key", list(METHODS))
 def test_evaluate_only_evaluates_epoch_0_for_every_method(key, tmp_path):
     method = METHODS[key]
-    settings = {"traintype": method.train_types[0], **method.example()}
+    settings = {"traintype": method.train_types[0], **method.recipe.example()}
     cfg = RunConfig(**settings, maxepochs=0, batchsize=50, seed=3, progress="none",
                     tensorboard=False, outputpath=str(tmp_path))
     lines: list[str] = []

@@ -17,7 +17,7 @@ from masktrainer.run.trainer import train
 def _model(cfg):
     method = methods.method_of(cfg)
     model = methods.build_model(cfg, (28, 28, 1), 10, 1)
-    model.compile(optimizer=method.make_optimizer(cfg, 1),
+    model.compile(optimizer=method.runtime.make_optimizer(cfg, 1),
                   loss=keras.losses.CategoricalCrossentropy(), metrics=compile_metrics(method))
     return method, model
 

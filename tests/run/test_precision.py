@@ -30,12 +30,12 @@ def _float32_after():
 
 def _config(key: str, **extra) -> RunConfig:
     method = METHODS[key]
-    return RunConfig(**{"traintype": method.train_types[0], **method.example(), **extra})
+    return RunConfig(**{"traintype": method.train_types[0], **method.recipe.example(), **extra})
 
 
 def _model(cfg: RunConfig) -> keras.Model:
     keras.mixed_precision.set_global_policy(cfg.precision)
-    return methods.method_of(cfg).build_model(cfg, (28, 28, 1), 10, 5)
+    return methods.method_of(cfg).runtime.build_model(cfg, (28, 28, 1), 10, 5)
 
 
 def test_the_old_spelling_is_an_alias():

@@ -81,7 +81,7 @@ def test_a_member_finished_by_another_sweep_after_the_plan_is_skipped(tmp_path, 
     plan = cli.parse_commands(_sweep_args(out))
     assert not plan.commands[0].skip  # nothing there when the plan was made
     cfg = plan.commands[0].cfg
-    done = methods.method_of(cfg).run_folder(cfg) / "run-other"
+    done = methods.method_of(cfg).recipe.run_folder(cfg) / "run-other"
     shutil.copytree(reference_run, done)  # the other sweep finished it meanwhile
     before = snapshot(out)
     capsys.readouterr()

@@ -24,6 +24,9 @@ from masktrainer.methods.edge_popup import (
     hidden_networks_evaluation,
     imagenet_recipe,
 )
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -37,14 +40,8 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 
-class Biprop(Method):
-    key = "biprop"
-    title = "biprop (Diffenderfer & Kailkhura 2021)"
-    summary = "keeps the top --keep_ratio of |score| per layer, binarised to +-alpha"
-    train_types = ("Biprop",)
-    position = 55
+class BipropRecipe(Recipe):
     initializers = HIDDEN_NETWORKS_INITS
-    keras_modules = ("masktrainer.methods.biprop.layers",)
     options = OPTIONS
 
     def defaults(self, draft: Draft) -> None:
@@ -91,11 +88,23 @@ class Biprop(Method):
     def example(self) -> dict[str, Any]:
         return {"keep_ratio": 0.3, "initializer": "signed_constant", "lr": 0.1}
 
+
+
+class BipropRuntime(Runtime):
+    keras_modules = ("masktrainer.methods.biprop.layers",)
+
     def layers(self, cfg: RunConfig):
         from masktrainer.methods.biprop.layers import BipropLayers
 
         return BipropLayers.from_config(cfg)
 
+    def recorder(self, cfg: RunConfig, model: keras.Model):
+        from masktrainer.methods.biprop.layers import BipropRecorder
+
+        return BipropRecorder(model)
+
+
+class BipropFigures(Figures):
     def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
                          run_dir: Path) -> float | None:
         """Every weight of random magnitude changes (kept ones become +-alpha, the others
@@ -113,10 +122,14 @@ class Biprop(Method):
             return 1.0
         return changed_from_counts(metrics)
 
-    def recorder(self, cfg: RunConfig, model: keras.Model):
-        from masktrainer.methods.biprop.layers import BipropRecorder
 
-        return BipropRecorder(model)
-
-
-METHOD = Biprop()
+METHOD = Method(
+    key="biprop",
+    title="biprop (Diffenderfer & Kailkhura 2021)",
+    summary="keeps the top --keep_ratio of |score| per layer, binarised to +-alpha",
+    train_types=("Biprop",),
+    position=55,
+    recipe=BipropRecipe(),
+    runtime=BipropRuntime(),
+    figures=BipropFigures(legend_fields=("keep_ratio", "alpha_rule")),
+)

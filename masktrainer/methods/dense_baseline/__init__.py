@@ -20,6 +20,8 @@ from masktrainer.methods.edge_popup import (
     hidden_networks_evaluation,
     imagenet_recipe,
 )
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -35,12 +37,7 @@ SGD_RECIPES = {  # nettype -> (lr, batch, weight decay); the rest: 0.01, 128, 1e
 ADAM_LR = {"LeNet": 1.2e-3, "Conv2": 2e-4}  # the rest: 3e-4 (batch 60, constant)
 
 
-class DenseBaseline(Method):
-    key = "dense_baseline"
-    title = "hidden-networks' learned-weights baselines (DenseConv)"
-    summary = "trains the weights themselves (hidden-networks' dense baselines)"
-    train_types = ("DenseBaseline",)
-    position = 60
+class DenseBaselineRecipe(Recipe):
     initializers = HIDDEN_NETWORKS_INITS
 
     def defaults(self, draft: Draft) -> None:
@@ -70,9 +67,6 @@ class DenseBaseline(Method):
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
         return True, False
 
-    def affine_batchnorm(self, cfg: RunConfig) -> bool:
-        return True  # LearnedBatchNorm, as resnet18-dense.yaml
-
     def run_folder(self, cfg: RunConfig) -> Path:
         return group_root(cfg) / cfg.optimizer / f"{cfg.initializer}_{cfg.activation}_LR{cfg.lr}"
 
@@ -82,10 +76,23 @@ class DenseBaseline(Method):
     def example(self) -> dict[str, Any]:
         return {"lr": 0.05}
 
+
+class DenseBaselineRuntime(Runtime):
     def layers(self, cfg: RunConfig):
         from masktrainer.methods.dense_baseline.layers import HiddenNetworksDenseLayers
 
         return HiddenNetworksDenseLayers(cfg.initializer, cfg.p1)
 
+    def network_options(self, cfg: RunConfig) -> dict[str, Any]:
+        return {"affine_batchnorm": True}  # LearnedBatchNorm, as resnet18-dense.yaml
 
-METHOD = DenseBaseline()
+
+METHOD = Method(
+    key="dense_baseline",
+    title="hidden-networks' learned-weights baselines (DenseConv)",
+    summary="trains the weights themselves (hidden-networks' dense baselines)",
+    train_types=("DenseBaseline",),
+    position=60,
+    recipe=DenseBaselineRecipe(),
+    runtime=DenseBaselineRuntime(),
+)

@@ -16,6 +16,9 @@ from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.edge_popup.options import EVAL_SETS, INITIAL_EVAL, OPTIONS
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
@@ -52,14 +55,8 @@ def hidden_networks_evaluation(draft: Draft) -> None:
     draft.put("initial_eval", INITIAL_EVAL)
 
 
-class EdgePopup(Method):
-    key = "edge_popup"
-    title = "edge-popup (Ramanujan et al. 2020)"
-    summary = "keeps the top --keep_ratio of |score| per layer"
-    train_types = ("EdgePopup",)
-    position = 20
+class EdgePopupRecipe(Recipe):
     initializers = HIDDEN_NETWORKS_INITS
-    keras_modules = ("masktrainer.methods.edge_popup.layers",)
     options = OPTIONS
 
     def defaults(self, draft: Draft) -> None:
@@ -103,6 +100,10 @@ class EdgePopup(Method):
     def example(self) -> dict[str, Any]:
         return {"keep_ratio": 0.3, "initializer": "signed_constant", "lr": 0.1}
 
+
+class EdgePopupRuntime(Runtime):
+    keras_modules = ("masktrainer.methods.edge_popup.layers",)
+
     def layers(self, cfg: RunConfig):
         from masktrainer.methods.edge_popup.layers import EdgePopupLayers
 
@@ -114,4 +115,13 @@ class EdgePopup(Method):
         return EdgePopupRecorder(model)
 
 
-METHOD = EdgePopup()
+METHOD = Method(
+    key="edge_popup",
+    title="edge-popup (Ramanujan et al. 2020)",
+    summary="keeps the top --keep_ratio of |score| per layer",
+    train_types=("EdgePopup",),
+    position=20,
+    recipe=EdgePopupRecipe(),
+    runtime=EdgePopupRuntime(),
+    figures=Figures(legend_fields=("keep_ratio",)),
+)

@@ -14,10 +14,13 @@ layer factory), ``binary_scale`` (the ``binary`` input scale).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.methods.self_pruning.options import (
     EVAL_SETS,
     INITIAL_EVAL,
@@ -47,15 +50,13 @@ def default_masktype(traintype: str) -> str:
     return "flip" if traintype.endswith("Flipping") else "mask"
 
 
-class SelfPruning(Method):
-    key = "self_pruning"
-    title = "self-pruning and sign flipping (Ivan & Florian 2020)"
-    summary = ("a score per weight, w * M(score) (Baseline trains the kernels instead); Min* add "
-               "-mean(M(score)) per layer")
-    train_types = tuple(TRAIN_TYPES)
-    position = 10
+class SelfPruningFigures(Figures):
+    def flips_signs(self, config: Mapping[str, Any]) -> bool:
+        return config.get("masktype") == "flip"
+
+
+class SelfPruningRecipe(Recipe):
     initializers = TF1_INITS
-    keras_modules = ("masktrainer.methods.self_pruning.layers",)
     options = OPTIONS
 
     def defaults(self, draft: Draft) -> None:
@@ -113,6 +114,10 @@ class SelfPruning(Method):
     def example(self) -> dict[str, Any]:
         return {"traintype": "MinPruning"}
 
+
+class SelfPruningRuntime(Runtime):
+    keras_modules = ("masktrainer.methods.self_pruning.layers",)
+
     def layers(self, cfg: RunConfig):
         from masktrainer.methods.self_pruning.layers import SelfPruningLayers
 
@@ -134,4 +139,15 @@ class SelfPruning(Method):
         return binary_input_scale(cfg.nettype, fans, cfg.binary_input_scale)
 
 
-METHOD = SelfPruning()
+METHOD = Method(
+    key="self_pruning",
+    title="self-pruning and sign flipping (Ivan & Florian 2020)",
+    summary=("a score per weight, w * M(score) (Baseline trains the kernels instead); Min* add "
+             "-mean(M(score)) per layer"),
+    train_types=tuple(TRAIN_TYPES),
+    position=10,
+    recipe=SelfPruningRecipe(),
+    runtime=SelfPruningRuntime(),
+    # The mask function shapes the network as its weights do: labels name it with them.
+    figures=SelfPruningFigures(legend_fields=("masktype",), legend_after="activation"),
+)

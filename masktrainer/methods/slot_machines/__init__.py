@@ -19,6 +19,9 @@ from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.data.splits import SPLIT_DATASETS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.methods.slot_machines.options import (
     EVAL_SELECTIONS,
     EVAL_SETS,
@@ -42,27 +45,19 @@ SLOT_BASE_EPOCHS = {"LeNet": 120, "VGG19": 120}
 SLOT_DEFAULT_BASE_EPOCHS = 140
 
 
-class SlotMachines(Method):
-    key = "slot_machines"
-    title = "Slot Machines (Aladago & Torresani 2021)"
-    summary = "picks one of --slots fixed random values per connection"
-    train_types = ("SlotMachine",)
-    position = 30
+def trains_weights(cfg: RunConfig | Draft) -> bool:
+    """Fine-tuning and the learned baseline train plain weights (no slots)."""
+    return bool(cfg.finetune_from) or cfg.selection == "learned"
+
+
+class SlotRecipe(Recipe):
     initializers = ("slot_uniform",)
-    keras_modules = ("masktrainer.methods.slot_machines.layers",)
-    metadata_keys = ("finetune_source",)
-    loss_over_batches = True  # evaluate.py averages the validation loss over batches
     options = OPTIONS
 
     def kind(self, cfg: RunConfig) -> str:
         if cfg.finetune_from:
             return "slot_finetune"
         return "slot_learned" if cfg.selection == "learned" else "slot_machines"
-
-    @staticmethod
-    def trains_weights(cfg: RunConfig | Draft) -> bool:
-        """Fine-tuning and the learned baseline train plain weights (no slots)."""
-        return bool(cfg.finetune_from) or cfg.selection == "learned"
 
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "slot_uniform")
@@ -102,7 +97,7 @@ class SlotMachines(Method):
         self.original_evaluation(draft)
 
     def _lr(self, draft: Draft) -> float:
-        if self.trains_weights(draft):
+        if trains_weights(draft):
             return 0.01
         if draft.selection == "probabilistic":
             return 25.0 if draft.nettype == "Conv6" else 50.0
@@ -110,7 +105,7 @@ class SlotMachines(Method):
 
     def _epochs(self, draft: Draft) -> int:
         base = SLOT_BASE_EPOCHS.get(draft.nettype, SLOT_DEFAULT_BASE_EPOCHS)
-        if self.trains_weights(draft):
+        if trains_weights(draft):
             return base + 100
         return base + 40 if draft.selection == "probabilistic" else base
 
@@ -131,7 +126,7 @@ class SlotMachines(Method):
         else:
             SLOTS.check(cfg.slots)
             check_choice("--selection", cfg.selection, MODES)
-        if self.trains_weights(cfg):
+        if trains_weights(cfg):
             if cfg.eval_selection is not None or cfg.selection_every is not None:
                 raise ConfigError("--eval_selection/--selection_every do not apply to trained "
                                   "weights (--finetune_from, --selection=learned)")
@@ -143,19 +138,8 @@ class SlotMachines(Method):
     def architecture(self, cfg: RunConfig) -> str:
         return SLOT_ARCHITECTURES.get(cfg.nettype, cfg.nettype)
 
-    def batchnorm(self, cfg: RunConfig) -> bool | None:
-        return cfg.bn
-
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
-        return (True, False) if self.trains_weights(cfg) else (False, True)
-
-    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
-                         run_dir: Path) -> float | None:
-        if self.trains_weights(cfg):
-            return 1.0
-        from masktrainer.methods.slot_machines.recorder import changed_since_epoch_0
-
-        return changed_since_epoch_0(run_dir, int(metrics.get("epochs_completed", 0)))
+        return (True, False) if trains_weights(cfg) else (False, True)
 
     def run_folder(self, cfg: RunConfig) -> Path:
         slots = f"K_{cfg.slots}" if cfg.slots is not None else "K_source"
@@ -174,7 +158,13 @@ class SlotMachines(Method):
     def example(self) -> dict[str, Any]:
         return {"slots": 2, "selection": "probabilistic", "lr": 5.0, "split": "head"}
 
-    # -- runtime ---------------------------------------------------------------------------
+
+
+class SlotRuntime(Runtime):
+    keras_modules = ("masktrainer.methods.slot_machines.layers",)
+    metadata_keys = ("finetune_source",)
+    loss_over_batches = True  # evaluate.py averages the validation loss over batches
+
     def layers(self, cfg: RunConfig):
         if cfg.finetune_from:  # the kernels are overwritten by the selected values
             from masktrainer.nn.layer_factory import DenseReferenceLayers
@@ -201,6 +191,9 @@ class SlotMachines(Method):
         check_compatible(cfg, source)
         return source
 
+    def network_options(self, cfg: RunConfig) -> dict[str, Any]:
+        return {"batchnorm": cfg.bn}
+
     def run_metadata(self, cfg: RunConfig, prepared: Any) -> dict[str, Any]:
         if prepared is None:
             return {}
@@ -218,11 +211,31 @@ class SlotMachines(Method):
         return model
 
     def recorder(self, cfg: RunConfig, model: keras.Model):
-        if self.trains_weights(cfg):
+        if trains_weights(cfg):
             return super().recorder(cfg, model)
         from masktrainer.methods.slot_machines.recorder import SlotRecorder
 
         return SlotRecorder(model, cfg.selection_every, cfg.maxepochs)
 
 
-METHOD = SlotMachines()
+class SlotFigures(Figures):
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """Trained weights: all; slots: the selections changed since epoch 0."""
+        if trains_weights(cfg):
+            return 1.0
+        from masktrainer.methods.slot_machines.recorder import changed_since_epoch_0
+
+        return changed_since_epoch_0(run_dir, int(metrics.get("epochs_completed", 0)))
+
+
+METHOD = Method(
+    key="slot_machines",
+    title="Slot Machines (Aladago & Torresani 2021)",
+    summary="picks one of --slots fixed random values per connection",
+    train_types=("SlotMachine",),
+    position=30,
+    recipe=SlotRecipe(),
+    runtime=SlotRuntime(),
+    figures=SlotFigures(legend_fields=("slots", "selection")),
+)

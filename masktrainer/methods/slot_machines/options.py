@@ -32,7 +32,7 @@ OPTIONS = (
            why="far above any recipe: a larger count is a typo", group="slot_machines"),
     Option("finetune_from", str, None, "SlotMachine: train the weights of the argmax "
            "selection of this finished run directory (default lr 0.01, base epochs + 100).",
-           group="slot_machines"),
+           group="slot_machines", folder=True),
     Option("finetune_epoch", int, None, "SlotMachine --finetune_from: the source epoch whose "
            "selection is fine-tuned (default 100, the original's).", minimum=0, maximum=1_000_000,
            why="far above any recipe: a larger count is a typo",

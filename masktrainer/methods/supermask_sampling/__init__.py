@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.edge_popup import hidden_networks_data, hidden_networks_evaluation
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime
 from masktrainer.methods.supermask_sampling.options import OPTIONS
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
@@ -42,14 +45,8 @@ SAMPLE_LR = {"Conv8": 800.0, "cResNet18": 400.0, "ResNet50": 400.0}  # ResNet50:
 DEFAULT_SAMPLE_LR = 200.0
 
 
-class SupermaskSampling(Method):
-    key = "supermask_sampling"
-    title = "supermask sampling (Zhou et al. 2019)"
-    summary = "samples Bernoulli(sigmoid(score)) masks at every step"
-    train_types = ("SupermaskSampling",)
-    position = 50
+class SupermaskRecipe(Recipe):
     initializers = HIDDEN_NETWORKS_INITS
-    keras_modules = ("masktrainer.methods.supermask_sampling.layers",)
     options = OPTIONS
 
     def defaults(self, draft: Draft) -> None:
@@ -83,11 +80,22 @@ class SupermaskSampling(Method):
     def example(self) -> dict[str, Any]:
         return {"eval_mask": "threshold", "lr": 50.0}
 
+
+class SupermaskRuntime(Runtime):
+    keras_modules = ("masktrainer.methods.supermask_sampling.layers",)
+
     def layers(self, cfg: RunConfig):
         from masktrainer.methods.supermask_sampling.layers import SupermaskLayers
 
         return SupermaskLayers(cfg.initializer, cfg.eval_mask, cfg.score_init_constant, cfg.p1)
 
+    def recorder(self, cfg: RunConfig, model: keras.Model):
+        from masktrainer.methods.supermask_sampling.layers import SupermaskRecorder
+
+        return SupermaskRecorder(model)
+
+
+class SupermaskFigures(Figures):
     def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
                          run_dir: Path) -> float | None:
         """``threshold``: the fixed subnetwork's pruned masks. ``expected``/``sample``: the
@@ -101,10 +109,14 @@ class SupermaskSampling(Method):
             return None
         return sum(values[0] * size for values, size in zip(last, sizes)) / sum(sizes)
 
-    def recorder(self, cfg: RunConfig, model: keras.Model):
-        from masktrainer.methods.supermask_sampling.layers import SupermaskRecorder
 
-        return SupermaskRecorder(model)
-
-
-METHOD = SupermaskSampling()
+METHOD = Method(
+    key="supermask_sampling",
+    title="supermask sampling (Zhou et al. 2019)",
+    summary="samples Bernoulli(sigmoid(score)) masks at every step",
+    train_types=("SupermaskSampling",),
+    position=50,
+    recipe=SupermaskRecipe(),
+    runtime=SupermaskRuntime(),
+    figures=SupermaskFigures(),
+)

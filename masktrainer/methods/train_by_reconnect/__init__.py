@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from laperm.names import AUGMENTATION_SETTINGS, MODEL_NAMES, TIE_BREAKS
 from masktrainer.errors import ConfigError
-from masktrainer.methods.base import Method, group_root, training_augmentation
+from masktrainer.methods.base import Method, group_root
+from masktrainer.methods.compat import Compat
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.recipe import Recipe
+from masktrainer.methods.runtime import Runtime, training_augmentation
+from masktrainer.methods.train_by_reconnect.checkpoints import NotebookCheckpoints
 from masktrainer.options import Draft, Option
 
 if TYPE_CHECKING:
@@ -29,6 +34,7 @@ LAPERM_NETS = MODEL_NAMES
 # notebooks' convs) so that every method can be compared on the same net; LeNet, Conv6 and
 # Conv8 have no notebook model of that name, Conv2/Conv4 need --shared_net.
 SHARED_NETS = ("LeNet", "Conv2", "Conv4", "Conv6", "Conv8")
+LR_SCHEDULES = ("exp_decay", "step_decay", "laperm_resnet")  # the notebooks' (--lr_schedule)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,18 +94,10 @@ def laperm_learning_rate(schedule: str, lr: float, epoch: int) -> float:
     raise ValueError(f"unknown LaPerm lr schedule {schedule!r}")
 
 
-class TrainByReconnect(Method):
-    key = "laperm"
-    title = "LaPerm / Train-by-Reconnect (Qiu & Suda 2020)"
-    summary = "re-permutes each unit's initial weights every --sync_period steps"
-    train_types = ("LaPerm",)
-    position = 40
+class TrainByReconnectRecipe(Recipe):
     initializers = ("notebook",)
     nettypes = tuple(dict.fromkeys(LAPERM_NETS + SHARED_NETS))
-    lr_schedules = ("exp_decay", "step_decay", "laperm_resnet")
-    label = "LaPerm"
-    keras_modules = ("laperm.optimizer",)
-    upgraded_eval_sets = "val,test,train_subset"  # before --eval_sets
+    lr_schedules = LR_SCHEDULES
     options = (
         Option("sync_period", int, None, "LaPerm: k, re-permute every k steps (default: the "
                "notebook's: F1/F2 250, Conv7 20, CIFAR convs 1000, ResNet50 800).", minimum=1,
@@ -121,9 +119,11 @@ class TrainByReconnect(Method):
                group="laperm"),
     )
 
-    def default_dataset(self, nettype: str) -> str:
-        recipe = RECIPES.get(nettype)
-        return recipe.dataset if recipe else super().default_dataset(nettype)
+    def fill(self, draft: Draft) -> None:
+        recipe = RECIPES.get(draft.nettype)
+        if recipe:  # the notebook's data set (the shared fill keeps it)
+            draft.put("dataset", recipe.dataset)
+        super().fill(draft)
 
     def defaults(self, draft: Draft) -> None:
         # An unknown net gets a placeholder recipe; validate then names the problem.
@@ -156,14 +156,6 @@ class TrainByReconnect(Method):
         draft.put("split", "head")
         draft.put("eval_sets", "val,test,train_subset")
 
-    def upgrade_config(self, values: dict[str, Any]) -> dict[str, Any]:
-        if "augment" not in values:  # the notebook's augmentation was part of the model
-            augmented = values.get("nettype") in AUGMENTATION_SETTINGS
-            values = {**values, "augment": "notebook" if augmented else "none"}
-        values.setdefault("tie_break", "random")  # the tie order of the first versions
-        values.setdefault("shared_net", False)  # the notebook models only, then
-        return super().upgrade_config(values)
-
     def validate(self, cfg: RunConfig) -> None:
         if cfg.nettype == "ResNet":
             raise ConfigError("--nettype=ResNet is Ivan & Florian's ResNet20; LaPerm's is ResNet50")
@@ -186,11 +178,6 @@ class TrainByReconnect(Method):
     def trainable(self, cfg: RunConfig) -> tuple[bool, bool]:
         return True, False  # weights train (inner optimizer) and are re-permuted
 
-    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
-                         run_dir: Path) -> float | None:
-        """Weights no longer at their initial position (the recorder's changedFromInitial)."""
-        return (metrics.get("changedFromInitial") or [None])[-1]
-
     def run_folder(self, cfg: RunConfig) -> Path:
         keep = "" if cfg.random_keep_ratio is None else f"_KEEP{cfg.random_keep_ratio}"
         keep += "_shared" if cfg.shared_net and cfg.nettype in LAPERM_NETS else ""
@@ -205,12 +192,16 @@ class TrainByReconnect(Method):
     def example(self) -> dict[str, Any]:
         return {"nettype": "F1", "sync_period": 5, "lr": 0.01}
 
+
+
+class TrainByReconnectRuntime(Runtime):
+    keras_modules = ("laperm.optimizer",)
+
     def learning_rate(self, cfg: RunConfig, epoch: int) -> float:
-        if cfg.lr_schedule in self.lr_schedules:
+        if cfg.lr_schedule in LR_SCHEDULES:
             return laperm_learning_rate(cfg.lr_schedule, float(cfg.lr), epoch)
         return super().learning_rate(cfg, epoch)
 
-    # -- runtime ---------------------------------------------------------------------------
     def build_model(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int,
                     run_seed: int, prepared: Any = None) -> keras.Model:
         """Notebook model (+ augmentation in front), with F1/F2 agnosticized or random pruning."""
@@ -258,4 +249,35 @@ class TrainByReconnect(Method):
         return LaPermRecorder(model)
 
 
-METHOD = TrainByReconnect()
+class TrainByReconnectCompat(Compat):
+    def upgrade_config(self, values: dict[str, Any], recipe: Recipe) -> dict[str, Any]:
+        if "augment" not in values:  # the notebook's augmentation was part of the model
+            augmented = values.get("nettype") in AUGMENTATION_SETTINGS
+            values = {**values, "augment": "notebook" if augmented else "none"}
+        if "eval_sets" not in values:  # it evaluated val, test and the training subset
+            values = {**values, "eval_sets": "val,test,train_subset", "initial_eval": "full"}
+        values.setdefault("tie_break", "random")  # the tie order of the first versions
+        values.setdefault("shared_net", False)  # the notebook models only, then
+        return super().upgrade_config(values, recipe)
+
+
+class TrainByReconnectFigures(Figures):
+    def changed_fraction(self, cfg: RunConfig, metrics: dict[str, Any],
+                         run_dir: Path) -> float | None:
+        """Weights no longer at their initial position (the recorder's changedFromInitial)."""
+        return (metrics.get("changedFromInitial") or [None])[-1]
+
+
+METHOD = Method(
+    key="laperm",
+    title="LaPerm / Train-by-Reconnect (Qiu & Suda 2020)",
+    summary="re-permutes each unit's initial weights every --sync_period steps",
+    train_types=("LaPerm",),
+    position=40,
+    recipe=TrainByReconnectRecipe(),
+    runtime=TrainByReconnectRuntime(),
+    compat=TrainByReconnectCompat(),
+    # A sync only reorders each unit's weights: its sorted profile shows what training did.
+    figures=TrainByReconnectFigures(legend_fields=("sync_period",), weight_profiles=True),
+    checkpoints=NotebookCheckpoints(),
+)

@@ -14,12 +14,12 @@ from masktrainer.methods.biprop import METHOD
 
 def test_biprop_is_registered_with_edge_popups_options():
     assert methods.get_method("Biprop") is METHOD
-    assert {o.name for o in METHOD.options} == {"keep_ratio", "scale_fan", "scale_fan_rule",
-                                                "alpha_rule"}
-    edge_popup = methods.get_method("EdgePopup")
+    ours = {o.name: o for o in METHOD.recipe.options}
+    assert set(ours) == {"keep_ratio", "scale_fan", "scale_fan_rule", "alpha_rule"}
+    edge_popup = {o.name: o for o in methods.get_method("EdgePopup").recipe.options}
     for name in ("keep_ratio", "scale_fan", "scale_fan_rule"):  # one declaration, shared
-        assert METHOD.accepts(name) and edge_popup.accepts(name)
-    assert not edge_popup.accepts("alpha_rule")
+        assert ours[name] is edge_popup[name]
+    assert "alpha_rule" not in edge_popup
 
 
 @pytest.mark.parametrize("nettype, batch, decay", [("Conv4", 128, 1e-4), ("Conv8", 128, 1e-4),
@@ -39,12 +39,12 @@ def test_defaults_are_the_original_smallscale_recipe(nettype, batch, decay):
 def test_run_folder_and_description_name_the_settings():
     cfg = RunConfig(traintype="Biprop", nettype="Conv4", keep_ratio=0.3, scale_fan=True,
                     alpha_rule="kept", outputpath="out")
-    assert METHOD.run_folder(cfg) == Path(
+    assert METHOD.recipe.run_folder(cfg) == Path(
         "out/Biprop/Conv4/KEEP_0.3/kaiming_normal_scalefan_relu_LR0.1_alphakept")
-    assert METHOD.describe(cfg) == ("keep_ratio 0.3, init kaiming_normal (scale_fan original), "
+    assert METHOD.recipe.describe(cfg) == ("keep_ratio 0.3, init kaiming_normal (scale_fan original), "
                                     "alpha_rule kept")
     plain = RunConfig(traintype="Biprop", outputpath="out")
-    assert METHOD.run_folder(plain).name == "kaiming_normal_relu_LR0.1"
+    assert METHOD.recipe.run_folder(plain).name == "kaiming_normal_relu_LR0.1"
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -85,8 +85,8 @@ def test_changed_fraction_counts_every_rebinarised_weight():
     counts = [[0, 700, 300, 0, 700, 300]]  # one layer of 1000 weights, 300 kept
     metrics = {"remainingWeightsPerLayer": [counts], "layer_sizes": [1000]}
     random = RunConfig(traintype="Biprop", keep_ratio=0.3)
-    assert METHOD.changed_fraction(random, metrics, Path(".")) == 1.0  # kept: +-alpha != w
+    assert METHOD.figures.changed_fraction(random, metrics, Path(".")) == 1.0  # kept: +-alpha != w
     constant = RunConfig(traintype="Biprop", keep_ratio=0.3, initializer="signed_constant")
-    assert METHOD.changed_fraction(constant, metrics, Path(".")) == 0.7  # alpha = |w|: pruned
+    assert METHOD.figures.changed_fraction(constant, metrics, Path(".")) == 0.7  # alpha = |w|: pruned
     odd = {**metrics, "layer_sizes": [1001]}  # int(0.3 * 1001) = 300, 301 kept: alpha != |w|
-    assert METHOD.changed_fraction(constant, odd, Path(".")) == 1.0
+    assert METHOD.figures.changed_fraction(constant, odd, Path(".")) == 1.0

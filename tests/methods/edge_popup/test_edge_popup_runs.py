@@ -3,8 +3,10 @@
 
 import keras
 import numpy as np
+import pytest
 
 from masktrainer.config import RunConfig
+from masktrainer.methods import method_of
 from masktrainer.data.preprocessing import Splits
 from masktrainer.methods.edge_popup.layers import kept_count
 from masktrainer.run.rundir import load_arrays
@@ -30,6 +32,9 @@ def test_edge_popup_run_keeps_exactly_k_per_layer(tmp_path, mnist_splits):
     for epoch in range(3):
         assert m["keptFractionPerLayer"][epoch] == [[k / n] for k, n in zip(kept, SIZES)]
         assert m["remainingWeights"][epoch] == sum(kept)
+    # The compare tables' "changed" column: the pruned connections, from the start.
+    changed = method_of(cfg).figures.changed_fraction(cfg, m, result.run_dir)
+    assert changed == pytest.approx(1 - sum(kept) / sum(SIZES))
     masks = load_arrays(result.run_dir / "masks.npz")
     assert [int(masks[n].sum()) for n in ("dense_1", "dense_2", "output")] == kept
     initial = load_arrays(result.run_dir / "initial_weights.npz")

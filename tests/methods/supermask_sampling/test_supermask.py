@@ -157,7 +157,7 @@ def test_a_real_mnist_epoch_learns(tmp_path, mnist_splits):
     # column is what a sampled network drops, layers weighted by their size.
     from masktrainer.methods import method_of
 
-    changed = method_of(cfg).changed_fraction(cfg, metrics, tmp_path)
+    changed = method_of(cfg).figures.changed_fraction(cfg, metrics, tmp_path)
     last, sizes = metrics["prunedFractionEstimatePerLayer"][-1], metrics["layer_sizes"]
     assert changed == pytest.approx(sum(v[0] * n for v, n in zip(last, sizes)) / sum(sizes))
     assert 0.05 < changed < 0.95
@@ -172,6 +172,6 @@ def test_changed_fraction_follows_the_evaluation_mask():
                                                    [0, 10, 90, 0, 10, 90]]]}
     for eval_mask, want in (("expected", 0.5), ("sample", 0.5), ("threshold", 0.175)):
         cfg = RunConfig(traintype="SupermaskSampling", eval_mask=eval_mask)
-        assert method_of(cfg).changed_fraction(cfg, metrics, None) == pytest.approx(want)
+        assert method_of(cfg).figures.changed_fraction(cfg, metrics, None) == pytest.approx(want)
     cfg = RunConfig(traintype="SupermaskSampling")
-    assert method_of(cfg).changed_fraction(cfg, {"layer_sizes": [3]}, None) is None
+    assert method_of(cfg).figures.changed_fraction(cfg, {"layer_sizes": [3]}, None) is None

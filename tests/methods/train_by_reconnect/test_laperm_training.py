@@ -114,7 +114,7 @@ def test_tie_order_default_and_the_previous_versions_random_order():
     model_cfg = RunConfig(traintype="LaPerm", nettype="F2", tie_break="random")
     from masktrainer.methods import method_of
 
-    assert method_of(model_cfg).make_optimizer(model_cfg, 4).tie_break == "random"
+    assert method_of(model_cfg).runtime.make_optimizer(model_cfg, 4).tie_break == "random"
 
 
 def test_laperm_trains_the_shared_lenet_as_the_other_methods_build_it(mnist_splits, tmp_path):
