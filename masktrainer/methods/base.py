@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # types only: the config module itself is built from the meth
 class Method:
     """A training method: its configuration (TF-free) and its runtime hooks."""
 
-    key: ClassVar[str]  # recorded as config.json's "method"
+    key: ClassVar[str]  # recorded as the run config's "method"
     title: ClassVar[str]  # "edge-popup (Ramanujan et al. 2020)"
     summary: ClassVar[str] = ""  # what trains, for --help
     train_types: ClassVar[tuple[str, ...]]  # --traintype values
@@ -47,7 +47,7 @@ class Method:
     lr_schedules: ClassVar[tuple[str, ...]] = ()  # --lr_schedule values of its own
     label: ClassVar[str] = ""  # how errors name its own models and schedules ("LaPerm notebook")
     keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
-    metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
+    metadata_keys: ClassVar[tuple[str, ...]] = ()  # the run config's entries of run_metadata
     loss_over_batches: ClassVar[bool] = False  # evaluation loss: mean over batches (not samples)
     upgraded_eval_sets: ClassVar[str] = "val,test"  # what runs of versions before --eval_sets did
 
@@ -128,7 +128,7 @@ class Method:
         """Raise ConfigError for settings this method cannot run with."""
 
     def kind(self, cfg: RunConfig) -> str:
-        """config.json's ``method`` (a method may have modes, e.g. Slot Machines' fine-tuning)."""
+        """The run config's ``method`` (a method may have modes, e.g. Slot Machines' fine-tuning)."""
         return self.key
 
     def architecture(self, cfg: RunConfig) -> str:
@@ -173,7 +173,7 @@ class Method:
         return None
 
     def run_metadata(self, cfg: RunConfig, prepared: Any) -> dict[str, Any]:
-        """Extra config.json entries of a new run."""
+        """Extra entries of a new run's config."""
         return {}
 
     def build_model(self, cfg: RunConfig, input_shape: Sequence[int], num_classes: int,
