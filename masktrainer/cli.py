@@ -41,7 +41,7 @@ from masktrainer.errors import (
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
-from masktrainer.run.layout import CONFIG_FILE
+from masktrainer.run.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
 from masktrainer.run.resume import open_for_resume, resume_command
 from masktrainer.run.rundir import config_values
 from masktrainer.run.safe_io import folder_problem, read_json_object
@@ -272,7 +272,8 @@ def _config_from_flags(fv: flags.FlagValues, base: dict[str, Any] | None = None)
     except ConfigError as err:
         raise UsageError(str(err)) from None
     # The whole run folder: a file where one of its folders must go, an over-long name.
-    problem = folder_problem(methods.method_of(cfg).run_folder(cfg) / "run-0000000")
+    sample_run = f"{RUN_FOLDER_PREFIX}0000000"  # a run folder's name is this long
+    problem = folder_problem(methods.method_of(cfg).run_folder(cfg) / sample_run)
     if problem:
         raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written: {problem}")
     for name in ("data_dir", "manual_dir", "split_dir", "finetune_from"):

@@ -155,7 +155,8 @@ def find_run(cfg: RunConfig) -> Found | None:
     newest unfinished one; None if there is none."""
     folder = methods.method_of(cfg).run_folder(cfg)
     try:
-        candidates = sorted(p for p in folder.glob("run-*") if p.is_dir() and not p.is_symlink())
+        candidates = sorted(p for p in folder.glob(f"{layout.RUN_FOLDER_PREFIX}*")
+                            if p.is_dir() and not p.is_symlink())
     except OSError:
         return None
     want = _identity(cfg)

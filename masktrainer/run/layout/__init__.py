@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from masktrainer.run import safe_io
-from masktrainer.run.layout.names import (  # the format's facts
+from masktrainer.run.layout.names import (  # noqa: F401  (the format's facts, re-exported)
     BOOKKEEPING_KEYS,
     CHECKPOINT_FOLDER,
     COMPLETE,
@@ -53,9 +53,15 @@ from masktrainer.run.layout.names import (  # the format's facts
     run_files_table,
     with_precision,
 )
-from masktrainer.run.layout.reading import Run, RunFileError, find_run_dirs, read_run
+from masktrainer.run.layout.reading import (  # noqa: F401  (re-exported)
+    Run,
+    RunFileError,
+    find_run_dirs,
+    read_run,
+)
 
 
+# -- writing -----------------------------------------------------------------------------------
 def new_metrics(series: tuple[str, ...], layer_names: list[str],
                 layer_sizes: list[int]) -> dict[str, Any]:
     """The metrics of a run before its epoch 0: empty ``series``, status running."""

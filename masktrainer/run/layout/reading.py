@@ -30,6 +30,7 @@ from masktrainer.run.layout.names import (
     with_precision,
 )
 
+
 class RunFileError(ValueError):
     """A run file is unreadable or violates the run-directory contract."""
 
