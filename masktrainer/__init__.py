@@ -14,7 +14,7 @@ The names below load on first use, so ``python -m masktrainer`` checks its
 command line before TensorFlow is imported. Importing the package registers
 its layers, initializers and optimizers with Keras as soon as Keras is loaded
 (at once if it is, else right after ``import keras``: :mod:`laperm.keras_hook`),
-so ``keras.models.load_model`` reads any run's ``model.keras`` whatever the
+so ``keras.models.load_model`` reads any run's saved model whatever the
 import order; :func:`load_model` does the same.
 """
 

@@ -8,7 +8,7 @@ reported as one line on stderr with exit status 2, before anything is written
 and before TensorFlow is imported. So is a run directory that ``--resume`` cannot
 trust (:mod:`masktrainer.run.resume`). Later failures are one line too: a refused
 write (full disk, ...) exits 1, a diverged run 3, SIGINT/SIGTERM 130/143 after a
-checkpoint. ``--config FILE`` starts from a config.json's settings (flags override them),
+checkpoint. ``--config FILE`` starts from a run config's settings (flags override them),
 ``--print_config`` prints the resolved settings, and ``--seeds``/``--grid`` run a sweep
 (:mod:`masktrainer.sweep`). :func:`main` dispatches to the subcommands
 (:mod:`masktrainer.commands`).
@@ -41,6 +41,7 @@ from masktrainer.errors import (
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
+from masktrainer.run.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
 from masktrainer.run.resume import open_for_resume, resume_command
 from masktrainer.run.rundir import config_values
 from masktrainer.run.safe_io import folder_problem, read_json_object
@@ -81,7 +82,7 @@ class Command:
     resume_dir: Path | None = None
     resolved_seed: int | None = None
     resume_checkpoint: str | None = None
-    invocation: dict | None = None  # config.json "invocation": the preset and the command line
+    invocation: dict | None = None  # the run config's "invocation": preset and command line
     label: str = ""  # a sweep member's seed and grid values
     skip: str = ""  # why a sweep member does not run (finished, trained elsewhere)
 
@@ -129,7 +130,7 @@ def _continue(run_dir: Path, config: dict[str, Any], progress: str,
         values["progress"] = progress
         cfg = RunConfig.from_dict(values)
     except ConfigError as err:
-        raise UsageError(f"--resume {run_dir}: config.json: {err}") from None
+        raise UsageError(f"--resume {run_dir}: {CONFIG_FILE}: {err}") from None
     return Command(cfg, run_dir, config["resolved_seed"], choice, label=label)
 
 
@@ -166,7 +167,7 @@ def _base_config(value: str | None) -> tuple[dict[str, Any], str | None]:
         return {}, None
     path = Path(value).expanduser()
     if path.is_dir():
-        path = path / "config.json"
+        path = path / CONFIG_FILE
     try:
         values = config_values(read_json_object(path))
     except RunStateError as err:
@@ -271,7 +272,8 @@ def _config_from_flags(fv: flags.FlagValues, base: dict[str, Any] | None = None)
     except ConfigError as err:
         raise UsageError(str(err)) from None
     # The whole run folder: a file where one of its folders must go, an over-long name.
-    problem = folder_problem(methods.method_of(cfg).recipe.run_folder(cfg) / "run-0000000")
+    sample_run = f"{RUN_FOLDER_PREFIX}0000000"  # a run folder's name is this long
+    problem = folder_problem(methods.method_of(cfg).recipe.run_folder(cfg) / sample_run)
     if problem:
         raise UsageError(f"--outputpath {cfg.outputpath} cannot be created or written: {problem}")
     for option in OPTIONS.values():  # the shared ones, then the methods' (--finetune_from)

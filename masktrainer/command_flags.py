@@ -8,14 +8,15 @@ and :mod:`masktrainer.help` (which lists them). No TensorFlow is imported here.
 from __future__ import annotations
 
 from masktrainer.options import Option
+from masktrainer.run.layout import CONFIG_FILE
 
 COMMAND_OPTIONS: tuple[Option, ...] = (
     Option("preset", str, None, "NAME: the flags of an original experiment "
            "(experiments/presets/NAME.flags); flags after it override them. --preset list "
            "names them.", group="run"),
-    Option("config", str, None, "FILE: start a new run from the settings of a config.json (a "
-           "run's, or --print_config's output; a run directory stands for its config.json); "
-           "flags given override them.", group="sweep"),
+    Option("config", str, None, f"FILE: start a new run from the settings of a {CONFIG_FILE} "
+           f"(a run's, or --print_config's output; a run directory stands for its {CONFIG_FILE}"
+           "); flags given override them.", group="sweep"),
     Option("print_config", bool, False, "Print the resolved settings as JSON (a list for a "
            "sweep) and exit without training.", group="sweep"),
     Option("seeds", str, None, "S1,S2,...: one run per seed (explicit seeds >= 1), in "

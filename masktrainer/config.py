@@ -28,6 +28,7 @@ from masktrainer.options import Draft, Option, unique
 from masktrainer.protocols import PROTOCOLS
 from masktrainer.protocols import check as check_protocol
 from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
+from masktrainer.run.layout import CONFIG_FILE
 from masktrainer.run.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
 
 __all__ = ["ConfigError", "OPTIONS", "RunConfig"]
@@ -61,7 +62,7 @@ MAX_COUNT, COUNT_WHY = 1_000_000, "far above any recipe: a larger count is a typ
 SHARED_OPTIONS = (
     Option("nettype", str, "LeNet", "Architecture.", choices=_nettypes),
     Option("traintype", str, "FreePruning", "What trains.", choices=methods.train_types),
-    Option("seed", int, 0, "Run seed; 0 draws one (recorded in config.json).",
+    Option("seed", int, 0, f"Run seed; 0 draws one (recorded in {CONFIG_FILE}).",
            minimum=0, maximum=2**31 - 2, why="the generators take 32-bit seeds"),
     Option("outputpath", str, "Outputs", "Root of the run directories."),
     Option("progress", str, "auto", "Keras progress bar (auto: only on a terminal); a line "
@@ -324,7 +325,7 @@ class RunConfig(_Fields):
 
     @property
     def method(self) -> str:
-        """config.json's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
+        """The run config's ``method``: self_pruning, edge_popup, slot_machines, slot_finetune, ..."""
         method = methods.method_of(self)
         return method.recipe.kind(self) or method.key
 

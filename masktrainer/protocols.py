@@ -1,7 +1,7 @@
 """Evaluation protocols: which images train, which set selects the epoch, which is reported.
 
-``--protocol`` is the one home of this fact (recorded in config.json, shown on the run
-line, in metrics.json's ``best``, in summary.md and in the compare and cross-check tables):
+``--protocol`` is the one home of this fact (recorded in the run's config, shown on the run
+line, in the run metrics' ``best``, in summary.md and in the compare and cross-check tables):
 
 * ``original`` — the original's protocol, what every preset runs: the method's original
   split, evaluation and reporting. hidden-networks (edge-popup, supermask sampling, its

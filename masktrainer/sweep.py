@@ -4,7 +4,7 @@ A sweep is the product of its seeds and grid values; each member is an ordinary 
 the config folder its settings choose (runs that differ only in the seed land side by side
 there, and the plotter pools them). Re-running the same command finds each member's run
 directory by its settings (everything but the run settings of
-:data:`masktrainer.run.rundir.SETTING_KEYS`): a finished run (complete, or stopped as
+:data:`masktrainer.run.layout.SETTING_KEYS`): a finished run (complete, or stopped as
 diverged) is skipped, an interrupted or killed one is resumed, the others start. The seeds
 must be explicit, so that a re-run can find them. Two sweeps started at once never train one
 member twice: a member is decided again, and trained, under its claim (:func:`claim`). No
@@ -25,17 +25,18 @@ from masktrainer import methods
 from masktrainer.commands import UsageError
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
+from masktrainer.run.layout import SETTING_KEYS
 from masktrainer.run.lock import RunLock
 from masktrainer.run.resume import open_for_resume
-from masktrainer.run.rundir import SETTING_KEYS, config_values
+from masktrainer.run.rundir import config_values
 
 MAX_SEED = OPTIONS["seed"].maximum
 # Each member is a whole training run: more than this is a typo or a hostile product (a grid
 # of 10^12 members would be built in full before the first run), not a sweep one machine ends.
 MAX_MEMBERS = 10_000
-FINISHED = ("complete", "diverged")
-UNFINISHED = ("running", "interrupted")
+FINISHED = (layout.COMPLETE, layout.DIVERGED)
+UNFINISHED = (layout.RUNNING, layout.INTERRUPTED)
 NOT_GRIDDED = ("seed", "outputpath", "progress")  # --seeds; the sweep's place and display
 
 
@@ -142,8 +143,7 @@ def _locked(path: Path) -> bool:
 def _read(path: Path) -> tuple[dict[str, Any], str, RunConfig] | None:
     """A run directory's config, status and settings; None if this version cannot read it."""
     try:
-        config = safe_io.read_json_object(path / "config.json")
-        status = safe_io.read_json_object(path / "metrics.json").get("status")
+        config, status = layout.read_config(path), layout.read_status(path)
         cfg = RunConfig.from_dict(config_values(config))
     except (RunStateError, ConfigError, OSError, TypeError):
         return None
@@ -155,7 +155,8 @@ def find_run(cfg: RunConfig) -> Found | None:
     newest unfinished one; None if there is none."""
     folder = methods.method_of(cfg).recipe.run_folder(cfg)
     try:
-        candidates = sorted(p for p in folder.glob("run-*") if p.is_dir() and not p.is_symlink())
+        candidates = sorted(p for p in folder.glob(f"{layout.RUN_FOLDER_PREFIX}*")
+                            if p.is_dir() and not p.is_symlink())
     except OSError:
         return None
     want = _identity(cfg)

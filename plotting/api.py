@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from matplotlib.figure import Figure
 
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 from plotting import quantities as q
 from plotting.compare import compare_figure
 from plotting.composition import composition_figure
@@ -134,8 +134,8 @@ def render(
     if not runs:
         where = f" in {source}" if source is not None else ""
         raise NoRunsError(
-            f"no runs found{where} (a run is a folder with config.json and"
-            " metrics.json)"
+            f"no runs found{where} (a run is a folder with {layout.CONFIG_FILE} and"
+            f" {layout.METRICS_FILE})"
         )
     if compare is not None:
         check_compare(runs, compare)

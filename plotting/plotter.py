@@ -26,6 +26,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
 from masktrainer.errors import RunStateError, RunWriteError
+from masktrainer.run.layout import CONFIG_FILE, METRICS_FILE
 from masktrainer.run.safe_io import folder_problem
 from masktrainer.text import tolerant_console
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs",
         required=True,
         help="folder searched recursively for run directories"
-        " (folders with config.json and metrics.json)",
+        f" (folders with {CONFIG_FILE} and {METRICS_FILE})",
     )
     parser.add_argument(
         "--compare",

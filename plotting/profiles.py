@@ -4,8 +4,8 @@ A LaPerm sync only rearranges values inside each output unit's weight vector,
 so a unit's *profile* (its weights sorted ascending) is the same before and
 after training: the figure draws the initial profiles in grey and the final
 ones in the group's colour on top, and says in each panel whether every
-final unit is a permutation of its initial one. Data: ``initial_weights.npz``
-and ``final_weights.npz`` of the run directory (read with
+final unit is a permutation of its initial one. Data: the initial and final
+weights a run saves (:mod:`masktrainer.run.layout`; read with
 ``allow_pickle=False``), one block of panels per LaPerm configuration (its
 lowest-seed run whose files load), one panel per kernel.
 """
@@ -24,13 +24,13 @@ from matplotlib.figure import Figure
 from laperm.layout import to_rows
 from masktrainer.errors import RunStateError
 from masktrainer.methods import figures_of
+from masktrainer.run.layout import FINAL_WEIGHTS_FILE, INITIAL_WEIGHTS_FILE
 from masktrainer.run.safe_io import check_regular
 from plotting.groups import RunGroup
 from plotting.runs import Run, warn
 from plotting.style import new_figure, set_title
 
-INITIAL_FILE = "initial_weights.npz"
-FINAL_FILE = "final_weights.npz"
+INITIAL_FILE, FINAL_FILE = INITIAL_WEIGHTS_FILE, FINAL_WEIGHTS_FILE
 #: Units drawn per panel (evenly spaced): more lines only blur the picture.
 MAX_UNITS = 48
 MAX_PANELS = 8

@@ -37,7 +37,7 @@ CSV_NAME = "summary.csv"
 
 
 def _protocol(run: Run) -> tuple[str | None, str]:
-    """(``--protocol``, the set that selects the reported epoch) of a run; a config.json of a
+    """(``--protocol``, the set that selects the reported epoch) of a run; a run config of a
     version before ``--protocol`` is read as that version ran."""
     values = config_values(run.config)
     shape = SimpleNamespace(split=values.get("split") or "head",

@@ -5,8 +5,8 @@ final ones ``B`` of a patch of a kernel's row view (a few units, a window of eac
 positions) are drawn side by side, and an arrow joins each initial value to the position
 that holds it at the end (only values that moved, and whose new position is inside the
 window; each panel title counts the rest). LaPerm only moves values within a unit, so every
-arrow stays in its row. Data: the lowest-seed run of each LaPerm configuration whose
-``initial_weights.npz`` and ``final_weights.npz`` load; the kernel with the shortest rows.
+arrow stays in its row. Data: the lowest-seed run of each LaPerm configuration whose initial
+and final weights load; the kernel with the shortest rows.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from plotting.profiles import (
     FINAL_FILE,
     INITIAL_FILE,
     kernel_names,
-    profile_runs,
     load_weights,
+    profile_runs,
 )
 from plotting.style import new_figure, set_title
 

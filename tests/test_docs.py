@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from masktrainer import docs
+from masktrainer.run.layout import run_files_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
@@ -20,6 +21,13 @@ def test_the_committed_flag_tables_are_the_generated_ones():
     text = (ROOT / "docs" / "command-line.md").read_text(encoding="utf-8")
     assert docs.replace_block(text, docs.flag_tables()) == text, (
         "docs/command-line.md is stale: run python -m masktrainer.docs --write")
+
+
+def test_the_committed_run_files_table_is_the_generated_one():
+    text = (ROOT / "docs" / "run-directory.md").read_text(encoding="utf-8")
+    assert docs.replace_block(text, run_files_table(), docs.RUN_FILES_BEGIN,
+                              docs.RUN_FILES_END) == text, (
+        "docs/run-directory.md is stale: run python -m masktrainer.docs --write")
 
 
 def test_the_flag_tables_name_every_flag_once():

@@ -56,7 +56,7 @@ def spread(values: Sequence[float], unit: str = " %") -> str:
     return f"{mean:.2f} ± {std:.2f}{unit} {seeds}"
 
 
-# -- per-run measures (metrics.json of a finished run -> a number) ---------------------------
+# -- per-run measures (the metrics of a finished run -> a number) ----------------------------
 
 Measure = Callable[[dict[str, Any]], float]
 

@@ -3,7 +3,7 @@ trusted on its word: the sha256 of each finished run's files (``runs.json``) and
 checkpoint score (inside ``evaluations.json``). A run or a score whose files or fields no
 longer match the record is retrained or re-evaluated, and the report says so.
 
-The digests catch a relabelled ``config.json``, swapped or edited metrics, a run copied from
+The digests catch a relabelled run config, swapped or edited metrics, a run copied from
 elsewhere and a cache entry typed in by hand; they are not a signature (whoever rewrites the
 record with the same recipe is believed), so a published comparison should still be rerun
 from an empty output folder.
@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 
 RUN_INDEX = "runs.json"
 # The files that make a run what it is: its settings, its numbers and its networks.
-RUN_FILES = ("config.json", "metrics.json")
+RUN_FILES = (layout.CONFIG_FILE, layout.METRICS_FILE)
 MODEL_SUFFIXES = (".keras", ".npz", ".h5")
 
 

@@ -19,8 +19,9 @@ from experiments.crosscheck.records import RunIndex
 from masktrainer.cli import UsageError, parse_command
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
-from masktrainer.run import safe_io
-from masktrainer.run.rundir import SETTING_KEYS, config_values
+from masktrainer.run import layout
+from masktrainer.run.layout import SETTING_KEYS
+from masktrainer.run.rundir import config_values
 
 PROGRAM = "python -m masktrainer"
 # How deep run directories lie below the output folder (<root>/<target>/<method folders>/run-*).
@@ -73,7 +74,7 @@ def experiment_key(cfg: RunConfig) -> str:
 
 def _config_of(run_dir: Path) -> RunConfig | None:
     try:
-        config = safe_io.read_json_object(run_dir / "config.json")
+        config = layout.read_config(run_dir)
         return RunConfig.from_dict(config_values(config))
     except (RunStateError, ConfigError, TypeError):
         return None  # not a run of this library version, or edited: never reused
@@ -84,7 +85,7 @@ def find_runs(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     if not root.is_dir():
         return found
-    for config in sorted(root.glob("**/config.json")):
+    for config in sorted(root.glob(f"**/{layout.CONFIG_FILE}")):
         if len(config.relative_to(root).parts) > SEARCH_DEPTH or config.parent.is_symlink():
             continue
         cfg = _config_of(config.parent)
@@ -95,15 +96,14 @@ def find_runs(root: Path) -> dict[str, list[Path]]:
 
 def _status(run_dir: Path) -> str | None:
     try:
-        return safe_io.read_json_object(run_dir / "metrics.json").get("status")
+        return layout.read_status(run_dir)
     except RunStateError:
         return None
 
 
 def _load(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
-        return (safe_io.read_json_object(run_dir / "config.json"),
-                safe_io.read_json_object(run_dir / "metrics.json"))
+        return layout.read_config(run_dir), layout.read_metrics(run_dir)
     except RunStateError as err:
         raise CrosscheckError(f"{run_dir}: {err}") from None
 
@@ -145,28 +145,29 @@ class RunStore:
         statuses = [(path, _status(path)) for path in candidates]
         untrusted = ""
         for path, status in statuses:
-            if status != "complete":
+            if status != layout.COMPLETE:
                 continue
             why = self.records.mismatch(path, key)
             if why is None:
-                return path, "complete", ""
+                return path, layout.COMPLETE, ""
             untrusted = untrusted or f"the stored run {path} did not match its record: {why}"
-        resumable = [path for path, status in statuses if status in ("running", "interrupted")]
+        resumable = [path for path, status in statuses
+                     if status in (layout.RUNNING, layout.INTERRUPTED)]
         return (resumable[-1], "resume", untrusted) if resumable else (None, None, untrusted)
 
     def run(self, label: str, seed: int, argv: list[str]) -> RunRecord:
         """Reuse, resume or train the run of ``argv`` (its flags, without the program)."""
         cfg = self.parse(argv)
         path, state, untrusted = self._lookup(cfg)
-        reused = state == "complete" and path not in self.started
-        if state == "complete":
+        reused = state == layout.COMPLETE and path not in self.started
+        if state == layout.COMPLETE:
             self.echo(f"   reusing {path} (matches its record)")
         else:
             if untrusted:
                 self.echo(f"   retraining: {untrusted}")
             path = self._train(cfg, argv, path if state == "resume" else None)
         config, metrics = _load(path)
-        if metrics.get("status") != "complete":
+        if metrics.get("status") != layout.COMPLETE:
             raise CrosscheckError(f"{command_text(argv)} did not finish ({path})")
         return RunRecord(label, seed, list(argv), path, config, metrics, reused, untrusted)
 
@@ -185,7 +186,7 @@ class RunStore:
                 "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"})
         run_dir = Path(trainer.run().run_dir)
         self.started.add(run_dir)
-        if _status(run_dir) == "complete":
+        if _status(run_dir) == layout.COMPLETE:
             try:
                 self.records.record(run_dir, experiment_key(cfg))
             except RunStateError as err:  # e.g. a link planted at runs.json

@@ -5,7 +5,7 @@
 have some declare them: ``Method.checkpoints``, today LaPerm's) into the model ``NET`` and
 evaluates it with the data use of the run that trained it (LaPerm: the notebook's, as its
 preset records it: split and normalisation).
-``--run RUN_DIR [--data_dir DIR]`` evaluates any finished run's ``model.keras`` with the
+``--run RUN_DIR [--data_dir DIR]`` evaluates any finished run's saved model with the
 run's own config. Both print ``test accuracy NN.NN%`` as their last line.
 
 The flags, the weight file (HDF5, layout, arrays) and the run directory are checked
@@ -29,6 +29,7 @@ from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
+from masktrainer.run.layout import METRICS_FILE
 
 USAGE_EXIT = 2
 #: The methods whose authors released checkpoints, and their train types.
@@ -92,7 +93,7 @@ def _checkpoint_request(fv: flags.FlagValues) -> Request:
 
 def _run_request(fv: flags.FlagValues) -> Request:
     from masktrainer.export.cli import ExportError, check_run_dir
-    from masktrainer.run import safe_io
+    from masktrainer.run import layout
     from masktrainer.run.rundir import config_values
 
     given = [f"--{name}" for name in ("traintype", "nettype") if fv[name].present]
@@ -108,8 +109,8 @@ def _run_request(fv: flags.FlagValues) -> Request:
     try:
         cfg = RunConfig.from_dict(values)
     except ConfigError as err:
-        raise EvaluateError(f"{path / 'config.json'}: {err}") from None
-    test = safe_io.read_json_object(path / "metrics.json").get("testAccuracy") or [None]
+        raise EvaluateError(f"{path / layout.CONFIG_FILE}: {err}") from None
+    test = layout.read_metrics(path).get("testAccuracy") or [None]
     recorded = test[-1] if isinstance(test[-1], (int, float)) else None
     return Request(cfg, run_dir=path, seed=config["resolved_seed"], recorded=recorded)
 
@@ -174,7 +175,7 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
     echo(f"data: {data.source}; normalization {cfg.normalization}, split {cfg.split}")
     scores = score_test_split(cfg, model, data, request.seed)
     if request.recorded is not None:
-        echo(f"metrics.json: test accuracy {100 * request.recorded:.2f}% at the last epoch")
+        echo(f"{METRICS_FILE}: test accuracy {100 * request.recorded:.2f}% at the last epoch")
     echo(f"test loss {scores['loss']:.4f}, top-5 {100 * scores['top5']:.2f}%")
     echo(f"test accuracy {100 * scores['accuracy']:.2f}%")
     return scores

@@ -4,7 +4,7 @@ A released checkpoint goes into a fresh model its method's declaration builds
 (:meth:`~masktrainer.methods.checkpoints.ReleasedCheckpoints.build_model`; LaPerm: the
 notebook model, no augmentation in front: evaluation never augments), its arrays
 matched layer by layer by :func:`masktrainer.evaluate.h5.match_layers`. A run's
-``model.keras`` is loaded as saved. Either is scored on the test split by the trainer's own
+saved model is loaded as saved. Either is scored on the test split by the trainer's own
 evaluator (:class:`masktrainer.run.evaluation.EpochEvaluator`: the same loss, accuracy and
 top-5, the same batch size and XLA setting as a run).
 """
@@ -23,6 +23,7 @@ from masktrainer.config import RunConfig
 from masktrainer.errors import RunStateError
 from masktrainer.evaluate.h5 import Matched, ModelLayer, WeightFile, match_layers
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
+from masktrainer.run import layout
 from masktrainer.run.evaluation import EpochEvaluator, evaluation_compile_args
 
 
@@ -49,7 +50,7 @@ def checkpoint_model(checkpoints: ReleasedCheckpoints, nettype: str, weights: We
 
 
 def run_model(run_dir: Path) -> keras.Model:
-    """A finished run's ``model.keras``, loaded as ``export`` loads it (RunStateError if not)."""
+    """A finished run's saved model, loaded as ``export`` loads it (RunStateError if not)."""
     from masktrainer.export.cli import ExportError, load_run_model
 
     try:
@@ -60,7 +61,7 @@ def run_model(run_dir: Path) -> keras.Model:
         values = np.asarray(weight)
         if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
             bad = int(values.size - np.count_nonzero(np.isfinite(values)))
-            raise RunStateError(f"{run_dir / 'model.keras'}: {weight.path} holds {bad} NaN or "
+            raise RunStateError(f"{run_dir / layout.MODEL_FILE}: {weight.path} holds {bad} NaN or "
                                 "infinite value(s); refusing to score non-finite weights")
     return model
 

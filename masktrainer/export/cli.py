@@ -2,7 +2,7 @@
 
 ``--out DIR`` (default ``RUN_DIR/export``) receives ``plain.keras`` (standard
 Keras layers, effective kernels folded in) and/or ``compact.npz`` (the learned
-bits over weights regenerated from ``config.json``; see
+bits over weights regenerated from the run's config; see
 :mod:`masktrainer.export.compact`), as chosen by ``--formats``. A missing,
 incomplete or foreign run directory (or one holding links) is a one-line
 ``masktrainer: error: ...`` with exit status 2, before anything is written; so is
@@ -26,7 +26,7 @@ from masktrainer.commands import SUBCOMMANDS, UsageError, entry, parse_flags, wa
 from masktrainer.errors import ConfigError, RunStateError, RunWriteError
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
 from masktrainer.quiet import import_tensorflow
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 from masktrainer.run.lock import RunLock
 
 FORMATS = ("plain", "compact")
@@ -61,22 +61,22 @@ def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
         raise ExportError(f"run directory {path} does not exist")
     if not path.is_dir():
         raise ExportError(f"{path} is not a directory")
-    config_path, metrics_path = path / "config.json", path / "metrics.json"
-    if not config_path.exists() or not metrics_path.exists():
-        raise ExportError(f"{path} is not a run directory (config.json and metrics.json needed)")
+    if not layout.has_run_files(path):
+        raise ExportError(f"{path} is not a run directory ({layout.CONFIG_FILE} and "
+                          f"{layout.METRICS_FILE} needed)")
     try:
         safe_io.refuse_links_in(path)
-        config = safe_io.read_json_object(config_path)
-        status = safe_io.read_json_object(metrics_path).get("status")
+        config, status = layout.read_config(path), layout.read_status(path)
     except RunStateError as err:
         raise ExportError(str(err)) from None
-    if status != "complete":
-        raise ExportError(f"run {path} is incomplete (metrics.json status {status!r})")
-    if not (path / "model.keras").is_file():
-        raise ExportError(f"run {path} has no model.keras")
+    if status != layout.COMPLETE:
+        raise ExportError(f"run {path} is incomplete ({layout.METRICS_FILE} status {status!r})")
+    if not (path / layout.MODEL_FILE).is_file():
+        raise ExportError(f"run {path} has no {layout.MODEL_FILE}")
     seed = config.get("resolved_seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 1:
-        raise ExportError(f"{config_path} has no valid resolved_seed (got {seed!r})")
+        raise ExportError(f"{path / layout.CONFIG_FILE} has no valid resolved_seed "
+                          f"(got {seed!r})")
     return path, config
 
 
@@ -90,15 +90,15 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 def load_run_model(path: Path):
-    """The ``model.keras`` of the run folder ``path`` (checked by :func:`check_run_dir`), with
+    """The saved model of the run folder ``path`` (checked by :func:`check_run_dir`), with
     the library's objects registered; ExportError if Keras cannot load it."""
     from masktrainer import load_model
 
     try:
-        return load_model(path / "model.keras", compile=False)
+        return load_model(path / layout.MODEL_FILE, compile=False)
     except Exception as err:  # keras raises many types for a bad archive
         name = type(err).__name__
-        raise ExportError(f"{path / 'model.keras'} cannot be loaded ({name})") from None
+        raise ExportError(f"{path / layout.MODEL_FILE} cannot be loaded ({name})") from None
 
 
 def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
@@ -131,7 +131,7 @@ def export_run(
     from masktrainer.export.plain import export_notes, to_plain_model
 
     path, config = check_run_dir(run_dir)
-    out = Path(out_dir).expanduser() if out_dir is not None else path / "export"
+    out = Path(out_dir).expanduser() if out_dir is not None else path / layout.EXPORT_FOLDER
     check_out_dir(out, formats, overwrite)
     model = load_run_model(path)
     plain = to_plain_model(model)
@@ -186,15 +186,15 @@ def _write_export(out: Path, formats: Sequence[str], saved: Any, plain: Any,
 
 
 def _preprocessed(path: Path, config: dict[str, Any], plain: Any) -> tuple[Any, str]:
-    """The plain model with the run's preprocessing in front (``preprocessing.npz``), and a
+    """The plain model with the run's preprocessing in front, and a
     note on what its inputs are."""
     from masktrainer.export.plain import with_preprocessing
-    from masktrainer.run.rundir import PREPROCESSING_NAME, load_arrays
+    from masktrainer.run.rundir import load_arrays
 
-    source = path / PREPROCESSING_NAME
+    source = path / layout.PREPROCESSING_FILE
     if not source.is_file():  # a run of an earlier version, or streamed (ImageNet) data
         return plain, ("plain.keras takes inputs preprocessed as the run's (no "
-                       f"{PREPROCESSING_NAME} in the run)")
+                       f"{layout.PREPROCESSING_FILE} in the run)")
     try:
         arrays = load_arrays(source)
         wrapped = with_preprocessing(plain, arrays["mean"], arrays["std"])
@@ -231,7 +231,8 @@ def _flags() -> flags.FlagValues:
 def help_text() -> str:
     """``masktrainer export --help``."""
     lines = [f"usage: masktrainer {SUBCOMMANDS['export'].usage}", "",
-             "Write a finished run (RUN_DIR: a run directory holding model.keras) as a plain "
+             f"Write a finished run (RUN_DIR: a run directory holding {layout.MODEL_FILE}) as a "
+             "plain "
              "Keras model and/or a compact file.", "", "Flags:"]
     for name, default, text in EXPORT_FLAGS:
         flag = f"--[no]{name}" if isinstance(default, bool) else f"--{name}"
@@ -253,7 +254,7 @@ def export_main(argv: Sequence[str]) -> int:
         run_dir, out_arg = rest[0], fv["out"].value
         formats = parse_formats(fv["formats"].value)
         path, _ = check_run_dir(run_dir)  # fail before the heavy imports
-        out = Path(out_arg).expanduser() if out_arg is not None else path / "export"
+        out = Path(out_arg).expanduser() if out_arg is not None else path / layout.EXPORT_FOLDER
         check_out_dir(out, formats, fv["overwrite"].value)
         import_tensorflow()
         export_run(run_dir, out_arg, formats, overwrite=fv["overwrite"].value)

@@ -1,7 +1,7 @@
 """The compact export: what a run learned, as bits, over weights regenerated from its config.
 
 Every method here leaves the random weights of a run reproducible from its
-``config.json`` and resolved seed (:func:`rebuild_initial_model` rebuilds the
+config and resolved seed (:func:`rebuild_initial_model` rebuilds the
 model exactly as the trainer did). The compact file therefore stores only what
 training chose, as plain numeric arrays (``np.load(..., allow_pickle=False)``):
 
@@ -47,6 +47,7 @@ from masktrainer.export import COMPACT_NAME
 from masktrainer.export.plain import clone_structure, is_method_layer, leaf_layers
 from masktrainer.nn.bits import BitsError
 from masktrainer.run import safe_io
+from masktrainer.run.layout import CONFIG_FILE, EXPORT_FOLDER, MODEL_FILE
 from masktrainer.run.npz import load_npz
 from masktrainer.run.rundir import config_values
 
@@ -87,7 +88,7 @@ def row_permutation(initial: np.ndarray, final: np.ndarray) -> np.ndarray | None
 
 # -- the run's model, rebuilt --------------------------------------------------------
 def run_config(config: dict[str, Any]) -> RunConfig:
-    """RunConfig from a run's config.json (its bookkeeping keys dropped)."""
+    """RunConfig from a run's config (its bookkeeping keys dropped)."""
     return RunConfig.from_dict(config_values(config))
 
 
@@ -129,7 +130,7 @@ def _encode_plain_weights(trained, initial, key: str, out: dict[str, np.ndarray]
 def _paired_leaves(trained: keras.Model, initial: keras.Model) -> list[tuple[Any, Any]]:
     a, b = list(leaf_layers(trained)), list(leaf_layers(initial))
     if len(a) != len(b) or any(type(x) is not type(y) for x, y in zip(a, b)):
-        raise CompactError("the model rebuilt from config.json differs from model.keras")
+        raise CompactError(f"the model rebuilt from {CONFIG_FILE} differs from {MODEL_FILE}")
     return list(zip(a, b))
 
 
@@ -239,7 +240,7 @@ def compact_path(run_dir_or_compact_path: str | os.PathLike) -> Path:
     """The compact file itself, or the one in a folder / in a run's export folder."""
     path = Path(run_dir_or_compact_path).expanduser()
     if path.is_dir():
-        for candidate in (path / COMPACT_NAME, path / "export" / COMPACT_NAME):
+        for candidate in (path / COMPACT_NAME, path / EXPORT_FOLDER / COMPACT_NAME):
             if os.path.lexists(candidate):  # read_compact says if it is not a regular file
                 return candidate
         raise FileNotFoundError(f"no {COMPACT_NAME} in {path} or {path / 'export'}")

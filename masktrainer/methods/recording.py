@@ -1,7 +1,7 @@
 """Per-method bookkeeping of a run: per-epoch statistics, the epoch line, saved arrays.
 
 The trainer is method-agnostic: it asks the run's recorder (``Runtime.recorder``)
-what to measure after every epoch (values are appended to ``metrics.json``
+what to measure after every epoch (values are appended to the run's metrics
 under the recorder's keys), how to describe it on the console, and which
 ``.npz`` files to write before and after training.
 
@@ -20,9 +20,10 @@ import keras
 import numpy as np
 
 from masktrainer.methods import counts as S
+from masktrainer.run import layout
 from masktrainer.text import pct
 
-CORE_KEYS = ("trainLoss", "valLoss", "testLoss", "trainAccuracy", "valAccuracy", "testAccuracy")
+CORE_KEYS = layout.CORE_SERIES  # the per-epoch series of every run
 
 
 class Recorder:
@@ -52,10 +53,10 @@ class Recorder:
         return ""
 
     def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        return {"initial_weights.npz": S.plain_kernel_arrays(model)}
+        return {layout.INITIAL_WEIGHTS_FILE: S.plain_kernel_arrays(model)}
 
     def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        return {"final_weights.npz": S.plain_kernel_arrays(model)}
+        return {layout.FINAL_WEIGHTS_FILE: S.plain_kernel_arrays(model)}
 
     def epoch_arrays(self, model: keras.Model, epoch: int) -> dict[str, dict[str, np.ndarray]]:
         """Arrays to keep from the end of ``epoch`` (file name below the run -> arrays)."""
@@ -82,7 +83,7 @@ class MaskCountRecorder(Recorder):
     console reports the flipped fraction (masks < 0) instead of the remaining one.
     """
 
-    flat_keys = ("remainingWeights",)
+    flat_keys = (layout.REMAINING_KEY,)
 
     def __init__(self, model: keras.Model, keep_kernels: bool = False,
                  signed: bool = False) -> None:
@@ -94,11 +95,11 @@ class MaskCountRecorder(Recorder):
         return stats.layer_names, stats.layer_sizes
 
     def per_layer_fields(self) -> dict[str, list[str]]:
-        return {"remainingWeightsPerLayer": list(S.COUNT_FIELDS)}
+        return {layout.PER_LAYER_KEY: list(S.COUNT_FIELDS)}
 
     def measure(self, model: keras.Model) -> dict[str, Any]:
         stats = S.connectivity_stats(model)
-        return {"remainingWeights": stats.remaining, "remainingWeightsPerLayer": stats.per_layer,
+        return {layout.REMAINING_KEY: stats.remaining, layout.PER_LAYER_KEY: stats.per_layer,
                 "_stats": stats}
 
     def legend(self) -> str:
@@ -123,17 +124,17 @@ class MaskCountRecorder(Recorder):
         )
 
     def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        return {"initial_weights.npz": S.kernel_arrays(model)}
+        return {layout.INITIAL_WEIGHTS_FILE: S.kernel_arrays(model)}
 
     def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        out = {"masks.npz": S.mask_arrays(model)}
+        out = {layout.MASKS_FILE: S.mask_arrays(model)}
         if self.keep_kernels:
-            out["final_weights.npz"] = S.kernel_arrays(model)
+            out[layout.FINAL_WEIGHTS_FILE] = S.kernel_arrays(model)
         return out
 
     def summary(self, metrics: dict[str, Any]) -> str:
         total = sum(metrics["layer_sizes"])
         if self.signed:
-            last = metrics["remainingWeightsPerLayer"][-1]
+            last = metrics[layout.PER_LAYER_KEY][-1]
             return f", flipped {pct(sum(counts[0] for counts in last) / total)}"
         return f", remaining {pct(metrics['remainingWeights'][-1] / total)}"

@@ -2,7 +2,7 @@
 
 ``RUN_DIR/checkpoint/`` holds the model and optimizer variables (which include
 LaPerm's sorted initial values and the layers' random-generator states) of the
-last two checkpointed points, and ``resume.json`` the point they belong to and
+last two checkpointed points, and the resume state the point they belong to and
 the one before (:mod:`masktrainer.run.resume` reads and checks it). The data
 order of every epoch is a function of (seed, epoch) alone, so a resumed run
 sees the same batches as an uninterrupted one.
@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.nn.seeds import EVAL_SAMPLER
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 from masktrainer.run.monitors import step_after
 from masktrainer.run.resume import (
     FOLDER,
@@ -55,7 +55,7 @@ class RunCheckpoint:
         self.previous = last.previous if last is not None else None
 
     def record(self, point: ResumePoint) -> None:
-        """Write resume.json for ``point`` (atomically), the point before it as ``previous``."""
+        """Write the resume state for ``point`` (atomically), the point before it as ``previous``."""
         if self.last is not None and self.last.checkpoint != point.checkpoint:
             self.previous = self.last
         state = point.to_json()
@@ -87,7 +87,7 @@ class RunCheckpoint:
 
     def restore(self, point: ResumePoint | dict[str, Any]) -> None:
         """Load ``point``'s checkpoint; RunStateError naming the fallback if it is unreadable."""
-        if isinstance(point, dict):  # a resume.json entry, as read by callers of the old API
+        if isinstance(point, dict):  # a resume-state entry, as read by callers of the old API
             point = ResumePoint(point["epoch"], point["checkpoint"], point.get("partial"))
         prefix = self.folder / str(point.checkpoint)
         try:
@@ -114,13 +114,13 @@ def check_position(checkpoint: RunCheckpoint, point: ResumePoint, steps_per_epoc
     point, or of another run, is refused)."""
     inside = point.partial["step"] if point.partial else 0
     if point.partial and not inside < steps_per_epoch:
-        raise RunStateError(f"resume.json resumes {point.describe()}, but an epoch of this run has "
+        raise RunStateError(f"{STATE_FILE} resumes {point.describe()}, but an epoch of this run has "
                             f"{steps_per_epoch} steps")
     expected = point.epoch * steps_per_epoch + inside
     restored = checkpoint.restored_step()
     if restored != expected or point.checkpoint != f"ckpt-{restored}":
         raise RunStateError(
-            f"checkpoint {point.checkpoint} holds step {restored}, but resume.json resumes "
+            f"checkpoint {point.checkpoint} holds step {restored}, but {STATE_FILE} resumes "
             f"{point.describe()} (step {expected} at {steps_per_epoch} steps per epoch): it is "
             "not that point's checkpoint")
 
@@ -131,17 +131,17 @@ def check_metric_state(model: keras.Model, point: ResumePoint) -> None:
     try:
         set_metric_state(model, point.partial["metric_state"])
     except (RuntimeError, ValueError) as err:
-        raise RunStateError(f"resume.json's metric_state does not fit this model ({err})") from None
+        raise RunStateError(f"{STATE_FILE}'s metric_state does not fit this model ({err})") from None
 
 
 def truncate_metrics(metrics: dict[str, Any], epoch: int) -> dict[str, Any]:
-    """Per-epoch series cut to epochs 0..epoch (metrics.json may be one epoch ahead)."""
+    """Per-epoch series cut to epochs 0..epoch (the metrics file may be one epoch ahead)."""
     out = dict(metrics)
     for key, value in metrics.items():
         if isinstance(value, list) and key not in NOT_SERIES:
             out[key] = value[: epoch + 1]
     out["epochs_completed"] = epoch
-    out["status"] = "running"
+    out["status"] = layout.RUNNING
     return out
 
 
@@ -162,7 +162,7 @@ def set_metric_state(model: keras.Model, values: list[list[float]]) -> None:
 
 def partial_point(epoch: int, step: int, state: list[list[float]],
                   started: float) -> dict[str, Any]:
-    """``resume.json``'s ``partial``: ``step`` steps into ``epoch``, the running-metric
+    """The resume state's ``partial``: ``step`` steps into ``epoch``, the running-metric
     accumulators, and the seconds trained in it since ``started`` (a perf_counter value)."""
     return {"epoch": epoch, "step": step, "metric_state": state,
             "seconds": round(time.perf_counter() - started, 3)}

@@ -21,7 +21,7 @@ import keras
 from masktrainer.config import RunConfig
 from masktrainer.text import pct
 
-# (label on the console, metrics.json prefix) of the evaluated sets, in line order.
+# (label on the console, metrics key prefix) of the evaluated sets, in line order.
 LINE_SETS = (("train", "train"), ("train subset", "trainSubset"), ("val", "val"),
              ("test", "test"))
 
@@ -70,7 +70,7 @@ def epoch_line(cfg: RunConfig, epoch: int, metrics: dict[str, Any], extra: str,
     return line if eta is None else f"{line} | ETA {duration(eta)}"
 
 
-#: Columns of an epoch line on the console; train.log holds the whole line.
+#: Columns of an epoch line on the console; the run's log holds the whole line.
 TERMINAL_WIDTH = 100
 
 

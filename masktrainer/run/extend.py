@@ -15,9 +15,10 @@ from typing import Any
 
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError
+from masktrainer.run import layout
 from masktrainer.run.rundir import config_values
 
-#: config.json's list of extensions: {"from": old maxepochs, "to": new, "after_epoch": E}.
+#: The run config's list of extensions: {"from": old maxepochs, "to": new, "after_epoch": E}.
 EXTENDED_KEY = "extended"
 
 
@@ -57,7 +58,7 @@ def extended_config(cfg: RunConfig, maxepochs: int, completed: int) -> tuple[Run
 
 def record_extension(run_dir: Path, config: dict[str, Any], metrics: dict[str, Any],
                      cfg: RunConfig, completed: int) -> str:
-    """Rewrite the run's config.json for ``cfg.maxepochs`` (the extension listed under
+    """Rewrite the run's config for ``cfg.maxepochs`` (the extension listed under
     :data:`EXTENDED_KEY`) and reopen its metrics; returns the line the run logs."""
     from masktrainer.run import safe_io
 
@@ -65,9 +66,9 @@ def record_extension(run_dir: Path, config: dict[str, Any], metrics: dict[str, A
     _, line = extended_config(old, cfg.maxepochs, completed)
     history = [*config.get(EXTENDED_KEY, []),
                {"from": config["maxepochs"], "to": cfg.maxepochs, "after_epoch": completed}]
-    safe_io.atomic_write_json(run_dir / "config.json",
+    safe_io.atomic_write_json(run_dir / layout.CONFIG_FILE,
                               {**config, "maxepochs": cfg.maxepochs, EXTENDED_KEY: history})
-    metrics["status"] = "running"
+    metrics["status"] = layout.RUNNING
     for key in ("best", "trained"):  # set again when the extended run finishes
         metrics.pop(key, None)
     return line

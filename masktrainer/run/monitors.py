@@ -61,17 +61,17 @@ def step_after(batch: int, offset: int, steps: int | None) -> int:
     return step if steps is None else min(step, int(steps))
 
 
-# metrics.json prefix -> TensorBoard subrun (Keras' layout: train/ and validation/, so the
+# metrics key prefix -> TensorBoard subrun (Keras' layout: train/ and validation/, so the
 # curves of one metric overlay); the longest prefix first.
 SUBRUNS = (("trainSubset", "train_subset"), ("train", "train"), ("val", "validation"),
            ("test", "test"))
-# metrics.json suffix -> the tag Keras' TensorBoard callback would write.
+# metrics key suffix -> the tag Keras' TensorBoard callback would write.
 TAGS = {"Loss": "epoch_loss", "Accuracy": "epoch_accuracy",
         "Top5Accuracy": "epoch_top5_accuracy", "CrossEntropy": "epoch_cross_entropy"}
 
 
 def subrun_tag(key: str) -> tuple[str, str]:
-    """(subrun, tag) of a per-epoch metrics.json key: ``valLoss`` -> (validation, epoch_loss);
+    """(subrun, tag) of a per-epoch metrics key: ``valLoss`` -> (validation, epoch_loss);
     the method's statistics (and the penalty, the epoch time) go to ``train``."""
     for prefix, subrun in SUBRUNS:
         if key.startswith(prefix) and key[len(prefix):] in TAGS:

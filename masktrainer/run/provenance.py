@@ -1,6 +1,6 @@
 """Where a run came from: the library's version, its git commit and whether the tree was dirty.
 
-``config.json`` records ``versions`` (Python, TensorFlow, Keras, NumPy and masktrainer) and
+A run's config records ``versions`` (Python, TensorFlow, Keras, NumPy and masktrainer) and
 ``git``: ``{"commit": SHA, "dirty": bool}`` when the library runs from a git checkout, or
 ``null`` when it is installed without one. Nothing here imports TensorFlow itself.
 """

@@ -1,6 +1,7 @@
 """What a run directory says about where to resume it, checked before anything is trusted.
 
-``RUN_DIR/checkpoint/resume.json`` names the last resumable point::
+The resume state (:data:`masktrainer.run.layout.RESUME_FILE` in the run's checkpoint folder)
+names the last resumable point::
 
     {"epoch": E, "checkpoint": "ckpt-N" | null,
      "partial": {"epoch": E + 1, "step": S, "metric_state": [[...], ...],
@@ -11,9 +12,9 @@
 optional: the time already spent training it, so the resumed epoch's ``epochSeconds`` is whole),
 ``previous`` the point before (its checkpoint is kept, see
 :class:`masktrainer.run.checkpoints.RunCheckpoint`). Every field is checked: its type,
-its range (within the run's ``maxepochs`` and the epochs ``metrics.json`` records), and the
-checkpoint must be a plain ``ckpt-<n>`` name with its files inside ``RUN_DIR/checkpoint``.
-The run directory must hold no links. A run without ``resume.json`` resumes from epoch 0
+its range (within the run's ``maxepochs`` and the epochs its metrics record), and the
+checkpoint must be a plain ``ckpt-<n>`` name with its files inside the checkpoint folder.
+The run directory must hold no links. A run without a resume state resumes from epoch 0
 only while it has recorded no epoch (runs killed in their first epoch by the previous
 version); it is never restarted over recorded epochs. No TensorFlow is imported here.
 """
@@ -28,16 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
+from masktrainer.run.layout import NOT_SERIES, RESUMABLE_STATUSES  # noqa: F401 (re-exported)
 
-FOLDER = "checkpoint"
+FOLDER = layout.CHECKPOINT_FOLDER
+STATE_FILE = layout.RESUME_FILE
 PARTIAL_REQUIRED = frozenset({"epoch", "step", "metric_state"})
 PARTIAL_FIELDS = PARTIAL_REQUIRED | {"seconds"}
-STATE_FILE = "resume.json"
 CHECKPOINT_NAME = re.compile(r"ckpt-[0-9]{1,15}")
-RESUMABLE_STATUSES = ("running", "interrupted", "diverged")
-# metrics.json entries that are not per-epoch series.
-NOT_SERIES = ("layer_names", "layer_sizes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +54,7 @@ class ResumePoint:
         return f"after epoch {self.epoch}"
 
     def to_json(self) -> dict[str, Any]:
-        """resume.json's entry for this point (without ``previous``)."""
+        """The resume state's entry for this point (without ``previous``)."""
         state: dict[str, Any] = {"epoch": self.epoch, "checkpoint": self.checkpoint}
         if self.partial is not None:
             state["partial"] = self.partial
@@ -173,10 +172,10 @@ def _choose(point: ResumePoint, choice: str, path: Path) -> ResumePoint:
 def _recorded_epochs(metrics: dict[str, Any], label: str, maxepochs: int,
                      extending: bool = False) -> int:
     status = metrics.get("status")
-    if status == "complete" and not extending:
+    if status == layout.COMPLETE and not extending:
         raise RunStateError(f"the run is already complete (its {maxepochs} epochs; extend it "
                             "with --maxepochs N, more than that)")
-    if status not in RESUMABLE_STATUSES and not (extending and status == "complete"):
+    if status not in RESUMABLE_STATUSES and not (extending and status == layout.COMPLETE):
         raise RunStateError(f"{label} 'status' must be one of {', '.join(RESUMABLE_STATUSES)} "
                             f"(got {status!r})")
     epochs = _integer(metrics.get("epochs_completed"), f"{label} 'epochs_completed'", 0,
@@ -200,15 +199,14 @@ def open_for_resume(run_dir: str | Path, choice: str | None = None,
         raise RunStateError(f"{path} is not a run directory (no such folder)")
     safe_io.refuse_links_in(path)
     try:
-        config = safe_io.read_json_object(path / "config.json")
-        metrics = safe_io.read_json_object(path / "metrics.json")
+        config, metrics = layout.read_config(path), layout.read_metrics(path)
     except RunStateError as err:
         raise RunStateError(f"not a readable run directory ({err})") from None
     asked = maxepochs
-    maxepochs = _integer(config.get("maxepochs"), f"{path / 'config.json'} 'maxepochs'", 0)
-    _integer(config.get("resolved_seed"), f"{path / 'config.json'} 'resolved_seed'", 1,
-             2**31 - 1)
-    recorded = _recorded_epochs(metrics, str(path / "metrics.json"), maxepochs,
+    config_file, metrics_file = path / layout.CONFIG_FILE, path / layout.METRICS_FILE
+    maxepochs = _integer(config.get("maxepochs"), f"{config_file} 'maxepochs'", 0)
+    _integer(config.get("resolved_seed"), f"{config_file} 'resolved_seed'", 1, 2**31 - 1)
+    recorded = _recorded_epochs(metrics, str(metrics_file), maxepochs,
                                 extending=asked is not None and asked > maxepochs)
     folder = path / FOLDER
     state_path = folder / STATE_FILE
@@ -225,9 +223,9 @@ def open_for_resume(run_dir: str | Path, choice: str | None = None,
         point = _choose(point, choice, path)
     elif recorded > point.epoch + 1:
         raise RunStateError(
-            f"metrics.json records {recorded} epochs but {state_path} resumes {point.describe()}; "
-            "refusing to discard recorded epochs")
+            f"{layout.METRICS_FILE} records {recorded} epochs but {state_path} resumes "
+            f"{point.describe()}; refusing to discard recorded epochs")
     if recorded < point.epoch:
-        raise RunStateError(f"{state_path} resumes {point.describe()} but metrics.json records "
-                            f"only {recorded} epoch(s)")
+        raise RunStateError(f"{state_path} resumes {point.describe()} but {layout.METRICS_FILE} "
+                            f"records only {recorded} epoch(s)")
     return ResumableRun(path, config, metrics, point)

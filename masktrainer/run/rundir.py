@@ -2,16 +2,14 @@
 
 Layout: ``<the method's folder>/run-<7 hex>/`` (``Recipe.run_folder``;
 self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
-<masktype>_<activation>_<initializer>_LR<lr>``). Files: config.json,
-metrics.json, metrics.csv, the method's .npz arrays, model.keras, train.log.
-Every write goes through :mod:`masktrainer.run.safe_io` (atomic, never through a link).
+<masktype>_<activation>_<initializer>_LR<lr>``). The files' names and formats are
+:mod:`masktrainer.run.layout`'s. Every write goes through :mod:`masktrainer.run.safe_io`
+(atomic, never through a link).
 No TensorFlow is imported here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import uuid
 from pathlib import Path
@@ -20,38 +18,15 @@ from typing import Any, Callable
 import numpy as np
 
 from masktrainer.errors import RunWriteError
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 
-# config.json keys that describe the run rather than configure it (the rest are RunConfig
-# fields); methods may add their own (``Runtime.metadata_keys``). ``versions`` and ``git``
-# (:mod:`masktrainer.run.provenance`): a run resumes, and pools, whatever code made it.
-BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
-                    "run_dir", "created", "data", "versions", "git", "invocation", "extended")
-# RunConfig fields that say how, where or how fast a run is made, not what it trains: runs that
-# differ only in these (and the seed) are seeds of one experiment. The plotter pools them and
-# the cross-check reuses a finished run whatever they were.
-SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
-                "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
-                "deterministic", "distribute", "mixed_precision", "cpu_replicas",
-                "heartbeat_minutes", "steps_per_execution")
-
-
-# The run's input normalisation on raw 0..255 pixels: prepared = (raw - mean) / std, the
-# arrays broadcastable to one image (``mean``, ``std``); an export puts it in front.
-PREPROCESSING_NAME = "preprocessing.npz"
-
-
-def with_precision(config: dict[str, Any]) -> dict[str, Any]:
-    """A config.json with its ``precision`` (runs written before it existed said
-    ``mixed_precision``: float16 when true, else float32). Runs of different precision are
-    different configurations; how a run was spelled (``mixed_precision``) is a setting."""
-    if "precision" in config:
-        return config
-    return {**config, "precision": "mixed_float16" if config.get("mixed_precision") else "float32"}
+# Re-exported for earlier importers: the format's facts live in masktrainer.run.layout.
+from masktrainer.run.layout import BOOKKEEPING_KEYS, SETTING_KEYS, with_precision  # noqa: F401
+from masktrainer.run.layout import PREPROCESSING_FILE as PREPROCESSING_NAME  # noqa: F401
 
 
 def config_values(config: dict[str, Any]) -> dict[str, Any]:
-    """The RunConfig fields of a run's config.json: its bookkeeping entries dropped, and the
+    """The RunConfig fields of a run's config: its bookkeeping entries dropped, and the
     settings an earlier version did not record filled with what that version did."""
     from masktrainer import methods
 
@@ -65,16 +40,12 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     return method.compat.upgrade_config(values, method.recipe)
 
 
-def _csv_cell(value: Any) -> Any:
-    return "" if value is None else value
-
-
 class RunDirectory:
     """One run's folder; every write is atomic (a killed run leaves valid files)."""
 
     def __init__(self, path: Path, echo: Callable[[str], None] | None = print) -> None:
         self.path = Path(path)
-        self.run_id = self.path.name.removeprefix("run-")
+        self.run_id = self.path.name.removeprefix(layout.RUN_FOLDER_PREFIX)
         self._echo = echo
 
     @classmethod
@@ -86,7 +57,7 @@ class RunDirectory:
         safe_io.make_folders(parent, parent if root is None else root)
         try:
             for _ in range(100):
-                path = parent / f"run-{uuid.uuid4().hex[-7:]}"
+                path = parent / f"{layout.RUN_FOLDER_PREFIX}{uuid.uuid4().hex[-7:]}"
                 try:
                     path.mkdir()
                 except FileExistsError:
@@ -99,13 +70,16 @@ class RunDirectory:
 
     def log(self, line: str, terminal: str | None = None, echo: bool = True) -> None:
         """Print ``terminal`` (default ``line``; nothing if not ``echo``: what the caller
-        prints itself) and append ``line`` to train.log."""
+        prints itself) and append ``line`` to the run's log."""
         if self._echo is not None and echo:
             self._echo(line if terminal is None else terminal)
-        safe_io.append_line(self.path / "train.log", line)
+        safe_io.append_line(self.path / layout.LOG_FILE, line)
 
     def write_json(self, name: str, payload: Any) -> Path:
         return safe_io.atomic_write_json(self.path / name, payload)
+
+    def write_config(self, config: dict[str, Any]) -> Path:
+        return self.write_json(layout.CONFIG_FILE, config)
 
     def write_metrics(
         self,
@@ -113,30 +87,11 @@ class RunDirectory:
         flat_keys: tuple[str, ...],
         per_layer_fields: dict[str, list[str]],
     ) -> None:
-        """metrics.json (all keys) and metrics.csv (one row per epoch).
-
-        ``flat_keys``: the per-epoch number series; ``per_layer_fields``: per-epoch
-        per-layer series and the names of their values, written as
-        ``<layer>:<field>`` columns.
-        """
-        self.write_json("metrics.json", metrics)
-        layers = metrics.get("layer_names", [])
-        header = ["epoch", *flat_keys, "epochSeconds"]
-        for fields in per_layer_fields.values():
-            header += [f"{layer}:{field}" for layer in layers for field in fields]
-        rows = []
-        for epoch in range(len(metrics["trainLoss"])):
-            row = [epoch] + [_csv_cell(metrics[key][epoch]) for key in flat_keys]
-            row.append(metrics["epochSeconds"][epoch])
-            for key in per_layer_fields:
-                for values in metrics[key][epoch]:
-                    row.extend(_csv_cell(v) for v in values)
-            rows.append(row)
-        text = io.StringIO(newline="")
-        writer = csv.writer(text)
-        writer.writerow(header)
-        writer.writerows(rows)
-        safe_io.atomic_write_text(self.path / "metrics.csv", text.getvalue())
+        """The metrics file (all keys) and its CSV (one row per epoch; see
+        :func:`masktrainer.run.layout.metrics_csv`)."""
+        self.write_json(layout.METRICS_FILE, metrics)
+        csv_text = layout.metrics_csv(metrics, flat_keys, per_layer_fields)
+        safe_io.atomic_write_text(self.path / layout.METRICS_CSV_FILE, csv_text)
 
     def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
         """An uncompressed .npz of plain numeric arrays (loads with allow_pickle=False)."""

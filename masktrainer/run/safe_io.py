@@ -9,7 +9,7 @@ appends to a log without following a link. Operating-system errors (full disk, o
 names, permissions) become :class:`RunWriteError` naming the file.
 
 Reads of state go through :func:`read_regular`: regular files within a size limit only,
-opened without blocking, so a FIFO or a link to ``/dev/zero`` named ``metrics.json`` can
+opened without blocking, so a FIFO or a link to ``/dev/zero`` named like a run file can
 neither hang nor exhaust the reader. No TensorFlow is imported here.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Callable
 
 from masktrainer.errors import RunStateError, RunWriteError
 
-#: The largest JSON state file read (config.json, metrics.json, resume.json).
+#: The largest JSON state file read (a run's config, metrics, resume state).
 JSON_LIMIT = 64 * 2**20
 #: Room a run needs below its folder: run-<hex>/checkpoint/ckpt-<step>.data-00000-of-00001
 #: and the temporary names next to the files.

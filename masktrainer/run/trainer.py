@@ -29,11 +29,11 @@ from masktrainer.config import RunConfig
 from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import RunInterrupted, WorkerFailed
-from masktrainer.methods.recording import CORE_KEYS, Recorder
+from masktrainer.methods.recording import Recorder
 from masktrainer.nn.seeds import resolve_run_seed
 from masktrainer.protocols import describe as describe_protocol
 from masktrainer.protocols import selection_set
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 from masktrainer.run.checkpoints import (
     RestoreMetricState,
     RunCheckpoint,
@@ -65,7 +65,7 @@ from masktrainer.run.monitors import (
 )
 from masktrainer.run.provenance import git_state, versions
 from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
-from masktrainer.run.rundir import PREPROCESSING_NAME, RunDirectory
+from masktrainer.run.rundir import RunDirectory
 from masktrainer.run.runtime import (
     check_runtime,
     configure_runtime,
@@ -139,7 +139,7 @@ class Trainer:
         for key, value in measured.items():
             if not key.startswith("_"):
                 metrics[key].append(value)
-        metrics["epochSeconds"].append(round(seconds, 3))
+        metrics[layout.EPOCH_SECONDS].append(round(seconds, 3))
         return self.recorder.describe(measured)
 
     def _save_epoch_arrays(self, run: RunDirectory, model: keras.Model, epoch: int) -> None:
@@ -148,7 +148,7 @@ class Trainer:
 
     @property
     def _flat_keys(self) -> tuple[str, ...]:
-        return CORE_KEYS + self.evaluator.series + self.recorder.flat_keys
+        return layout.CORE_SERIES + self.evaluator.series + self.recorder.flat_keys
 
     def _write(self, run: RunDirectory, metrics: dict[str, Any]) -> None:
         run.write_metrics(metrics, self._flat_keys, self.recorder.per_layer_fields())
@@ -165,10 +165,10 @@ class Trainer:
         """A fresh run directory with its config, initial arrays and the epoch-0 evaluation."""
         cfg, data = self.cfg, self.data
         run = self._new_directory()
-        run.write_json("config.json", {
+        run.write_config({
             **cfg.to_dict(),
             **self.method.runtime.run_metadata(cfg, self.prepared),
-            "format_version": 1,
+            "format_version": layout.FORMAT_VERSION,
             "method": cfg.method,
             "architecture": cfg.architecture,
             "resolved_seed": self.run_seed,
@@ -183,7 +183,8 @@ class Trainer:
         for name, arrays in self.recorder.initial_arrays(model).items():
             run.save_arrays(name, arrays)
         if getattr(data, "raw_mean", None) is not None:  # what an export puts in front
-            run.save_arrays(PREPROCESSING_NAME, {"mean": data.raw_mean, "std": data.raw_std})
+            run.save_arrays(layout.PREPROCESSING_FILE,
+                            {"mean": data.raw_mean, "std": data.raw_std})
         run.log(f"run directory: {run.path}")
         run.log(
             f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
@@ -193,17 +194,15 @@ class Trainer:
             f"train/val/test {'/'.join(str(n) for n in data.sizes().values())}"
         )
         run.log(describe_protocol(cfg, data.sizes()))
-        series = (*self._flat_keys, *self.recorder.per_layer_fields(), "epochSeconds")
-        metrics: dict[str, Any] = {key: [] for key in series}
-        metrics.update(format_version=1, status="running", epochs_completed=0,
-                       layer_names=self.recorder.layer_names,
-                       layer_sizes=self.recorder.layer_sizes)
+        series = (*self._flat_keys, *self.recorder.per_layer_fields(), layout.EPOCH_SECONDS)
+        metrics = layout.new_metrics(series, self.recorder.layer_names,
+                                     self.recorder.layer_sizes)
         if self.evaluator.penalised:
             layers = len(self.recorder.layer_names)
             run.log(f"loss = cross-entropy (CE) + penalty, the sum over the {layers} masked "
                     f"layers of alpha * mean(M) with alpha {cfg.alpha:g} ({layers * cfg.alpha:g} "
-                    "while every mask is 1); metrics.json: *Loss the sum (the original's keys), "
-                    "*CrossEntropy, penalty")
+                    f"while every mask is 1); {layout.METRICS_FILE}: *Loss the sum (the "
+                    "original's keys), *CrossEntropy, penalty")
         if self.recorder.legend():
             run.log(self.recorder.legend())
         start = time.perf_counter()
@@ -300,9 +299,10 @@ class Trainer:
         steps = self._steps_per_epoch()
         if self._stop.requested:
             self._interrupted(run, metrics, checkpoint.last)
+        fields = self.recorder.per_layer_fields()
         board = None if not cfg.tensorboard else TensorBoardLog(
-            run.path / "tensorboard", (*self._flat_keys, *self.recorder.per_layer_fields(),
-                                       "epochSeconds"), self.recorder.per_layer_fields())
+            run.path / layout.TENSORBOARD_FOLDER,
+            (*self._flat_keys, *fields, layout.EPOCH_SECONDS), fields)
         if board is not None and first == 1:
             board.write(0, metrics, model, None, self.recorder.layer_names)
         batches = data.train_batches(cfg.batchsize, self.run_seed)
@@ -356,7 +356,7 @@ class Trainer:
             self.clock.add(seconds)
             line = epoch_line(cfg, epoch, metrics, extra, seconds,
                               self.clock.eta(cfg.maxepochs - epoch))
-            run.log(line, short_line(line))  # the whole line in train.log
+            run.log(line, short_line(line))  # the whole line in the run's log
             if self._stop.requested:
                 self._interrupted(run, metrics, checkpoint.last)
         if board is not None:
@@ -364,7 +364,7 @@ class Trainer:
         return self._finish(run, model, metrics)
 
     def _interrupted(self, run: RunDirectory, metrics: dict[str, Any], point: ResumePoint) -> None:
-        metrics["status"] = "interrupted"
+        metrics["status"] = layout.INTERRUPTED
         self._write(run, metrics)
         message = (f"interrupted by {self._stop.name} {point.describe()} (checkpointed); "
                    f"resume with: {resume_command(run.path)}")
@@ -373,7 +373,7 @@ class Trainer:
 
     def _diverged(self, run: RunDirectory, metrics: dict[str, Any], epoch: int,
                   monitor: StopOnNonFiniteLoss, checkpoint: RunCheckpoint) -> None:
-        metrics["status"] = "diverged"
+        metrics["status"] = layout.DIVERGED
         self._write(run, metrics)
         message = monitor.message(epoch, checkpoint.last, checkpoint.folder)
         run.log(message, echo=False)  # the exception carries it (the CLI prints it once)
@@ -383,8 +383,8 @@ class Trainer:
         self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)
-        safe_io.atomic_write_path(run.path / "model.keras", model.save, suffix=".keras")
-        metrics["status"] = "complete"
+        safe_io.atomic_write_path(run.path / layout.MODEL_FILE, model.save, suffix=".keras")
+        metrics["status"] = layout.COMPLETE
         metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only
         metrics["best"] = best = best_epoch(metrics, selection_set(self.cfg), self.cfg.protocol)
         self._write(run, metrics)

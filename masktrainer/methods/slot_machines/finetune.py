@@ -27,7 +27,7 @@ from masktrainer.methods.slot_machines.recorder import (
     selected_kernel_arrays,
     snapshot_name,
 )
-from masktrainer.run import safe_io
+from masktrainer.run import layout, safe_io
 from masktrainer.run.rundir import config_values, load_arrays
 
 if TYPE_CHECKING:
@@ -103,11 +103,10 @@ def load_source(run_dir: str | Path, epoch: int = 100, any_selection: bool = Fal
                 ) -> FinetuneSource:
     """Read a finished SlotMachine run: its config and the selected kernels of ``epoch``."""
     folder = Path(run_dir).expanduser()
-    config_path, model_path = folder / "config.json", folder / "model.keras"
+    config_path, model_path = folder / layout.CONFIG_FILE, folder / layout.MODEL_FILE
     if not config_path.is_file() or not model_path.is_file():
-        raise SourceRunError(
-            f"--finetune_from {folder} is not a finished run (config.json and model.keras needed)"
-        )
+        raise SourceRunError(f"--finetune_from {folder} is not a finished run "
+                             f"({layout.CONFIG_FILE} and {layout.MODEL_FILE} needed)")
     config = _read_json(config_path)
     if config.get("traintype") != "SlotMachine" or config.get("finetune_from") \
             or config.get("selection") not in ("greedy", "probabilistic"):
@@ -120,7 +119,7 @@ def load_source(run_dir: str | Path, epoch: int = 100, any_selection: bool = Fal
             f"--finetune_from {folder} is a {config['selection']} run; the original fine-tunes "
             "greedy runs only (--finetune_any_selection to use it anyway)"
         )
-    last = int(_read_json(folder / "metrics.json").get("epochs_completed", -1))
+    last = int(_read_json(folder / layout.METRICS_FILE).get("epochs_completed", -1))
     if epoch == last:
         kernels, batchnorm = _from_model(model_path)
     elif epoch in stored_epochs(folder):

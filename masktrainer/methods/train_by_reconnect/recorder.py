@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from masktrainer.methods.recording import Recorder
+from masktrainer.run import layout
 from masktrainer.text import pct
 
 
@@ -91,10 +92,11 @@ class LaPermRecorder(Recorder):
                 f" | moved from init {pct(values['changedFromInitial'])}, permutation {intact}")
 
     def initial_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        return {"initial_weights.npz": dict(self._initial)}
+        return {layout.INITIAL_WEIGHTS_FILE: dict(self._initial)}
 
     def final_arrays(self, model: keras.Model) -> dict[str, dict[str, np.ndarray]]:
-        return {"final_weights.npz": {_key(v): v.numpy() for v in model.trainable_variables}}
+        return {layout.FINAL_WEIGHTS_FILE: {_key(v): v.numpy()
+                                            for v in model.trainable_variables}}
 
     def summary(self, metrics: dict[str, Any]) -> str:
         return (f", {metrics['syncCount'][-1]} syncs, "

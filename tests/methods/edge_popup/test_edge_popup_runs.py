@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from masktrainer.config import RunConfig
-from masktrainer.methods import method_of
 from masktrainer.data.preprocessing import Splits
+from masktrainer.methods import method_of
 from masktrainer.methods.edge_popup.layers import kept_count
 from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import train
