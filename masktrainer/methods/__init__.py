@@ -66,7 +66,7 @@ def method_of(cfg: RunConfig) -> Method:
 
 
 def figures_of(config: dict[str, Any]) -> Figures:
-    """What the plotter draws for the run of ``config`` (a config.json's values); runs of an
+    """What the plotter draws for the run of ``config`` (the run config's values); runs of an
     unknown train type get the default."""
     try:
         return get_method(config.get("traintype")).figures

@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # types only: the config module itself is built from the meth
 class Method:
     """A training method: who it is, and its parts."""
 
-    key: str  # recorded as config.json's "method" (unless the recipe names a mode)
+    key: str  # recorded as the run config's "method" (unless the recipe names a mode)
     title: str  # "edge-popup (Ramanujan et al. 2020)"
     train_types: tuple[str, ...]  # --traintype values
     recipe: Recipe

@@ -1,7 +1,7 @@
 """What reports read of a method's finished runs: the plotter and the compare tables.
 
 :mod:`plotting` reads run directories, including those of earlier versions, from their
-``config.json`` values; it asks the run's method (``Method.figures``) instead of testing a
+config values; it asks the run's method (``Method.figures``) instead of testing a
 train type or an option of one method. The compare tables and the cross-check ask it what a
 run changed of its initial network (:meth:`Figures.changed_fraction`). No TensorFlow.
 """
@@ -29,7 +29,7 @@ class Figures:
     weight_profiles: bool = False
 
     def flips_signs(self, config: Mapping[str, Any]) -> bool:
-        """Whether a run of this ``config.json`` flips signs (plotted as flipped signs, not
+        """Whether a run of these config values flips signs (plotted as flipped signs, not
         as remaining weights)."""
         return False
 

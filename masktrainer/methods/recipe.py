@@ -1,7 +1,7 @@
 """A method's recipe: what it adds to a run's configuration, without TensorFlow.
 
 Its options and choices, its recipe as defaults (:meth:`Recipe.fill`), its protocol (what the
-original evaluates), its checks, the facts a configuration derives from it (config.json's
+original evaluates), its checks, the facts a configuration derives from it (the run config's
 ``method``, the architecture, what trains, the mask penalty), the run folder's naming and the
 console description. A command line is checked with these before TensorFlow loads.
 """
@@ -70,7 +70,7 @@ class Recipe:
         """Raise ConfigError for settings this method cannot run with."""
 
     def kind(self, cfg: RunConfig) -> str | None:
-        """config.json's ``method`` when the method has modes (Slot Machines' fine-tuning);
+        """The run config's ``method`` when the method has modes (Slot Machines' fine-tuning);
         None: the method's key."""
         return None
 

@@ -25,7 +25,7 @@ class Runtime:
     """The runtime side of a method (the shared behaviour; a method overrides hooks)."""
 
     keras_modules: ClassVar[tuple[str, ...]] = ()  # importing these registers its Keras objects
-    metadata_keys: ClassVar[tuple[str, ...]] = ()  # config.json entries of run_metadata
+    metadata_keys: ClassVar[tuple[str, ...]] = ()  # run config entries of run_metadata
     loss_over_batches: ClassVar[bool] = False  # evaluation loss: mean over batches (not samples)
 
     def layers(self, cfg: RunConfig) -> LayerFactory:
@@ -37,7 +37,7 @@ class Runtime:
         return None
 
     def run_metadata(self, cfg: RunConfig, prepared: Any) -> dict[str, Any]:
-        """Extra config.json entries of a new run (named in ``metadata_keys``)."""
+        """Extra run config entries of a new run (named in ``metadata_keys``)."""
         return {}
 
     def network_options(self, cfg: RunConfig) -> dict[str, Any]:
