@@ -27,7 +27,7 @@ from typing import Any, Callable
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments.peers import PEERS  # noqa: E402
-from masktrainer.run.safe_io import folder_problem  # noqa: E402
+from masktrainer.safe_io import folder_problem  # noqa: E402
 
 PRECISIONS = ("float32", "bfloat16")
 SMOKE = {"batch": 8, "steps": 2, "repeats": 1, "warmup_steps": 1}

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.compare.__main__ import run_suite
     from experiments.compare.suites import Suite
     from masktrainer.errors import RunInterrupted
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
 
     base, labels = SUITES[args.suite]
     chosen = [x.strip() for x in args.methods.split(",")] if args.methods else list(labels)

@@ -42,8 +42,8 @@ from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
 from masktrainer.run.resume import open_for_resume, resume_command
-from masktrainer.run.rundir import config_values
-from masktrainer.run.safe_io import folder_problem, read_json_object
+from masktrainer.methods.upgrade import config_values
+from masktrainer.safe_io import folder_problem, read_json_object
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
            "parse_commands", "train_main"]

@@ -118,7 +118,7 @@ def check_flag_files(fv: flags.FlagValues) -> None:
     """Before absl opens a --flagfile (nested ones too): a regular UTF-8 file within
     FLAGFILE_LIMIT, so a FIFO, /dev/zero or binary file is one line, never a hang."""
     from masktrainer.errors import RunStateError
-    from masktrainer.run.safe_io import read_regular
+    from masktrainer.safe_io import read_regular
 
     original = fv._get_flag_file_lines
 

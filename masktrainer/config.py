@@ -27,8 +27,8 @@ from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
 from masktrainer.protocols import PROTOCOLS
 from masktrainer.protocols import check as check_protocol
-from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
-from masktrainer.run.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
+from masktrainer.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
+from masktrainer.methods.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
 
 __all__ = ["ConfigError", "OPTIONS", "RunConfig"]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from masktrainer.run.rundir import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
-from masktrainer.run.rundir import SETTING_KEYS
+from masktrainer.stored_config import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
+from masktrainer.stored_config import SETTING_KEYS
 from plotting.runs import Run, warn
 
 #: Config keys that say how, when or where a run was made, not what it trained (the

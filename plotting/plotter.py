@@ -26,7 +26,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
 from masktrainer.errors import RunStateError, RunWriteError
-from masktrainer.run.safe_io import folder_problem
+from masktrainer.safe_io import folder_problem
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from masktrainer.errors import RunStateError
-from masktrainer.run.rundir import with_precision
-from masktrainer.run.safe_io import JSON_LIMIT, read_regular
+from masktrainer.stored_config import with_precision
+from masktrainer.safe_io import JSON_LIMIT, read_regular
 
 LOGGER = logging.getLogger("plotting")
 

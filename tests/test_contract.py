@@ -19,7 +19,7 @@ import pytest
 
 from masktrainer import methods
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
+from masktrainer.run.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.export.cli import export_run
 from masktrainer.export.compact import load_compact

@@ -13,7 +13,7 @@ import pytest
 from masktrainer import methods
 from masktrainer.cli import UsageError, parse_command, parse_commands
 from masktrainer.config import OPTIONS
-from masktrainer.data import loading
+from masktrainer.run import loading
 from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import ConfigError
 from masktrainer.nn.architectures import IMAGENET_ARCHITECTURES

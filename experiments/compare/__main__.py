@@ -58,7 +58,7 @@ def _compact(run_dir: Path, out: Path) -> tuple[int | None, float | None]:
     import json
 
     from masktrainer.export.cli import export_run
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
 
     sizes = out / "sizes.json"
     if not sizes.is_file():
@@ -154,7 +154,7 @@ def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
 
 def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int],
           outputpath: Path, precision: str = "float32") -> list[Path]:
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
     from plotting.headtohead import MethodPoint, accuracy_vs_changed_figure
 
     stem = outputpath / f"compare_{suite.name}{_tag(precision)}"
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.crosscheck.checks import MeasureError
     from experiments.crosscheck.runs import CrosscheckError
     from masktrainer.errors import RunInterrupted
-    from masktrainer.run.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     suite = SUITES[args.suite]

@@ -83,7 +83,7 @@ def _seeds(text: str) -> list[int]:
 
 def options(argv: list[str]):
     from experiments.crosscheck.driver import Options
-    from masktrainer.run.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(argv)
     known = by_id()
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")
     if opts.readme:
         from experiments.crosscheck.readme import update_readme
-        from masktrainer.run import safe_io
+        from masktrainer import safe_io
 
         report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
         safe_io.atomic_write_text(opts.readme, update_readme(Path(opts.readme), report_md))

@@ -23,7 +23,7 @@ from experiments.crosscheck.records import score_mismatch, seal_score, sha256_fi
 from experiments.crosscheck.runs import CrosscheckError
 from experiments.crosscheck.targets import CHECKPOINT, Target
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 
 # Evaluated independently of this library (pretrained/README.md): the file's own score where it
 # differs from the published one, so a match with it means "the artefact does not reproduce".

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 
 RUN_INDEX = "runs.json"
 # The files that make a run what it is: its settings, its numbers and its networks.

@@ -19,8 +19,9 @@ from experiments.crosscheck.records import RunIndex
 from masktrainer.cli import UsageError, parse_command
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
-from masktrainer.run import safe_io
-from masktrainer.run.rundir import SETTING_KEYS, config_values
+from masktrainer import safe_io
+from masktrainer.stored_config import SETTING_KEYS
+from masktrainer.methods.upgrade import config_values
 
 PROGRAM = "python -m masktrainer"
 # How deep run directories lie below the output folder (<root>/<target>/<method folders>/run-*).

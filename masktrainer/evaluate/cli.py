@@ -89,8 +89,8 @@ def _checkpoint_request(fv: flags.FlagValues) -> Request:
 
 def _run_request(fv: flags.FlagValues) -> Request:
     from masktrainer.export.cli import ExportError, check_run_dir
-    from masktrainer.run import safe_io
-    from masktrainer.run.rundir import config_values
+    from masktrainer import safe_io
+    from masktrainer.methods.upgrade import config_values
 
     given = [f"--{name}" for name in ("traintype", "nettype") if fv[name].present]
     if given:
@@ -146,7 +146,7 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
 
     import_tensorflow()  # TensorFlow's start-up lines filtered, as for train and export
     from laperm.models import default_input_shape
-    from masktrainer.data.loading import load_data
+    from masktrainer.run.loading import load_data
     from masktrainer.evaluate.scoring import (
         checkpoint_model,
         run_model,

@@ -26,7 +26,7 @@ from masktrainer.commands import SUBCOMMANDS, UsageError, entry, parse_flags, wa
 from masktrainer.errors import ConfigError, RunStateError, RunWriteError
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
 from masktrainer.quiet import import_tensorflow
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 from masktrainer.run.lock import RunLock
 
 FORMATS = ("plain", "compact")

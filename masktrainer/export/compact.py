@@ -46,9 +46,9 @@ from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.export import COMPACT_NAME
 from masktrainer.export.plain import clone_structure, is_method_layer, leaf_layers
 from masktrainer.nn.bits import BitsError
-from masktrainer.run import safe_io
-from masktrainer.run.npz import load_npz
-from masktrainer.run.rundir import config_values
+from masktrainer import safe_io
+from masktrainer.npz import load_npz
+from masktrainer.methods.upgrade import config_values
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: the same arrays without payload_sha256

@@ -86,7 +86,7 @@ def epoch_learning_rate(cfg: RunConfig, epoch: int) -> float:
 def register_keras_objects() -> None:
     """Import every module that registers a layer, initializer or optimizer with Keras, so
     ``keras.models.load_model`` can read any run's ``model.keras``."""
-    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.run.optim",
+    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.methods.optim",
                  "masktrainer.run.evaluation", "laperm.optimizer"):
         importlib.import_module(name)
     for method in METHODS:

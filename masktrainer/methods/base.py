@@ -21,7 +21,7 @@ from masktrainer.errors import ConfigError
 from masktrainer.nn.architectures import NETTYPES, original_dataset
 from masktrainer.options import Draft, Option
 from masktrainer.protocols import HELD_OUT_SETS
-from masktrainer.run.schedules import SHARED_SCHEDULES, shared_learning_rate
+from masktrainer.methods.schedules import SHARED_SCHEDULES, shared_learning_rate
 from masktrainer.text import choice_error
 
 if TYPE_CHECKING:  # types only: the config module itself is built from the methods
@@ -191,7 +191,7 @@ class Method:
         )
 
     def make_optimizer(self, cfg: RunConfig, run_seed: int) -> keras.optimizers.Optimizer:
-        from masktrainer.run.optim import shared_optimizer
+        from masktrainer.methods.optim import shared_optimizer
 
         return shared_optimizer(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay)
 

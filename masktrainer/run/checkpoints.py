@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.nn.seeds import EVAL_SAMPLER
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 from masktrainer.run.monitors import step_after
 from masktrainer.run.resume import (
     FOLDER,

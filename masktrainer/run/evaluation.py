@@ -1,6 +1,6 @@
 """What a run evaluates at the end of an epoch, with each original's definitions.
 
-* the sets of ``--eval_sets`` at the epochs :mod:`masktrainer.run.eval_plan` says (each
+* the sets of ``--eval_sets`` at the epochs :mod:`masktrainer.eval_plan` says (each
   method's default is what its original evaluates); a set not evaluated is ``None``;
 * validation and test: loss, top-1 and top-5 accuracy (edge-popup reports top-5);
   the loss is Keras' mean over samples, or the mean over batches for a method
@@ -31,7 +31,7 @@ from masktrainer.config import RunConfig
 from masktrainer.data.pipeline import evaluation_batches
 from masktrainer.data.preprocessing import Splits
 from masktrainer.methods.base import Method
-from masktrainer.run.eval_plan import evaluates, parse_sets
+from masktrainer.eval_plan import evaluates, parse_sets
 
 _PACKAGE = "masktrainer"
 TOP5_KEYS = ("valTop5Accuracy", "testTop5Accuracy")

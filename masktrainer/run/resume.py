@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 
 FOLDER = "checkpoint"
 PARTIAL_REQUIRED = frozenset({"epoch", "step", "metric_state"})

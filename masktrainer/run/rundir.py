@@ -4,7 +4,7 @@ Layout: ``<the method's folder>/run-<7 hex>/`` (``Method.run_folder``;
 self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
 <masktype>_<activation>_<initializer>_LR<lr>``). Files: config.json,
 metrics.json, metrics.csv, the method's .npz arrays, model.keras, train.log.
-Every write goes through :mod:`masktrainer.run.safe_io` (atomic, never through a link).
+Every write goes through :mod:`masktrainer.safe_io` (atomic, never through a link).
 No TensorFlow is imported here.
 """
 
@@ -19,50 +19,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from masktrainer import safe_io
 from masktrainer.errors import RunWriteError
-from masktrainer.run import safe_io
-
-# config.json keys that describe the run rather than configure it (the rest are RunConfig
-# fields); methods may add their own (``Method.metadata_keys``). ``versions`` and ``git``
-# (:mod:`masktrainer.run.provenance`): a run resumes, and pools, whatever code made it.
-BOOKKEEPING_KEYS = ("format_version", "method", "architecture", "resolved_seed", "run_id",
-                    "run_dir", "created", "data", "versions", "git", "invocation", "extended")
-# RunConfig fields that say how, where or how fast a run is made, not what it trains: runs that
-# differ only in these (and the seed) are seeds of one experiment. The plotter pools them and
-# the cross-check reuses a finished run whatever they were.
-SETTING_KEYS = ("progress", "tensorboard", "jit_compile", "outputpath", "data_dir", "manual_dir",
-                "tfds_data_dir", "split_dir", "eval_batchsize", "checkpoint_every",
-                "deterministic", "distribute", "mixed_precision", "cpu_replicas",
-                "heartbeat_minutes", "steps_per_execution")
-
 
 # The run's input normalisation on raw 0..255 pixels: prepared = (raw - mean) / std, the
 # arrays broadcastable to one image (``mean``, ``std``); an export puts it in front.
 PREPROCESSING_NAME = "preprocessing.npz"
-
-
-def with_precision(config: dict[str, Any]) -> dict[str, Any]:
-    """A config.json with its ``precision`` (runs written before it existed said
-    ``mixed_precision``: float16 when true, else float32). Runs of different precision are
-    different configurations; how a run was spelled (``mixed_precision``) is a setting."""
-    if "precision" in config:
-        return config
-    return {**config, "precision": "mixed_float16" if config.get("mixed_precision") else "float32"}
-
-
-def config_values(config: dict[str, Any]) -> dict[str, Any]:
-    """The RunConfig fields of a run's config.json: its bookkeeping entries dropped, and the
-    settings an earlier version did not record filled with what that version did."""
-    from masktrainer import methods
-
-    extra = {key for method in methods.METHODS for key in method.metadata_keys}
-    values = {k: v for k, v in with_precision(config).items()
-              if k not in BOOKKEEPING_KEYS and k not in extra}
-    try:
-        method = methods.get_method(values.get("traintype"))
-    except ValueError:  # RunConfig names the bad train type
-        return values
-    return method.upgrade_config(values)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -154,6 +116,6 @@ class RunDirectory:
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a run's .npz without ever unpickling, each member's declared size checked first
     (RunStateError for one that declares more than the file holds)."""
-    from masktrainer.run.npz import load_npz
+    from masktrainer.npz import load_npz
 
     return load_npz(path)

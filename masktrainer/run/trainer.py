@@ -26,14 +26,14 @@ import tensorflow as tf
 
 from masktrainer import methods
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
+from masktrainer.run.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import RunInterrupted, WorkerFailed
 from masktrainer.methods.recording import CORE_KEYS, Recorder
 from masktrainer.nn.seeds import resolve_run_seed
 from masktrainer.protocols import describe as describe_protocol
 from masktrainer.protocols import selection_set
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 from masktrainer.run.checkpoints import (
     RestoreMetricState,
     RunCheckpoint,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
+from masktrainer.run.loading import load_data
 from masktrainer.data.sources import load_embedded_mnist
 from masktrainer.data.splits import slot_machines_split
 

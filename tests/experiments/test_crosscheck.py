@@ -14,7 +14,7 @@ from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.driver import Options, run_crosscheck
 from experiments.crosscheck.runs import RunStore
 from experiments.crosscheck.targets import by_id, default_ids
-from masktrainer.run.rundir import config_values
+from masktrainer.methods.upgrade import config_values
 
 # Fabricated test accuracy (fractions) per (traintype, nettype, slots or selection).
 ACCURACY = {("LaPerm", "F1"): 0.8551, ("LaPerm", "F2"): 0.7070,

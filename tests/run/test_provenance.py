@@ -9,7 +9,8 @@ import pytest
 import masktrainer
 from masktrainer.config import RunConfig
 from masktrainer.run import provenance
-from masktrainer.run.rundir import BOOKKEEPING_KEYS, config_values
+from masktrainer.stored_config import BOOKKEEPING_KEYS
+from masktrainer.methods.upgrade import config_values
 
 
 def _git(root, *args):

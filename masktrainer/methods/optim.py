@@ -11,7 +11,7 @@ folds the learning rate into the buffer, which differs once the rate changes
 
 A run's optimiser is its method's (``Method.make_optimizer``; LaPerm wraps
 Adam); the learning rate is set once at the start of every epoch, as the
-originals do (``Method.learning_rate``, :mod:`masktrainer.run.schedules`).
+originals do (``Method.learning_rate``, :mod:`masktrainer.methods.schedules`).
 """
 
 from __future__ import annotations
