@@ -19,7 +19,7 @@ import signal
 import sys
 from pathlib import Path
 
-from experiments.crosscheck.targets import by_id, default_ids  # noqa: E402
+from experiments.crosscheck.catalogue import by_id, default_ids  # noqa: E402
 from masktrainer.config import OPTIONS  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from experiments.crosscheck import checks, report
+from experiments.crosscheck.catalogue import by_id
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.runs import CrosscheckError, RunRecord, RunStore
 from experiments.crosscheck.targets import (
@@ -25,7 +26,6 @@ from experiments.crosscheck.targets import (
     STRUCTURE,
     Measured,
     Target,
-    by_id,
 )
 
 STOP = threading.Event()  # set by --stop_after: start no further run
