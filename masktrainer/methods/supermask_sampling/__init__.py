@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import hidden_networks_data, hidden_networks_evaluation
+from masktrainer.methods.hidden_networks import hidden_networks_data, hidden_networks_evaluation
 from masktrainer.methods.supermask_sampling.options import OPTIONS
 from masktrainer.nn.names import HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
