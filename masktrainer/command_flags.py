@@ -11,7 +11,7 @@ from masktrainer.options import Option
 
 COMMAND_OPTIONS: tuple[Option, ...] = (
     Option("preset", str, None, "NAME: the flags of an original experiment "
-           "(experiments/presets/NAME.flags); flags after it override them. --preset list "
+           "(masktrainer/presets/NAME.flags); flags after it override them. --preset list "
            "names them.", group="run"),
     Option("config", str, None, "FILE: start a new run from the settings of a config.json (a "
            "run's, or --print_config's output; a run directory stands for its config.json); "

@@ -3,7 +3,7 @@
 ``--traintype LaPerm --nettype NET --weights FILE.h5 [--data_dir DIR]`` loads a Keras 2
 ``.h5`` file of the LaPerm authors (:mod:`masktrainer.evaluate.h5`) into the notebook
 model ``NET`` and evaluates it with the notebook's data use, as its preset
-(``experiments/presets/laperm_<net>.flags``) records it: split and normalisation.
+(``masktrainer/presets/laperm_<net>.flags``) records it: split and normalisation.
 ``--run RUN_DIR [--data_dir DIR]`` evaluates any finished run's ``model.keras`` with the
 run's own config. Both print ``test accuracy NN.NN%`` as their last line.
 
