@@ -31,12 +31,16 @@ from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
+    DIVERGED_EXIT,
+    FAILED_EXIT,
+    USAGE_EXIT,
     ConfigError,
     DataError,
     RunInterrupted,
     RunStateError,
     RunWriteError,
     WorkerFailed,
+    interrupted_exit,
 )
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
@@ -47,10 +51,6 @@ from masktrainer.safe_io import folder_problem, read_json_object
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
            "parse_commands", "train_main"]
-
-FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer
-USAGE_EXIT = commands.USAGE_EXIT
-DIVERGED_EXIT = 3
 
 
 def _define(option: Option, fv: flags.FlagValues) -> None:
@@ -396,13 +396,13 @@ def _run(command: Command) -> int:
         return _fail(err, DIVERGED_EXIT)
     except RunInterrupted as err:
         print(f"masktrainer: {err}", file=sys.stderr)
-        return 128 + err.signum
+        return interrupted_exit(err.signum)
     except KeyboardInterrupt:  # before the run's handlers, or a second Ctrl-C
         run = getattr(trainer, "run_path", None)
         where = (f"; resume with: {resume_command(run)}" if run is not None
                  else " before the run started; nothing was written")
         print(f"masktrainer: interrupted{where}", file=sys.stderr)
-        return 128 + signal.SIGINT
+        return interrupted_exit(signal.SIGINT)
     return 0
 
 

@@ -19,9 +19,9 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer.errors import USAGE_EXIT
 from masktrainer.text import did_you_mean
 
-USAGE_EXIT = 2
 HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
 WIDTH = 100
 

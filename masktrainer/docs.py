@@ -15,6 +15,7 @@ from pathlib import Path
 from masktrainer import methods
 from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.config import OPTIONS
+from masktrainer.errors import USAGE_EXIT
 from masktrainer.help import method_name, recipe_defaults
 from masktrainer.options import GROUPS, Option
 
@@ -102,14 +103,14 @@ def replace_block(text: str, block: str) -> str:
 def main(argv: list[str]) -> int:
     if argv not in ([], ["--write"]):
         print("usage: python -m masktrainer.docs [--write]", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     if not argv:
         sys.stdout.write(flag_tables())
         return 0
     if not COMMAND_LINE_PAGE.is_file():
         print(f"masktrainer.docs: error: no {COMMAND_LINE_PAGE} here: run from the repository "
               "root", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     text = COMMAND_LINE_PAGE.read_text(encoding="utf-8")
     COMMAND_LINE_PAGE.write_text(replace_block(text, flag_tables()), encoding="utf-8")
     print(f"wrote the flag tables into {COMMAND_LINE_PAGE}")

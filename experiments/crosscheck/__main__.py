@@ -21,6 +21,7 @@ from pathlib import Path
 
 from experiments.crosscheck.catalogue import by_id, default_ids  # noqa: E402
 from masktrainer.config import OPTIONS  # noqa: E402
+from masktrainer.errors import FAILED_EXIT, STOPPED_EXIT, USAGE_EXIT  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"
 # The released LaPerm checkpoints, where the project's checkout keeps them.
@@ -59,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write the report's table into this Markdown file between its "
                              "crosscheck markers (the project's docs/crosscheck.md)")
     parser.add_argument("--stop_after", type=float, default=None,
-                        help="minutes: checkpoint the running run and stop (exit 3) after this")
+                        help=f"minutes: checkpoint the running run and stop (exit "
+                             f"{STOPPED_EXIT}) after this")
     return parser
 
 
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         opts, stop_after = options(sys.argv[1:] if argv is None else argv)
     except ArgumentError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     from experiments.crosscheck.driver import run_crosscheck
     from masktrainer.errors import RunInterrupted
 
@@ -158,10 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               f"continue. Partial report: {opts.outputpath / 'crosscheck.md'}", file=sys.stderr)
-        return 3
+        return STOPPED_EXIT
     except CrosscheckError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 1
+        return FAILED_EXIT
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")

@@ -24,12 +24,11 @@ from absl import flags
 
 from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
-from masktrainer.errors import ConfigError, DataError, RunStateError
+from masktrainer.errors import USAGE_EXIT, ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
 from masktrainer.methods.train_by_reconnect import LAPERM_NETS
 from masktrainer.presets import preset_flags
 
-USAGE_EXIT = 2
 # The flags of a LaPerm preset that say how the notebook used its data (its protocol: the
 # split).
 DATA_FLAGS = ("protocol", "split", "normalization")
