@@ -6,8 +6,10 @@ is written: at the top, inside a function, in a ``try``. Imports under ``if TYPE
 never run and exist precisely to name a type without a run-time dependency, so they do not
 count for cycles; they do count for the layering rule (a library annotation naming an
 ``experiments`` type would still make the library depend on the scripts above it).
-``importlib.import_module("a.b")`` with a literal name counts like ``import a.b``; names built
-at run time (the registry's method discovery, the lazy exports of ``masktrainer``) are not seen.
+``importlib.import_module("a.b")`` with a literal name counts like ``import a.b``. Tables of
+module names imported lazily by name (the package's lazy exports ``masktrainer._EXPORTS``, the
+subcommand table ``commands.SUBCOMMANDS``, a method's ``keras_modules``) and names built at run
+time (the registry's method discovery) are not seen.
 
 Package level: inside every package, the graph among its direct children (modules and
 subpackages, each standing for everything under it) is acyclic, and so is the graph among the
@@ -18,7 +20,7 @@ between its children (the module graph still sees it).
 from __future__ import annotations
 
 import ast
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,4 +223,11 @@ def test_no_package_imports_another_that_imports_it_back():
 def test_the_library_imports_nothing_from_experiments():
     found = [f"{edge.source}:{edge.line} imports {edge.target}" for edge in all_imports()
              if edge.source.split(".")[0] in LIBRARY and edge.target.split(".")[0] == "experiments"]
+    # nor reaches for it by name (importlib.util.find_spec("experiments") read the presets)
+    for module, path in module_files().items():
+        if module.split(".")[0] in LIBRARY:
+            found += [f"{module}:{node.lineno} names {node.value!r}"
+                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                      and node.value.split(".")[0] == "experiments"]
     assert not found, "\n".join(found)
