@@ -123,7 +123,8 @@ def _draw_panel(ax, name: str, initial: np.ndarray, final: np.ndarray, color) ->
 def plot_profiles(
     profiles: Mapping[str, np.ndarray], path: str | None = None, ncols: int | None = None
 ):
-    """One subplot per profile (:func:`laperm.profiles.weight_profiles`), every unit's sorted weights drawn as a thin line.
+    """One subplot per profile (:func:`laperm.profiles.weight_profiles`), every unit's sorted
+    weights drawn as a thin line.
 
     The grid has ``ncols`` columns (default ``ceil(sqrt(n))``). Returns the
     ``matplotlib.figure.Figure`` (Agg canvas, no pyplot state); saves a PNG
