@@ -207,7 +207,7 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _options(argv)
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -31,27 +31,27 @@ from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
+    DIVERGED_EXIT,
+    FAILED_EXIT,
+    USAGE_EXIT,
     ConfigError,
     DataError,
     RunInterrupted,
     RunStateError,
     RunWriteError,
     WorkerFailed,
+    interrupted_exit,
 )
+from masktrainer.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
+from masktrainer.methods.upgrade import config_values
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
-from masktrainer.run.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
 from masktrainer.run.resume import open_for_resume, resume_command
-from masktrainer.run.rundir import config_values
-from masktrainer.run.safe_io import folder_problem, read_json_object
+from masktrainer.safe_io import folder_problem, read_json_object
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
            "parse_commands", "train_main"]
-
-FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer
-USAGE_EXIT = commands.USAGE_EXIT
-DIVERGED_EXIT = 3
 
 
 def _define(option: Option, fv: flags.FlagValues) -> None:
@@ -398,13 +398,13 @@ def _run(command: Command) -> int:
         return _fail(err, DIVERGED_EXIT)
     except RunInterrupted as err:
         print(f"masktrainer: {err}", file=sys.stderr)
-        return 128 + err.signum
+        return interrupted_exit(err.signum)
     except KeyboardInterrupt:  # before the run's handlers, or a second Ctrl-C
         run = getattr(trainer, "run_path", None)
         where = (f"; resume with: {resume_command(run)}" if run is not None
                  else " before the run started; nothing was written")
         print(f"masktrainer: interrupted{where}", file=sys.stderr)
-        return 128 + signal.SIGINT
+        return interrupted_exit(signal.SIGINT)
     return 0
 
 

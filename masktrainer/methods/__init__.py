@@ -97,8 +97,8 @@ def epoch_learning_rate(cfg: RunConfig, epoch: int) -> float:
 def register_keras_objects() -> None:
     """Import every module that registers a layer, initializer or optimizer with Keras, so
     ``keras.models.load_model`` can read any run's saved model."""
-    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.run.optim",
-                 "masktrainer.run.evaluation", "laperm.optimizer"):
+    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.nn.metrics",
+                 "masktrainer.methods.optim", "laperm.optimizer"):
         importlib.import_module(name)
     for method in METHODS:
         for name in method.runtime.keras_modules:

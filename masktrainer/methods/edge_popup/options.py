@@ -5,10 +5,6 @@ from __future__ import annotations
 from masktrainer.options import Option
 
 SCALE_FAN_RULES = ("original", "kept")
-# hidden-networks (edge-popup, supermask sampling, its dense baselines) evaluates its
-# validation loader, which is the official test set, after every epoch and never before.
-EVAL_SETS = "test"
-INITIAL_EVAL = "none"
 KEEP_RATIO = Option(
     "keep_ratio", float, None, "EdgePopup: fraction of weights KEPT per layer, in (0, 1] (the "
     "original's --prune-rate; default 0.5).", minimum=0.0, maximum=1.0, exclusive_minimum=True,

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from masktrainer.config import ConfigError, RunConfig
 from masktrainer.methods import epoch_learning_rate
-from masktrainer.run.optim import L2MomentumSGD
+from masktrainer.methods.optim import L2MomentumSGD
 
 
 def test_l2_momentum_sgd_is_pytorch_sgd():
