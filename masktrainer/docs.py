@@ -17,7 +17,7 @@ from masktrainer import methods
 from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.config import OPTIONS
 from masktrainer.errors import USAGE_EXIT
-from masktrainer.help import method_name, recipe_defaults
+from masktrainer.help import method_groups, method_name, recipe_defaults
 from masktrainer.layout import run_files_table
 from masktrainer.options import GROUPS, Option
 
@@ -87,8 +87,8 @@ def flag_tables() -> str:
     for option in (*OPTIONS.values(), *COMMAND_OPTIONS):
         sections.setdefault(option.group, []).append(option)
     titles = dict(GROUPS)
-    for method in methods.METHODS:
-        titles[method.key] = f"{method.title} (`--traintype {'/'.join(method.train_types)}` only)"
+    for group, (title, types) in method_groups().items():
+        titles[group] = f"{title} (`--traintype {'/'.join(types)}` only)"
     lines: list[str] = []
     for group, options in sections.items():
         if options:

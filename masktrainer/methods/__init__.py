@@ -10,6 +10,8 @@ parts) is a method; adding one needs no other file. The subpackages:
 * ``slot_machines`` — Aladago & Torresani (2021): one of K values per connection;
 * ``train_by_reconnect`` — Qiu & Suda (2020), LaPerm around Adam;
 * ``supermask_sampling`` — Zhou et al. (2019): Bernoulli masks from sigmoid(score);
+* ``biprop`` — Diffenderfer & Kailkhura (2021): edge-popup's mask over weights binarised
+  to +-alpha per layer;
 * ``dense_baseline`` — hidden-networks' learned-weights baselines.
 
 Importing this package reads the methods' configuration only (no TensorFlow);
