@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from masktrainer import layout, safe_io
-from masktrainer.errors import RunWriteError
+from masktrainer.errors import RunStateError, RunWriteError
 
 # Re-exported for earlier importers: the format's facts live in masktrainer.layout.
 from masktrainer.layout import BOOKKEEPING_KEYS, SETTING_KEYS, with_precision  # noqa: F401
@@ -32,6 +32,25 @@ class RunDirectory:
         self.path = Path(path)
         self.run_id = self.path.name.removeprefix(layout.RUN_FOLDER_PREFIX)
         self._echo = echo
+        self._identity = self._folder_identity()
+
+    def _folder_identity(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def check_in_place(self) -> None:
+        """RunStateError if the path no longer leads to the folder the run opened: the run
+        folder, or a folder above it, was swapped (for a link, or another folder) while the
+        run was writing; nothing more is written there."""
+        if self._identity is None:
+            self._identity = self._folder_identity()
+        elif os.path.islink(self.path) or self._folder_identity() != self._identity:
+            raise RunStateError(f"{self.path} no longer leads to this run's folder (it or a "
+                                "folder above it was replaced while the run was writing); "
+                                "nothing more is written there")
 
     @classmethod
     def create(cls, parent: Path, echo: Callable[[str], None] | None = print,
@@ -58,9 +77,11 @@ class RunDirectory:
         prints itself) and append ``line`` to the run's log."""
         if self._echo is not None and echo:
             self._echo(line if terminal is None else terminal)
+        self.check_in_place()
         safe_io.append_line(self.path / layout.LOG_FILE, line)
 
     def write_json(self, name: str, payload: Any) -> Path:
+        self.check_in_place()
         return safe_io.atomic_write_json(self.path / name, payload)
 
     def write_config(self, config: dict[str, Any]) -> Path:
@@ -80,6 +101,7 @@ class RunDirectory:
 
     def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
         """An uncompressed .npz of plain numeric arrays (loads with allow_pickle=False)."""
+        self.check_in_place()
         target = self.path / name
         if target.parent != self.path:  # e.g. selections/ of Slot Machines
             safe_io.refuse_link(target.parent)

@@ -382,6 +382,7 @@ class Trainer:
         self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)
+        run.check_in_place()
         safe_io.atomic_write_path(run.path / layout.MODEL_FILE, model.save, suffix=".keras")
         metrics["status"] = layout.COMPLETE
         metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only

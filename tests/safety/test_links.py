@@ -146,3 +146,32 @@ def test_overwrite_never_replaces_through_a_linked_file(finished, victim, tmp_pa
     assert code == 2 and "compact.npz is a link" in one_line(err)
     assert victim.read_bytes() == VICTIM
     assert json.loads((finished / "metrics.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.parametrize("swap", ["parent_link", "parent_folder", "run_link"])
+def test_a_run_folder_swapped_mid_run_stops_its_writes(tmp_path, swap):
+    parent = tmp_path / "out" / "LeNet"
+    parent.mkdir(parents=True)
+    run = RunDirectory.create(parent, echo=None)
+    run.write_json("config.json", {"a": 1})
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / run.path.name).mkdir(parents=True)
+    if swap == "run_link":
+        run.path.rename(tmp_path / "kept")
+        run.path.symlink_to(elsewhere / run.path.name)
+    else:
+        parent.rename(tmp_path / "kept")
+        if swap == "parent_link":
+            parent.symlink_to(elsewhere)
+        else:  # a fresh folder of the same names: another inode
+            (parent / run.path.name).mkdir(parents=True)
+    for write in (lambda: run.write_json("metrics.json", {}), lambda: run.log("line"),
+                  lambda: run.save_arrays("masks.npz", {"m": np.ones(2)}),
+                  lambda: run.write_metrics(_metrics(), ("trainLoss",), {})):
+        with pytest.raises(RunStateError, match="no longer leads to this run's folder"):
+            write()
+    assert not any((elsewhere / run.path.name).iterdir())
+    if swap == "parent_folder":
+        assert not any((parent / run.path.name).iterdir())
+    kept = tmp_path / "kept" if swap == "run_link" else tmp_path / "kept" / run.path.name
+    assert sorted(p.name for p in kept.iterdir()) == ["config.json"]  # the run's own, whole
