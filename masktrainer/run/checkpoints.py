@@ -103,6 +103,12 @@ class RunCheckpoint:
             raise RunStateError(
                 f"checkpoint {prefix} cannot be restored ({type(err).__name__}); "
                 f"{fallback_hint(self.run_path, point)}") from None
+        for weight in self.checkpoint.model.weights:  # training on from them means nothing
+            values = np.asarray(weight)
+            if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+                bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+                raise RunStateError(f"checkpoint {prefix}: {weight.path} holds {bad} NaN or "
+                                    f"infinite value(s); {fallback_hint(self.run_path, point)}")
         self.last, self.previous = point, point.previous
 
     def restored_step(self) -> int:
