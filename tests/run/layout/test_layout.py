@@ -15,7 +15,7 @@ from masktrainer.errors import RunStateError
 from masktrainer.run import layout
 from masktrainer.run.rundir import RunDirectory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("masktrainer", "plotting", "experiments", "laperm")
 OWNER = ROOT / "masktrainer" / "run" / "layout"
 #: Files outside the owner that may still spell a run file's name, and why (keep it empty).

@@ -211,5 +211,5 @@ def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
     readme.write_text("no markers\n")
     with pytest.raises(ReadmeError, match="needs one"):
         update_readme(readme, "")
-    project = Path(__file__).resolve().parents[2] / "docs" / "crosscheck.md"
+    project = Path(__file__).resolve().parents[3] / "docs" / "crosscheck.md"
     assert project.read_text().count(BEGIN) == 1 == project.read_text().count(END)
