@@ -85,12 +85,9 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/data/test_imagenet.py, tests/data/test_splits.py (+3 more)",
     "masktrainer/data/pipeline.py": "indirectly: every training run (tests/run/test_trainer.py)",
     "masktrainer/data/settings.py": "indirectly: tests/test_config.py, tests/data/",
-    "masktrainer/errors.py":
-        "tests/data/test_sources.py, tests/experiments/compare/test_main.py (+14 more)",
     "masktrainer/evaluate/scoring.py": "tests/evaluate/test_cli.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
     "masktrainer/help.py": "tests/test_commands.py",
-    "masktrainer/home.py": "indirectly: tests/test_cli.py",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
     "masktrainer/methods/checkpoints.py": "tests/test_contract.py (checkpoint round trips)",
     "masktrainer/methods/compat.py": "tests/methods/test_methods.py",
@@ -113,7 +110,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
     "masktrainer/methods/train_by_reconnect/recorder.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/nn/activations.py": "indirectly: tests/nn/test_build.py",
     "masktrainer/nn/bits.py": "tests/methods/biprop/test_layers.py",
     "masktrainer/nn/geometry.py": "indirectly: tests/nn/test_build.py, tests/nn/test_resnets.py",
     "masktrainer/nn/layer_factory.py":
@@ -129,8 +125,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/run/test_scale.py (kill + resume), tests/safety/test_resume_state.py",
     "masktrainer/run/rundir.py":
         "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
-    "masktrainer/run/schedules.py": "indirectly: tests/run/test_optim.py",
-    "masktrainer/text.py": "indirectly: tests/test_cli.py",
     "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
     "plotting/composition.py": "indirectly: tests/plotting/test_figures.py",
     "plotting/headtohead.py": "indirectly: tests/plotting/test_table.py",

@@ -1,4 +1,5 @@
-"""The originals' fixed normalisations: constants, application, defaults per method, errors."""
+"""Preprocessing: training-split statistics, the original's per-set quirk, the input scale, and
+the originals' fixed normalisations (constants, application, defaults per method, errors)."""
 
 import numpy as np
 import pytest
