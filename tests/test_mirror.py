@@ -74,7 +74,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/experiments/crosscheck/test_targets.py, tests/safety/test_forged_records.py",
     "experiments/crosscheck/gpu_targets.py":
         "indirectly: tests/experiments/crosscheck/test_targets.py",
-    "experiments/crosscheck/readme.py": "tests/experiments/crosscheck/test_driver.py",
     "experiments/crosscheck/report.py": "indirectly: tests/experiments/crosscheck/test_driver.py",
     "experiments/crosscheck/runs.py":
         "tests/experiments/crosscheck/test_driver.py (+2 more)",
@@ -101,8 +100,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/methods/runtime.py": "tests/methods/test_methods.py",
     "masktrainer/methods/self_pruning/__init__.py":
         "tests/test_contract.py, tests/run/test_trainer.py",
-    "masktrainer/methods/self_pruning/binary_scale.py":
-        "tests/nn/test_build.py, tests/nn/test_initializers.py",
     "masktrainer/methods/slot_machines/recorder.py": "tests/methods/slot_machines/test_layers.py",
     "masktrainer/methods/train_by_reconnect/checkpoints.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
@@ -118,7 +115,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/quiet.py": "tests/test_commands.py",
     "masktrainer/run/checkpoints.py":
         "tests/nn/test_seeds.py, tests/run/test_monitors.py (+2 more)",
-    "masktrainer/run/hardware.py": "tests/run/test_runtime.py",
     "masktrainer/run/layout/names.py": "tests/run/layout/test_layout.py (the package as one)",
     "masktrainer/run/layout/reading.py": "tests/run/layout/test_layout.py (the package as one)",
     "masktrainer/run/resume.py":
