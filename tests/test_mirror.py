@@ -89,12 +89,9 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/help.py": "tests/test_commands.py",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
     "masktrainer/methods/checkpoints.py": "tests/test_contract.py (checkpoint round trips)",
-    "masktrainer/methods/compat.py": "tests/methods/test_methods.py",
     "masktrainer/methods/counts.py":
         "tests/methods/edge_popup/test_layers.py (+3 more)",
     "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
-    "masktrainer/methods/dense_baseline/layers.py": "tests/test_contract.py (every method)",
-    "masktrainer/methods/figures.py": "tests/methods/test_methods.py, tests/test_contract.py",
     "masktrainer/methods/recipe.py": "tests/methods/test_methods.py",
     "masktrainer/methods/recording.py": "tests/test_contract.py",
     "masktrainer/methods/runtime.py": "tests/methods/test_methods.py",
@@ -103,11 +100,8 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/methods/slot_machines/recorder.py": "tests/methods/slot_machines/test_layers.py",
     "masktrainer/methods/train_by_reconnect/checkpoints.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/methods/train_by_reconnect/layers.py":
-        "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
     "masktrainer/methods/train_by_reconnect/recorder.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/nn/bits.py": "tests/methods/biprop/test_layers.py",
     "masktrainer/nn/geometry.py": "indirectly: tests/nn/test_build.py, tests/nn/test_resnets.py",
     "masktrainer/nn/layer_factory.py":
         "tests/nn/test_architectures.py, tests/nn/test_build.py (+1 more)",
