@@ -11,7 +11,6 @@ import pytest
 import masktrainer
 from masktrainer import commands
 from masktrainer.cli import main
-from masktrainer.quiet import is_start_up_noise
 
 PACKAGE_ROOT = Path(masktrainer.__file__).resolve().parents[1]
 CHECKOUT = Path(__file__).resolve().parents[1]  # setup.py lives here, not beside an install
@@ -63,18 +62,6 @@ def test_a_real_run_starts_quietly_and_says_mirrored_found_one_replica(tmp_path)
     assert not [line for line in done.stderr.splitlines() if line.startswith(NOISE)], done.stderr
     notes = [line for line in done.stdout.splitlines() if "--distribute=mirrored" in line]
     assert len(notes) == 1 and "1 replica" in notes[0] and "--cpu_replicas=N" in notes[0]
-
-
-def test_noise_filter_keeps_everything_else():
-    assert is_start_up_noise("WARNING: All log messages before absl::InitializeLog() is called "
-                             "are written to STDERR")
-    assert is_start_up_noise("I0000 00:00:1796148692.404877   19934 cudart_stub.cc:31] Could "
-                             "not find cuda drivers on your machine, GPU will not be used.")
-    assert is_start_up_noise("E0000 00:00:1796148707.272036   19934 cuda_platform.cc:52] failed "
-                             "call to cuInit: INTERNAL: CUDA error")
-    assert not is_start_up_noise("E0000 00:00:1796148707.272036   19934 bfc_allocator.cc:52] "
-                                 "Allocator ran out of memory")
-    assert not is_start_up_noise("masktrainer: error: --lr must be > 0")
 
 
 def test_short_help_groups_flags_and_lists_subcommands(capsys):

@@ -45,6 +45,11 @@ ALLOWED: dict[str, str] = {
                           "import order: tests/test_masktrainer.py",
     "laperm/keras_hook.py": "registration right after `import keras`, in fresh processes: "
                             "tests/test_masktrainer.py",
+    "masktrainer/methods/checkpoints.py": "an interface only (every member raises "
+                                          "NotImplementedError); its implementation: "
+                                          "tests/evaluate/test_cli.py",
+    "experiments/peers/__init__.py": "a table of the peers (a frozen dataclass and its rows): "
+                                     "tests/experiments/peers/test_controlled.py",
     "masktrainer/run/lock.py": "two processes on one run directory: tests/safety/test_races.py",
     "masktrainer/run/safe_io.py": "hostile output trees and links: "
                                   "tests/safety/test_output_tree.py, tests/safety/test_links.py",
@@ -79,16 +84,10 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/experiments/crosscheck/test_driver.py (+2 more)",
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
-    "experiments/peers/__init__.py": "tests/experiments/peers/test_controlled.py",
-    "masktrainer/data/loading.py":
-        "tests/data/test_imagenet.py, tests/data/test_splits.py (+3 more)",
-    "masktrainer/data/pipeline.py": "indirectly: every training run (tests/run/test_trainer.py)",
     "masktrainer/data/settings.py": "indirectly: tests/test_config.py, tests/data/",
-    "masktrainer/evaluate/scoring.py": "tests/evaluate/test_cli.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
     "masktrainer/help.py": "tests/test_commands.py",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
-    "masktrainer/methods/checkpoints.py": "tests/test_contract.py (checkpoint round trips)",
     "masktrainer/methods/counts.py":
         "tests/methods/edge_popup/test_layers.py (+3 more)",
     "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
@@ -106,7 +105,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/nn/layer_factory.py":
         "tests/nn/test_architectures.py, tests/nn/test_build.py (+1 more)",
     "masktrainer/options.py": "tests/test_config.py, tests/test_contract.py",
-    "masktrainer/quiet.py": "tests/test_commands.py",
     "masktrainer/run/checkpoints.py":
         "tests/nn/test_seeds.py, tests/run/test_monitors.py (+2 more)",
     "masktrainer/run/layout/names.py": "tests/run/layout/test_layout.py (the package as one)",
@@ -117,7 +115,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
     "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
     "plotting/composition.py": "indirectly: tests/plotting/test_figures.py",
-    "plotting/headtohead.py": "indirectly: tests/plotting/test_table.py",
     "plotting/quantities.py": "indirectly: tests/plotting/test_figures.py",
     "plotting/style.py": "tests/plotting/test_figures.py",
 }
