@@ -84,7 +84,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/experiments/crosscheck/test_driver.py (+2 more)",
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
-    "masktrainer/data/settings.py": "indirectly: tests/test_config.py, tests/data/",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
     "masktrainer/help.py": "tests/test_commands.py",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
