@@ -85,7 +85,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
-    "masktrainer/help.py": "tests/test_commands.py",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
     "masktrainer/methods/counts.py":
         "tests/methods/edge_popup/test_layers.py (+3 more)",
