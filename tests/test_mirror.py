@@ -103,12 +103,8 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "masktrainer/nn/layer_factory.py":
         "tests/nn/test_architectures.py, tests/nn/test_build.py (+1 more)",
     "masktrainer/options.py": "tests/test_config.py, tests/test_contract.py",
-    "masktrainer/run/checkpoints.py":
-        "tests/nn/test_seeds.py, tests/run/test_monitors.py (+2 more)",
     "masktrainer/run/layout/names.py": "tests/run/layout/test_layout.py (the package as one)",
     "masktrainer/run/layout/reading.py": "tests/run/layout/test_layout.py (the package as one)",
-    "masktrainer/run/resume.py":
-        "tests/run/test_scale.py (kill + resume), tests/safety/test_resume_state.py",
     "masktrainer/run/rundir.py":
         "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
     "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
