@@ -12,12 +12,13 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    # Namespace discovery also lists the data folders (masktrainer/datasets/...).
-    # experiments: the reproduction scripts and their presets (python -m masktrainer --preset).
-    packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*",
-                                              "experiments*"]),
-    package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy"],
-                  "experiments": ["presets/*.flags", "crosscheck/published.json"]},
+    # Namespace discovery also lists the data folders (masktrainer/datasets/...). laperm and
+    # plotting are public top-level names (import laperm; python -m plotting.plotter). The
+    # experiments (benchmarks, cross-checks) are not installed: they run from a checkout
+    # (python -m experiments.NAME), and the library needs nothing from them.
+    packages=find_namespace_packages(include=["masktrainer*", "laperm*", "plotting*"]),
+    package_data={"masktrainer": ["datasets/mnist/*.gz", "datasets/splits/*.npy",
+                                  "presets/*.flags"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",  # Keras 3 era

@@ -27,7 +27,8 @@ from typing import Any, Callable
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments.peers import PEERS  # noqa: E402
-from masktrainer.run.safe_io import folder_problem  # noqa: E402
+from masktrainer.errors import USAGE_EXIT  # noqa: E402
+from masktrainer.safe_io import folder_problem  # noqa: E402
 
 PRECISIONS = ("float32", "bfloat16")
 SMOKE = {"batch": 8, "steps": 2, "repeats": 1, "warmup_steps": 1}
@@ -132,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     problem = _check(args)
     if problem:
         print(f"benchmark_peers: {problem}", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     if args.omp_wait_policy != "unset":  # read when torch loads its OpenMP runtime
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     try:
         import torch  # noqa: F401  (the optional extra)
     except ImportError:
         print(NO_TORCH, file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     from experiments.peers import report
 
     load_before = report.load_average()

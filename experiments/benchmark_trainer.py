@@ -32,9 +32,9 @@ import tensorflow as tf  # noqa: E402
 
 from experiments.timing import json_output_problem, seconds_per_step, write_json  # noqa: E402
 from masktrainer.config import RunConfig  # noqa: E402
-from masktrainer.data.loading import load_data  # noqa: E402
 from masktrainer.data.preprocessing import Splits  # noqa: E402
 from masktrainer.run.hardware import describe_cpu  # noqa: E402
+from masktrainer.run.loading import load_data  # noqa: E402
 from masktrainer.run.trainer import Trainer  # noqa: E402
 
 #: case -> (settings, training images used). LeNet: self-pruning's net, batch and data;

@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--train_images must be between 1 and 49,999")
     from experiments.compare.__main__ import run_suite
     from experiments.compare.suites import Suite
-    from masktrainer.errors import RunInterrupted
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
+    from masktrainer.errors import STOPPED_EXIT, RunInterrupted
 
     base, labels = SUITES[args.suite]
     chosen = [x.strip() for x in args.methods.split(",")] if args.methods else list(labels)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted:
         print(f"{PROG}: stopped (checkpointed); run the same command again to continue",
               file=sys.stderr)
-        return 3
+        return STOPPED_EXIT
     text = parity_table(title, rows)
     safe_io.atomic_write_text(out / f"parity_{args.suite}.md", text)
     print(text)

@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from masktrainer.run.safe_io import atomic_write_json, folder_problem
+from masktrainer.safe_io import atomic_write_json, folder_problem
 
 
 def seconds_per_step(model: keras.Model, dataset, steps: int) -> float:

@@ -1,4 +1,5 @@
-"""Weight profiles and permutation bookkeeping (data for plots; matplotlib loads lazily).
+"""Weight profiles and permutation bookkeeping: the data; :func:`plotting.profiles.plot_profiles`
+draws them.
 
 A *profile* is a variable's row view (see :mod:`laperm.layout`: one row per
 output unit) with every row sorted ascending. LaPerm never changes a profile
@@ -9,8 +10,6 @@ current weights.
 
 from __future__ import annotations
 
-import math
-import textwrap
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
@@ -20,8 +19,7 @@ from laperm.layout import SUPPORTED_RANKS, permutation_map, to_rows
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["changed_positions", "is_row_permutation", "permutation_map", "plot_profiles",
-           "weight_profiles"]
+__all__ = ["changed_positions", "is_row_permutation", "permutation_map", "weight_profiles"]
 
 
 def _numpy(value) -> np.ndarray:
@@ -78,39 +76,3 @@ def is_row_permutation(initial, current) -> bool:
     except ValueError:
         return False
     return bool(np.array_equal(np.sort(initial_rows, axis=-1), np.sort(current_rows, axis=-1)))
-
-
-def plot_profiles(
-    profiles: Mapping[str, np.ndarray], path: str | None = None, ncols: int | None = None
-):
-    """One subplot per profile, every unit's sorted weights drawn as a thin line.
-
-    The grid has ``ncols`` columns (default ``ceil(sqrt(n))``). Returns the
-    ``matplotlib.figure.Figure`` (Agg canvas, no pyplot state); saves a PNG
-    to ``path`` when given.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    if not profiles:
-        raise ValueError("no profiles to plot")
-    count = len(profiles)
-    ncols = ncols or math.ceil(math.sqrt(count))
-    nrows = math.ceil(count / ncols)
-    figure = Figure(figsize=(ncols * 4.5, nrows * 3))
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, (name, profile) in zip(axes, profiles.items()):
-        profile = np.atleast_2d(_numpy(profile))
-        ax.plot(profile.T, linewidth=0.5)
-        ax.set_title("\n".join(textwrap.wrap(f"{name} {profile.shape}", 30)), fontsize=9)
-        ax.set_xlabel("rank within unit")
-        ax.set_ylabel("weight")
-    for ax in axes[count:]:
-        ax.set_axis_off()
-    figure.tight_layout()
-    if path is not None:
-        from masktrainer.run import safe_io  # never through a link, never half-written
-
-        safe_io.atomic_write(path, lambda handle: figure.savefig(handle, format="png"))
-    return figure

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,27 +30,23 @@ from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
+    DIVERGED_EXIT,
+    USAGE_EXIT,
     ConfigError,
-    DataError,
-    RunInterrupted,
     RunStateError,
     RunWriteError,
-    WorkerFailed,
 )
+from masktrainer.execute import fail, run_command
+from masktrainer.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
+from masktrainer.methods.upgrade import config_values
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
-from masktrainer.run.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
-from masktrainer.run.resume import open_for_resume, resume_command
-from masktrainer.run.rundir import config_values
-from masktrainer.run.safe_io import folder_problem, read_json_object
+from masktrainer.run.resume import open_for_resume
+from masktrainer.safe_io import folder_problem, read_json_object
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
            "parse_commands", "train_main"]
-
-FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer
-USAGE_EXIT = commands.USAGE_EXIT
-DIVERGED_EXIT = 3
 
 
 def _define(option: Option, fv: flags.FlagValues) -> None:
@@ -323,7 +318,7 @@ def train_main(argv: Sequence[str]) -> int:
         print(json.dumps(settings if plan.sweep else settings[0], indent=2, sort_keys=True))
         return 0
     if not plan.sweep:
-        return _run(plan.commands[0])
+        return run_command(plan.commands[0])
     return _run_sweep(plan.commands)
 
 
@@ -341,7 +336,7 @@ def _run_sweep(members: list[Command]) -> int:
         except (RunStateError, RunWriteError, UsageError) as err:
             if claim is not None:
                 claim.release()
-            return _fail(err, USAGE_EXIT)
+            return fail(err, USAGE_EXIT)
         if claim is None or member.skip:
             print(f"{where}: {member.skip or 'being trained by another sweep'}; skipped")
             if claim is not None:
@@ -349,7 +344,7 @@ def _run_sweep(members: list[Command]) -> int:
             continue
         print(f"{where}: {f'resuming {member.resume_dir}' if member.resume_dir else 'new run'}")
         try:
-            status = _run(member)
+            status = run_command(member)
         finally:
             claim.release()
         if status == DIVERGED_EXIT:
@@ -371,43 +366,3 @@ def _decided_again(member: Command) -> Command:
     invocation = member.invocation if member.resume_dir is None else None
     again = _sweep_member(member.cfg, member.label, invocation or {}, member.cfg.progress)
     return again if again.resume_dir is not None or again.skip else member
-
-
-def _run(command: Command) -> int:
-    """Train (or resume) one run; its exit status."""
-    from masktrainer.quiet import import_tensorflow
-
-    import_tensorflow()  # heavy imports only after the command line is known to be good
-    from masktrainer.run.monitors import TrainingDiverged
-    from masktrainer.run.trainer import Trainer
-
-    trainer = None
-    try:
-        # Checks the runtime (e.g. --mixed_precision on CPU) and loads the data
-        # before anything is written.
-        trainer = Trainer(command.cfg, resume_dir=command.resume_dir,
-                          resolved_seed=command.resolved_seed,
-                          resume_checkpoint=command.resume_checkpoint,
-                          invocation=command.invocation)
-        trainer.run()
-    except (ConfigError, DataError, RunStateError) as err:
-        return _fail(err, USAGE_EXIT)
-    except (RunWriteError, WorkerFailed) as err:
-        return _fail(err, FAILED_EXIT)
-    except TrainingDiverged as err:
-        return _fail(err, DIVERGED_EXIT)
-    except RunInterrupted as err:
-        print(f"masktrainer: {err}", file=sys.stderr)
-        return 128 + err.signum
-    except KeyboardInterrupt:  # before the run's handlers, or a second Ctrl-C
-        run = getattr(trainer, "run_path", None)
-        where = (f"; resume with: {resume_command(run)}" if run is not None
-                 else " before the run started; nothing was written")
-        print(f"masktrainer: interrupted{where}", file=sys.stderr)
-        return 128 + signal.SIGINT
-    return 0
-
-
-def _fail(err: Exception, status: int) -> int:
-    print(f"masktrainer: error: {err}", file=sys.stderr)
-    return status

@@ -7,12 +7,12 @@ and :mod:`masktrainer.help` (which lists them). No TensorFlow is imported here.
 
 from __future__ import annotations
 
+from masktrainer.layout import CONFIG_FILE
 from masktrainer.options import Option
-from masktrainer.run.layout import CONFIG_FILE
 
 COMMAND_OPTIONS: tuple[Option, ...] = (
     Option("preset", str, None, "NAME: the flags of an original experiment "
-           "(experiments/presets/NAME.flags); flags after it override them. --preset list "
+           "(masktrainer/presets/NAME.flags); flags after it override them. --preset list "
            "names them.", group="run"),
     Option("config", str, None, f"FILE: start a new run from the settings of a {CONFIG_FILE} "
            f"(a run's, or --print_config's output; a run directory stands for its {CONFIG_FILE}"

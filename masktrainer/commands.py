@@ -19,9 +19,9 @@ from typing import Callable, Sequence
 
 from absl import flags
 
+from masktrainer.errors import USAGE_EXIT
 from masktrainer.text import did_you_mean, tolerant_console
 
-USAGE_EXIT = 2
 HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
 WIDTH = 100
 
@@ -119,7 +119,7 @@ def check_flag_files(fv: flags.FlagValues) -> None:
     """Before absl opens a --flagfile (nested ones too): a regular UTF-8 file within
     FLAGFILE_LIMIT, so a FIFO, /dev/zero or binary file is one line, never a hang."""
     from masktrainer.errors import RunStateError
-    from masktrainer.run.safe_io import read_regular
+    from masktrainer.safe_io import read_regular
 
     original = fv._get_flag_file_lines
 

@@ -21,15 +21,15 @@ from masktrainer.data.settings import check_data_settings
 from masktrainer.data.sources import DATA_SOURCES, DATASETS
 from masktrainer.data.splits import SPLITS
 from masktrainer.errors import ConfigError
+from masktrainer.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
+from masktrainer.layout import CONFIG_FILE
 from masktrainer.methods.base import all_lr_schedules
+from masktrainer.methods.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
 from masktrainer.nn.architectures import NETTYPES, WIDE_ARCHITECTURES
 from masktrainer.nn.names import AUGMENTATIONS, HIDDEN_ACTIVATIONS
 from masktrainer.options import Draft, Option, unique
 from masktrainer.protocols import PROTOCOLS
 from masktrainer.protocols import check as check_protocol
-from masktrainer.run.eval_plan import EVAL_SETS, INITIAL_EVALS, parse_sets
-from masktrainer.run.layout import CONFIG_FILE
-from masktrainer.run.schedules import MILESTONE_SCHEDULES, SHARED_SCHEDULES, parse_milestones
 
 __all__ = ["ConfigError", "OPTIONS", "RunConfig"]
 

@@ -1,4 +1,18 @@
-"""Exception types shared across the package (a module of their own, so nothing imports in a cycle)."""
+"""Exception types shared across the package, and the exit statuses commands end with (a module
+of their own, so nothing imports in a cycle)."""
+
+# The exit statuses of every command: python -m masktrainer and its subcommands, the plotter,
+# the scripts in experiments/.
+FAILED_EXIT = 1  # a write the operating system refused, a lost multi-worker peer, a failed run
+USAGE_EXIT = 2  # a bad command line or input: one line on stderr, before any work
+DIVERGED_EXIT = 3  # training stopped on a non-finite loss
+# experiments/ scripts: stopped before the end (checkpointed); the same command continues.
+STOPPED_EXIT = 3
+
+
+def interrupted_exit(signum: int) -> int:
+    """A run stopped by a signal exits with 128 + its number: 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + signum
 
 
 class ConfigError(ValueError):

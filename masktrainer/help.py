@@ -88,18 +88,30 @@ def _flag(option: Option) -> str:
     return f"--[no]{option.name}" if option.kind is bool else f"--{option.name}"
 
 
+def method_groups() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each method's group of flags: (its owner's title, the train types that accept them) —
+    a method may declare flags of another's group (biprop takes edge-popup's)."""
+    users: dict[str, list[str]] = {}
+    for method in methods.METHODS:
+        for option in method.recipe.options:
+            types = users.setdefault(option.group, [])
+            types += [t for t in method.train_types if t not in types]
+    return {m.key: (m.title, tuple(users.get(m.key, m.train_types))) for m in methods.METHODS}
+
+
 def help_text(level: str = "full", chosen: RunConfig | None = None) -> str:
     """The help of the train command: ``level`` short, method (of ``chosen``) or full."""
     sections: dict[str, list[Option]] = {group: [] for group in GROUPS}
     for option in (*OPTIONS.values(), *COMMAND_OPTIONS):
         sections.setdefault(option.group, []).append(option)
     titles = dict(GROUPS)
-    for method in methods.METHODS:
-        titles[method.key] = f"{method.title} (--traintype={'/'.join(method.train_types)} only)"
+    for group, (title, types) in method_groups().items():
+        titles[group] = f"{title} (--traintype={'/'.join(types)} only)"
     lines = [usage(), "", "Subcommands:", *subcommand_lines(), ""]
-    own = methods.method_of(chosen).key if chosen is not None else None
+    own = ({o.group for o in methods.method_of(chosen).recipe.options} | {
+        methods.method_of(chosen).key} if chosen is not None else set())
     for group, options in sections.items():
-        if not options or (group not in GROUPS and level != "full" and group != own):
+        if not options or (group not in GROUPS and level != "full" and group not in own):
             continue
         lines.append(titles[group] + ":")
         for option in options:

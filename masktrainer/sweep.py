@@ -4,7 +4,7 @@ A sweep is the product of its seeds and grid values; each member is an ordinary 
 the config folder its settings choose (runs that differ only in the seed land side by side
 there, and the plotter pools them). Re-running the same command finds each member's run
 directory by its settings (everything but the run settings of
-:data:`masktrainer.run.layout.SETTING_KEYS`): a finished run (complete, or stopped as
+:data:`masktrainer.layout.SETTING_KEYS`): a finished run (complete, or stopped as
 diverged) is skipped, an interrupted or killed one is resumed, the others start. The seeds
 must be explicit, so that a re-run can find them. Two sweeps started at once never train one
 member twice: a member is decided again, and trained, under its claim (:func:`claim`). No
@@ -21,15 +21,14 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from masktrainer import methods
+from masktrainer import layout, methods, safe_io
 from masktrainer.commands import UsageError
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
-from masktrainer.run import layout, safe_io
-from masktrainer.run.layout import SETTING_KEYS
+from masktrainer.layout import SETTING_KEYS
+from masktrainer.methods.upgrade import config_values
 from masktrainer.run.lock import RunLock
 from masktrainer.run.resume import open_for_resume
-from masktrainer.run.rundir import config_values
 
 MAX_SEED = OPTIONS["seed"].maximum
 # Each member is a whole training run: more than this is a typo or a hostile product (a grid

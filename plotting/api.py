@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from matplotlib.figure import Figure
 
-from masktrainer.run import layout, safe_io
+from masktrainer import layout, safe_io
 from plotting import quantities as q
 from plotting.compare import compare_figure
 from plotting.composition import composition_figure

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from masktrainer import methods
-from masktrainer.run.rundir import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
-from masktrainer.run.rundir import SETTING_KEYS
+from masktrainer.layout import BOOKKEEPING_KEYS as RUN_BOOKKEEPING
+from masktrainer.layout import SETTING_KEYS
 from plotting.runs import Run, warn
 
 #: Config keys that say how, when or where a run was made, not what it trained (the

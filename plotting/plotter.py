@@ -25,9 +25,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
-from masktrainer.errors import RunStateError, RunWriteError
-from masktrainer.run.layout import CONFIG_FILE, METRICS_FILE
-from masktrainer.run.safe_io import folder_problem
+from masktrainer.errors import USAGE_EXIT, RunStateError, RunWriteError
+from masktrainer.layout import CONFIG_FILE, METRICS_FILE
+from masktrainer.safe_io import folder_problem
 from masktrainer.text import tolerant_console
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
     """Argument parser whose errors are a single line on stderr (exit 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: error: {message}\n")
+        self.exit(USAGE_EXIT, f"{PROG}: error: {message}\n")
 
 
 def _formats(text: str) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ so a unit's *profile* (its weights sorted ascending) is the same before and
 after training: the figure draws the initial profiles in grey and the final
 ones in the group's colour on top, and says in each panel whether every
 final unit is a permutation of its initial one. Data: the initial and final
-weights a run saves (:mod:`masktrainer.run.layout`; read with
+weights a run saves (:mod:`masktrainer.layout`; read with
 ``allow_pickle=False``), one block of panels per LaPerm configuration (its
 lowest-seed run whose files load), one panel per kernel.
 """
@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 import textwrap
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from laperm.layout import to_rows
+from masktrainer import safe_io
 from masktrainer.errors import RunStateError
+from masktrainer.layout import FINAL_WEIGHTS_FILE, INITIAL_WEIGHTS_FILE
 from masktrainer.methods import figures_of
-from masktrainer.run.layout import FINAL_WEIGHTS_FILE, INITIAL_WEIGHTS_FILE
-from masktrainer.run.safe_io import check_regular
+from masktrainer.safe_io import check_regular
 from plotting.groups import RunGroup
 from plotting.runs import Run, warn
 from plotting.style import new_figure, set_title
@@ -118,3 +120,35 @@ def _draw_panel(ax, name: str, initial: np.ndarray, final: np.ndarray, color) ->
     ax.text(0.03, 0.97, verdict, transform=ax.transAxes, ha="left", va="top",
             fontsize="small", color="0.25" if same else "tab:red")
     ax.set_xlabel("rank within unit (fraction)")
+
+
+def plot_profiles(
+    profiles: Mapping[str, np.ndarray], path: str | None = None, ncols: int | None = None
+):
+    """One subplot per profile (:func:`laperm.profiles.weight_profiles`), every unit's sorted
+    weights drawn as a thin line.
+
+    The grid has ``ncols`` columns (default ``ceil(sqrt(n))``). Returns the
+    ``matplotlib.figure.Figure`` (Agg canvas, no pyplot state); saves a PNG
+    to ``path`` when given.
+    """
+    if not profiles:
+        raise ValueError("no profiles to plot")
+    count = len(profiles)
+    ncols = ncols or math.ceil(math.sqrt(count))
+    nrows = math.ceil(count / ncols)
+    figure = Figure(figsize=(ncols * 4.5, nrows * 3))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, (name, profile) in zip(axes, profiles.items()):
+        profile = np.atleast_2d(np.asarray(profile))
+        ax.plot(profile.T, linewidth=0.5)
+        ax.set_title("\n".join(textwrap.wrap(f"{name} {profile.shape}", 30)), fontsize=9)
+        ax.set_xlabel("rank within unit")
+        ax.set_ylabel("weight")
+    for ax in axes[count:]:
+        ax.set_axis_off()
+    figure.tight_layout()
+    if path is not None:  # never through a link, never half-written
+        safe_io.atomic_write(path, lambda handle: figure.savefig(handle, format="png"))
+    return figure

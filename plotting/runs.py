@@ -1,7 +1,7 @@
 """Discovery, loading and validation of run directories, for the plotter.
 
 What a run directory is and how its files are read and checked is the run-directory format's
-(:mod:`masktrainer.run.layout`); this module reports its problems as warnings on the
+(:mod:`masktrainer.layout`); this module reports its problems as warnings on the
 ``plotting`` logger (stderr by default) naming the file, and the offending run or series is
 skipped. Files are only ever parsed as JSON; nothing read from them is executed. Only regular
 files within a size limit are read (a FIFO or a link to a device is skipped with a warning).
@@ -14,8 +14,8 @@ import logging
 import os
 from pathlib import Path
 
-from masktrainer.run import layout
-from masktrainer.run.layout import Run, RunFileError
+from masktrainer import layout
+from masktrainer.layout import Run, RunFileError
 
 __all__ = ["Run", "RunFileError", "find_run_dirs", "load_run", "load_runs", "warn"]
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from masktrainer import safe_io
+from masktrainer.methods.upgrade import config_values
 from masktrainer.protocols import label as protocol_label
 from masktrainer.protocols import selection_set
-from masktrainer.run import safe_io
-from masktrainer.run.rundir import config_values
 from plotting import quantities as q
 from plotting.groups import RunGroup, order_fields
 from plotting.runs import Run

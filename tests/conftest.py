@@ -1,12 +1,20 @@
 """Shared fixtures. Data beyond the embedded MNIST comes from $MASKTRAINER_DATA_DIR."""
 
+import importlib.util
 import io
 import os
+import sys
 import tarfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# The experiments (benchmarks, cross-checks) are not installed: they run from a checkout. Where
+# the library is installed (.ci/run keeps the checkout off sys.path), the checkout goes last, so
+# ``experiments`` imports from it while the library under test stays the installed one.
+if importlib.util.find_spec("experiments") is None:
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

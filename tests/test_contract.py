@@ -21,12 +21,12 @@ import pytest
 
 from masktrainer import methods
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.export.cli import export_run
 from masktrainer.export.compact import load_compact
 from masktrainer.methods.figures import Figures
 from masktrainer.methods.recording import CORE_KEYS
+from masktrainer.run.loading import load_data
 from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import Trainer
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from masktrainer import docs
-from masktrainer.run.layout import run_files_table
+from masktrainer.layout import run_files_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from masktrainer.config import RunConfig
-from masktrainer.data import loading
 from masktrainer.errors import ConfigError
 from masktrainer.protocols import describe, label, selection_set
+from masktrainer.run import loading
 from masktrainer.run.trainer import train
 
 TRAIN, TEST, HELD_OUT = 600, 200, 100
@@ -129,7 +129,7 @@ def test_custom_takes_the_split_and_sets_as_given_and_says_so():
     ({"traintype": "FreePruning"}, "original"),
 ])
 def test_a_run_directory_without_a_protocol_reads_as_what_it_ran(options, inferred):
-    from masktrainer.run.rundir import config_values
+    from masktrainer.methods.upgrade import config_values
 
     config = RunConfig(protocol="custom", **options).to_dict()
     del config["protocol"]

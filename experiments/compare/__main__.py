@@ -19,6 +19,7 @@ from typing import Any
 
 from experiments.compare.suites import SUITES, Suite  # noqa: E402
 from masktrainer.config import COUNT_WHY, OPTIONS, PRECISIONS  # noqa: E402
+from masktrainer.errors import FAILED_EXIT, STOPPED_EXIT, USAGE_EXIT  # noqa: E402
 
 PROG = "python -m experiments.compare"
 COLUMNS = ("method", "accuracy", "accuracy_std", "seeds", "changed", "compact_bytes",
@@ -57,8 +58,8 @@ def _compact(run_dir: Path, out: Path) -> tuple[int | None, float | None]:
     """The compact export's size and its ratio to dense float32 kernels (exported once)."""
     import json
 
+    from masktrainer import safe_io
     from masktrainer.export.cli import export_run
-    from masktrainer.run import safe_io
 
     sizes = out / "sizes.json"
     if not sizes.is_file():
@@ -154,7 +155,7 @@ def table(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int
 
 def write(suite: Suite, rows: list[dict[str, Any]], epochs: int, seeds: list[int],
           outputpath: Path, precision: str = "float32") -> list[Path]:
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
     from plotting.headtohead import MethodPoint, accuracy_vs_changed_figure
 
     stem = outputpath / f"compare_{suite.name}{_tag(precision)}"
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.crosscheck.checks import MeasureError
     from experiments.crosscheck.runs import CrosscheckError
     from masktrainer.errors import RunInterrupted
-    from masktrainer.run.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     suite = SUITES[args.suite]
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = [p for p in problems if p]
     if problems:
         print(f"{PROG}: error: {problems[0]}", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     seeds, epochs = list(range(1, args.seeds + 1)), args.epochs or suite.epochs
     outputpath = Path(args.outputpath)
     try:
@@ -207,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               "continue", file=sys.stderr)
-        return 3
+        return STOPPED_EXIT
     except (CrosscheckError, MeasureError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 1
+        return FAILED_EXIT
     files = write(suite, rows, epochs, seeds, outputpath, args.precision)
     print(table(suite, rows, epochs, seeds, args.precision))
     print("wrote " + ", ".join(str(f) for f in files))

@@ -19,8 +19,9 @@ import signal
 import sys
 from pathlib import Path
 
-from experiments.crosscheck.targets import by_id, default_ids  # noqa: E402
+from experiments.crosscheck.catalogue import by_id, default_ids  # noqa: E402
 from masktrainer.config import OPTIONS  # noqa: E402
+from masktrainer.errors import FAILED_EXIT, STOPPED_EXIT, USAGE_EXIT  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"
 # The released LaPerm checkpoints, where the project's checkout keeps them.
@@ -59,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write the report's table into this Markdown file between its "
                              "crosscheck markers (the project's docs/crosscheck.md)")
     parser.add_argument("--stop_after", type=float, default=None,
-                        help="minutes: checkpoint the running run and stop (exit 3) after this")
+                        help=f"minutes: checkpoint the running run and stop (exit "
+                             f"{STOPPED_EXIT}) after this")
     return parser
 
 
@@ -83,7 +85,7 @@ def _seeds(text: str) -> list[int]:
 
 def options(argv: list[str]):
     from experiments.crosscheck.driver import Options
-    from masktrainer.run.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(argv)
     known = by_id()
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         opts, stop_after = options(sys.argv[1:] if argv is None else argv)
     except ArgumentError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     from experiments.crosscheck.driver import run_crosscheck
     from masktrainer.errors import RunInterrupted
 
@@ -158,16 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               f"continue. Partial report: {opts.outputpath / 'crosscheck.md'}", file=sys.stderr)
-        return 3
+        return STOPPED_EXIT
     except CrosscheckError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 1
+        return FAILED_EXIT
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")
     if opts.readme:
         from experiments.crosscheck.readme import update_readme
-        from masktrainer.run import safe_io
+        from masktrainer import safe_io
 
         report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
         safe_io.atomic_write_text(opts.readme, update_readme(Path(opts.readme), report_md))

@@ -4,6 +4,7 @@ and the statistics over seeds. No TensorFlow here, so a report can be written an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from pathlib import Path
@@ -17,6 +18,12 @@ def published() -> dict[str, dict[str, Any]]:
     """Every published number a target uses, by its source key (published.json)."""
     data = json.loads(PUBLISHED_FILE.read_text(encoding="utf-8"))
     return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+@functools.cache
+def published_value(key: str) -> float:
+    """The number published under ``key``: targets judge against it, never a copy of it."""
+    return float(published()[key]["value"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,3 +119,13 @@ def combine(parts: Sequence[tuple[bool, str]]) -> tuple[str, str]:
     status = "pass" if not failing else "fail"
     reason = "; ".join([*(f"FAILS: {text}" for text in failing), *passing])
     return status, reason
+
+
+def verdict_of(parts: Sequence[tuple[bool, str]], values: Sequence[float], quick: bool,
+            reason_prefix: str = "") -> Verdict:
+    """A target's verdict: every part must hold; ``values`` (one per seed) are what it shows."""
+    status, reason = combine(parts)
+    mean, std = mean_std(values)
+    prefix = "quick run: " if quick else ""
+    return Verdict(status, spread(values), prefix + reason_prefix + reason, mean, std,
+                   len(values))

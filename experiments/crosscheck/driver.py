@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from experiments.crosscheck import checks, report
+from experiments.crosscheck.catalogue import by_id
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.runs import CrosscheckError, RunRecord, RunStore
 from experiments.crosscheck.targets import (
@@ -25,7 +26,6 @@ from experiments.crosscheck.targets import (
     STRUCTURE,
     Measured,
     Target,
-    by_id,
 )
 
 STOP = threading.Event()  # set by --stop_after: start no further run
@@ -70,7 +70,7 @@ def machine() -> dict[str, str]:
 def _changed(record: RunRecord) -> float | None:
     from masktrainer.config import RunConfig
     from masktrainer.methods import method_of
-    from masktrainer.run.rundir import config_values
+    from masktrainer.methods.upgrade import config_values
 
     cfg = RunConfig.from_dict(config_values(record.config))
     return method_of(cfg).figures.changed_fraction(cfg, record.metrics, record.run_dir)
@@ -79,8 +79,8 @@ def _changed(record: RunRecord) -> float | None:
 def _protocol(record: RunRecord, measure: checks.Measure) -> str:
     """``original (best test)``: the run's --protocol and the number the target reads."""
     from masktrainer.config import RunConfig
+    from masktrainer.methods.upgrade import config_values
     from masktrainer.protocols import label, selection_set
-    from masktrainer.run.rundir import config_values
 
     cfg = RunConfig.from_dict(config_values(record.config))
     if measure is checks.final_test:
@@ -182,7 +182,7 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
 
 
 def write(folder: Path, rows: list[report.Row], header: dict[str, str], quick: bool) -> None:
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
 
     folder.mkdir(parents=True, exist_ok=True)
     safe_io.atomic_write_text(folder / "crosscheck.md", report.markdown(rows, header, quick))

@@ -11,7 +11,9 @@ from experiments.crosscheck.checks import (
     Verdict,
     best_val_test,
     mean_std,
+    published_value,
     spread,
+    verdict_of,
     within,
 )
 from experiments.crosscheck.targets import (
@@ -20,44 +22,40 @@ from experiments.crosscheck.targets import (
     Measured,
     Run,
     Target,
-    _verdict,
 )
 
 
-def _within(label: str, value: float, tolerance: float):
-    def judge(m: Measured, quick: bool) -> Verdict:
-        return _verdict([within(m[label], value, tolerance)], m[label], quick)
-    return judge
-
-
 def _g1(m: Measured, quick: bool) -> Verdict:
-    parts = [within(m["Conv4"], 89.17, 0.7), within(m["Conv2"], 78.21, 0.7)]
-    verdict = _verdict(parts, m["Conv4"], quick)
+    parts = [within(m["Conv4"], published_value("P4-readme:Conv4"), 0.7),
+             within(m["Conv2"], published_value("P4-readme:Conv2"), 0.7)]
+    verdict = verdict_of(parts, m["Conv4"], quick)
     return dataclasses.replace(verdict, ours=f"Conv4 {spread(m['Conv4'])}, Conv2 {spread(m['Conv2'])}")
 
 
 def _g2(m: Measured, quick: bool) -> Verdict:
     means = [mean_std(m[label])[0] for label in ("p0", "p70")]
-    parts = [within(m["p0"], 92.53, 0.7), within(m["p70"], 90.97, 0.7),
+    parts = [within(m["p0"], published_value("P4-readme:ResNet50"), 0.7),
+             within(m["p70"], published_value("P4-readme:ResNet50_p70"), 0.7),
              (means[0] + 0.3 >= means[1], f"p0 − p70 = {means[0] - means[1]:+.2f} pp (≥ −0.3)")]
-    verdict = _verdict(parts, m["p0"], quick)
+    verdict = verdict_of(parts, m["p0"], quick)
     return dataclasses.replace(verdict, ours=f"p0 {spread(m['p0'])}, p70 {spread(m['p70'])}")
 
 
 def _g3(m: Measured, quick: bool) -> Verdict:
     conv6, learned = mean_std(m["Conv6 K8"])[0], mean_std(m["Conv6 learned"])[0]
-    parts = [within(m["VGG19 K8"], 91.0, 1.0),
+    parts = [within(m["VGG19 K8"], published_value("P3-icml:VGG19_K8"), 1.0),
              (conv6 >= learned - 0.3, f"Conv6 slots − learned = {conv6 - learned:+.2f} pp (≥ −0.3)")]
-    verdict = _verdict(parts, m["VGG19 K8"], quick)
+    verdict = verdict_of(parts, m["VGG19 K8"], quick)
     return dataclasses.replace(verdict, ours=f"VGG19 {spread(m['VGG19 K8'])}, Conv6 "
                                f"{spread(m['Conv6 K8'])}, learned {spread(m['Conv6 learned'])}")
 
 
 def _g4(m: Measured, quick: bool) -> Verdict:
     sc, kn = mean_std(m["Conv4 usc"])[0], mean_std(m["Conv4 ukn"])[0]
-    parts = [within(m["Conv4 usc"], 86.0, 1.5), within(m["Conv6 usc"], 88.0, 1.5),
+    parts = [within(m["Conv4 usc"], published_value("P2-notes:Conv4_usc"), 1.5),
+             within(m["Conv6 usc"], published_value("P2-notes:Conv6_usc"), 1.5),
              (sc > kn, f"Conv4 signed constant − Kaiming normal = {sc - kn:+.2f} pp (> 0)")]
-    verdict = _verdict(parts, m["Conv4 usc"], quick)
+    verdict = verdict_of(parts, m["Conv4 usc"], quick)
     return dataclasses.replace(verdict, ours=f"Conv4 {spread(m['Conv4 usc'])}, Conv6 "
                                f"{spread(m['Conv6 usc'])}, Conv4 ukn {spread(m['Conv4 ukn'])}")
 

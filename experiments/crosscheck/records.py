@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from masktrainer import layout, safe_io
 from masktrainer.errors import RunStateError
-from masktrainer.run import layout, safe_io
 
 RUN_INDEX = "runs.json"
 # The files that make a run what it is: its settings, its numbers and its networks.

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.crosscheck.records import RunIndex
+from masktrainer import layout
 from masktrainer.cli import UsageError, parse_command
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import ConfigError, RunStateError
-from masktrainer.run import layout
-from masktrainer.run.layout import SETTING_KEYS
-from masktrainer.run.rundir import config_values
+from masktrainer.layout import SETTING_KEYS
+from masktrainer.methods.upgrade import config_values
 
 PROGRAM = "python -m masktrainer"
 # How deep run directories lie below the output folder (<root>/<target>/<method folders>/run-*).

@@ -23,7 +23,7 @@ import numpy as np
 
 from masktrainer.data.sources import load_from_files
 from masktrainer.data.splits import slot_machines_split
-from masktrainer.run.safe_io import atomic_write_json, folder_problem
+from masktrainer.safe_io import atomic_write_json, folder_problem
 
 TARGETS = ("C4",)
 

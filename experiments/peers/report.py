@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.peers import GOAL_BF16_VS_FLOAT32, GOAL_FLOAT32, PEERS
-from masktrainer.run import safe_io
+from masktrainer import safe_io
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile")
 

@@ -26,12 +26,11 @@ from absl import flags
 from masktrainer import methods
 from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
-from masktrainer.errors import ConfigError, DataError, RunStateError
+from masktrainer.errors import USAGE_EXIT, ConfigError, DataError, RunStateError
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
+from masktrainer.layout import METRICS_FILE
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
-from masktrainer.run.layout import METRICS_FILE
 
-USAGE_EXIT = 2
 #: The methods whose authors released checkpoints, and their train types.
 RELEASED = tuple(m for m in methods.METHODS if m.checkpoints is not None)
 RELEASED_TYPES = "/".join(t for m in RELEASED for t in m.train_types)
@@ -87,14 +86,14 @@ def _checkpoint_request(fv: flags.FlagValues) -> Request:
     if nettype not in checkpoints.nets:
         raise EvaluateError(f"--weights needs --nettype, one of {', '.join(checkpoints.nets)} "
                             f"(got {nettype!r})")
-    cfg = checkpoints.config(nettype, fv["data_dir"].value)
+    cfg = RunConfig(**checkpoints.settings(nettype), data_dir=fv["data_dir"].value)
     return Request(cfg, weights=read_weight_file(fv["weights"].value))
 
 
 def _run_request(fv: flags.FlagValues) -> Request:
+    from masktrainer import layout
     from masktrainer.export.cli import ExportError, check_run_dir
-    from masktrainer.run import layout
-    from masktrainer.run.rundir import config_values
+    from masktrainer.methods.upgrade import config_values
 
     given = [f"--{name}" for name in ("traintype", "nettype") if fv[name].present]
     if given:
@@ -149,12 +148,12 @@ def evaluate(request: Request, echo: Callable[[str], None] = print) -> dict[str,
     from masktrainer.quiet import import_tensorflow
 
     import_tensorflow()  # TensorFlow's start-up lines filtered, as for train and export
-    from masktrainer.data.loading import load_data
     from masktrainer.evaluate.scoring import (
         checkpoint_model,
         run_model,
         score_test_split,
     )
+    from masktrainer.run.loading import load_data
 
     cfg = request.cfg
     if request.weights is not None:

@@ -18,12 +18,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from masktrainer import methods
+from masktrainer import layout, methods
 from masktrainer.config import RunConfig
 from masktrainer.errors import RunStateError
 from masktrainer.evaluate.h5 import Matched, ModelLayer, WeightFile, match_layers
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
-from masktrainer.run import layout
 from masktrainer.run.evaluation import EpochEvaluator, evaluation_compile_args
 
 

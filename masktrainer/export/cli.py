@@ -22,17 +22,21 @@ from typing import Any, Callable, Sequence
 
 from absl import flags
 
+from masktrainer import layout, safe_io
 from masktrainer.commands import SUBCOMMANDS, UsageError, entry, parse_flags, wants_help
-from masktrainer.errors import ConfigError, RunStateError, RunWriteError
+from masktrainer.errors import (
+    FAILED_EXIT,
+    USAGE_EXIT,
+    ConfigError,
+    RunStateError,
+    RunWriteError,
+)
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
 from masktrainer.quiet import import_tensorflow
-from masktrainer.run import layout, safe_io
 from masktrainer.run.lock import RunLock
 
 FORMATS = ("plain", "compact")
 FILE_NAMES = {"plain": PLAIN_NAME, "compact": COMPACT_NAME}
-FAILED_EXIT = 1
-USAGE_EXIT = 2
 
 
 class ExportError(Exception):

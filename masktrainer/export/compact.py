@@ -40,16 +40,15 @@ import keras
 import numpy as np
 
 from laperm.layout import apply_permutation_map, permutation_map, to_rows
-from masktrainer import methods
+from masktrainer import methods, safe_io
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.export import COMPACT_NAME
 from masktrainer.export.plain import clone_structure, is_method_layer, leaf_layers
+from masktrainer.layout import CONFIG_FILE, EXPORT_FOLDER, MODEL_FILE
+from masktrainer.methods.upgrade import config_values
 from masktrainer.nn.bits import BitsError
-from masktrainer.run import safe_io
-from masktrainer.run.layout import CONFIG_FILE, EXPORT_FOLDER, MODEL_FILE
-from masktrainer.run.npz import load_npz
-from masktrainer.run.rundir import config_values
+from masktrainer.npz import load_npz
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: the same arrays without payload_sha256

@@ -10,6 +10,8 @@ parts) is a method; adding one needs no other file. The subpackages:
 * ``slot_machines`` — Aladago & Torresani (2021): one of K values per connection;
 * ``train_by_reconnect`` — Qiu & Suda (2020), LaPerm around Adam;
 * ``supermask_sampling`` — Zhou et al. (2019): Bernoulli masks from sigmoid(score);
+* ``biprop`` — Diffenderfer & Kailkhura (2021): edge-popup's mask over weights binarised
+  to +-alpha per layer;
 * ``dense_baseline`` — hidden-networks' learned-weights baselines.
 
 Importing this package reads the methods' configuration only (no TensorFlow);
@@ -97,8 +99,8 @@ def epoch_learning_rate(cfg: RunConfig, epoch: int) -> float:
 def register_keras_objects() -> None:
     """Import every module that registers a layer, initializer or optimizer with Keras, so
     ``keras.models.load_model`` can read any run's saved model."""
-    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.run.optim",
-                 "masktrainer.run.evaluation", "laperm.optimizer"):
+    for name in ("masktrainer.nn.initializers", "masktrainer.nn.augment", "masktrainer.nn.metrics",
+                 "masktrainer.methods.optim", "laperm.optimizer"):
         importlib.import_module(name)
     for method in METHODS:
         for name in method.runtime.keras_modules:

@@ -33,7 +33,7 @@ from masktrainer.methods.compat import Compat
 from masktrainer.methods.figures import Figures
 from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
-from masktrainer.run.schedules import SHARED_SCHEDULES
+from masktrainer.methods.schedules import SHARED_SCHEDULES
 from masktrainer.text import choice_error
 
 if TYPE_CHECKING:  # types only: the config module itself is built from the methods

@@ -8,12 +8,11 @@ The declaration imports no TensorFlow; :meth:`ReleasedCheckpoints.build_model` d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import keras
 
-    from masktrainer.config import RunConfig
 
 
 class ReleasedCheckpoints:
@@ -23,8 +22,9 @@ class ReleasedCheckpoints:
     source: ClassVar[str]  # whose they are ("Train-by-Reconnect")
     models: ClassVar[str]  # what trained them: "the notebook model F1" ("notebook")
 
-    def config(self, nettype: str, data_dir: str | None) -> RunConfig:
-        """The configuration (its data side) of the run that trained ``nettype``'s checkpoint."""
+    def settings(self, nettype: str) -> dict[str, Any]:
+        """The settings (its data side) of the run that trained ``nettype``'s checkpoint:
+        the caller makes them a RunConfig (methods sit below the configuration)."""
         raise NotImplementedError
 
     def input_shape(self, nettype: str) -> tuple[int, ...]:

@@ -19,8 +19,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from masktrainer import layout
 from masktrainer.methods import counts as S
-from masktrainer.run import layout
 from masktrainer.text import pct
 
 CORE_KEYS = layout.CORE_SERIES  # the per-epoch series of every run

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-from masktrainer.run.schedules import shared_learning_rate
+from masktrainer.methods.schedules import shared_learning_rate
 
 if TYPE_CHECKING:
     import keras
@@ -60,7 +60,7 @@ class Runtime:
         )
 
     def make_optimizer(self, cfg: RunConfig, run_seed: int) -> keras.optimizers.Optimizer:
-        from masktrainer.run.optim import shared_optimizer
+        from masktrainer.methods.optim import shared_optimizer
 
         return shared_optimizer(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay)
 

@@ -19,9 +19,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from masktrainer import layout, safe_io
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.nn.seeds import EVAL_SAMPLER
-from masktrainer.run import layout, safe_io
 from masktrainer.run.monitors import step_after
 from masktrainer.run.resume import (
     FOLDER,

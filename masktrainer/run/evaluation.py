@@ -1,6 +1,6 @@
 """What a run evaluates at the end of an epoch, with each original's definitions.
 
-* the sets of ``--eval_sets`` at the epochs :mod:`masktrainer.run.eval_plan` says (each
+* the sets of ``--eval_sets`` at the epochs :mod:`masktrainer.eval_plan` says (each
   method's default is what its original evaluates); a set not evaluated is ``None``;
 * validation and test: loss, top-1 and top-5 accuracy (edge-popup reports top-5);
   the loss is Keras' mean over samples, or the mean over batches for a method
@@ -30,33 +30,14 @@ import tensorflow as tf
 from masktrainer.config import RunConfig
 from masktrainer.data.pipeline import evaluation_batches
 from masktrainer.data.preprocessing import Splits
+from masktrainer.eval_plan import evaluates, parse_sets
 from masktrainer.methods.base import Method
-from masktrainer.run.eval_plan import evaluates, parse_sets
+from masktrainer.nn.metrics import BatchMeanLoss
 
-_PACKAGE = "masktrainer"
 TOP5_KEYS = ("valTop5Accuracy", "testTop5Accuracy")
 SUBSET_KEYS = ("trainSubsetLoss", "trainSubsetAccuracy")
 BEST_KEYS = ("valAccuracy", "valTop5Accuracy", "testAccuracy", "testTop5Accuracy")
 JIT = {"auto": "auto", "on": True, "off": False}  # --jit_compile -> Keras' jit_compile
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class BatchMeanLoss(keras.metrics.Metric):
-    """Cross-entropy averaged per batch, then over batches (the last, smaller batch counts as
-    much as the others, as in a PyTorch loop that averages batch losses)."""
-
-    def __init__(self, name: str = "batch_loss", **kwargs: Any) -> None:
-        super().__init__(name=name, **kwargs)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
-        self.batches = self.add_variable(shape=(), initializer="zeros", name="batches")
-
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        loss = keras.ops.mean(keras.losses.categorical_crossentropy(y_true, y_pred))
-        self.total.assign_add(keras.ops.cast(loss, self.dtype))
-        self.batches.assign_add(keras.ops.cast(1, self.dtype))
-
-    def result(self):
-        return keras.ops.divide_no_nan(self.total, self.batches)
 
 
 def compile_metrics(method: Method, penalised: bool = False,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from masktrainer import layout
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError
-from masktrainer.run import layout
-from masktrainer.run.rundir import config_values
+from masktrainer.methods.upgrade import config_values
 
 #: The run config's list of extensions: {"from": old maxepochs, "to": new, "after_epoch": E}.
 EXTENDED_KEY = "extended"
@@ -60,7 +60,7 @@ def record_extension(run_dir: Path, config: dict[str, Any], metrics: dict[str, A
                      cfg: RunConfig, completed: int) -> str:
     """Rewrite the run's config for ``cfg.maxepochs`` (the extension listed under
     :data:`EXTENDED_KEY`) and reopen its metrics; returns the line the run logs."""
-    from masktrainer.run import safe_io
+    from masktrainer import safe_io
 
     old = RunConfig.from_dict(config_values(config))
     _, line = extended_config(old, cfg.maxepochs, completed)

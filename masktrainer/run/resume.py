@@ -1,6 +1,6 @@
 """What a run directory says about where to resume it, checked before anything is trusted.
 
-The resume state (:data:`masktrainer.run.layout.RESUME_FILE` in the run's checkpoint folder)
+The resume state (:data:`masktrainer.layout.RESUME_FILE` in the run's checkpoint folder)
 names the last resumable point::
 
     {"epoch": E, "checkpoint": "ckpt-N" | null,
@@ -28,9 +28,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from masktrainer import layout, safe_io
 from masktrainer.errors import RunStateError
-from masktrainer.run import layout, safe_io
-from masktrainer.run.layout import NOT_SERIES, RESUMABLE_STATUSES  # noqa: F401 (re-exported)
+from masktrainer.layout import NOT_SERIES, RESUMABLE_STATUSES  # noqa: F401 (re-exported)
 
 FOLDER = layout.CHECKPOINT_FOLDER
 STATE_FILE = layout.RESUME_FILE

@@ -3,7 +3,7 @@
 Layout: ``<the method's folder>/run-<7 hex>/`` (``Recipe.run_folder``;
 self-pruning: the original's ``<outputpath>/<traintype>/<nettype>/P1_<p1>/
 <masktype>_<activation>_<initializer>_LR<lr>``). The files' names and formats are
-:mod:`masktrainer.run.layout`'s. Every write goes through :mod:`masktrainer.run.safe_io`
+:mod:`masktrainer.layout`'s. Every write goes through :mod:`masktrainer.safe_io`
 (atomic, never through a link).
 No TensorFlow is imported here.
 """
@@ -17,27 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from masktrainer import layout, safe_io
 from masktrainer.errors import RunWriteError
-from masktrainer.run import layout, safe_io
 
-# Re-exported for earlier importers: the format's facts live in masktrainer.run.layout.
-from masktrainer.run.layout import BOOKKEEPING_KEYS, SETTING_KEYS, with_precision  # noqa: F401
-from masktrainer.run.layout import PREPROCESSING_FILE as PREPROCESSING_NAME  # noqa: F401
-
-
-def config_values(config: dict[str, Any]) -> dict[str, Any]:
-    """The RunConfig fields of a run's config: its bookkeeping entries dropped, and the
-    settings an earlier version did not record filled with what that version did."""
-    from masktrainer import methods
-
-    extra = {key for method in methods.METHODS for key in method.runtime.metadata_keys}
-    values = {k: v for k, v in with_precision(config).items()
-              if k not in BOOKKEEPING_KEYS and k not in extra}
-    try:
-        method = methods.get_method(values.get("traintype"))
-    except ValueError:  # RunConfig names the bad train type
-        return values
-    return method.compat.upgrade_config(values, method.recipe)
+# Re-exported for earlier importers: the format's facts live in masktrainer.layout.
+from masktrainer.layout import BOOKKEEPING_KEYS, SETTING_KEYS, with_precision  # noqa: F401
+from masktrainer.layout import PREPROCESSING_FILE as PREPROCESSING_NAME  # noqa: F401
 
 
 class RunDirectory:
@@ -88,7 +73,7 @@ class RunDirectory:
         per_layer_fields: dict[str, list[str]],
     ) -> None:
         """The metrics file (all keys) and its CSV (one row per epoch; see
-        :func:`masktrainer.run.layout.metrics_csv`)."""
+        :func:`masktrainer.layout.metrics_csv`)."""
         self.write_json(layout.METRICS_FILE, metrics)
         csv_text = layout.metrics_csv(metrics, flat_keys, per_layer_fields)
         safe_io.atomic_write_text(self.path / layout.METRICS_CSV_FILE, csv_text)
@@ -109,6 +94,6 @@ class RunDirectory:
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a run's .npz without ever unpickling, each member's declared size checked first
     (RunStateError for one that declares more than the file holds)."""
-    from masktrainer.run.npz import load_npz
+    from masktrainer.npz import load_npz
 
     return load_npz(path)

@@ -24,16 +24,14 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from masktrainer import methods
+from masktrainer import layout, methods, safe_io
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
 from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import RunInterrupted, WorkerFailed
 from masktrainer.methods.recording import Recorder
 from masktrainer.nn.seeds import resolve_run_seed
 from masktrainer.protocols import describe as describe_protocol
 from masktrainer.protocols import selection_set
-from masktrainer.run import layout, safe_io
 from masktrainer.run.checkpoints import (
     RestoreMetricState,
     RunCheckpoint,
@@ -57,6 +55,7 @@ from masktrainer.run.evaluation import (
     evaluation_compile_args,
 )
 from masktrainer.run.extend import record_extension
+from masktrainer.run.loading import load_data
 from masktrainer.run.lock import RunLock
 from masktrainer.run.monitors import (
     StopOnNonFiniteLoss,

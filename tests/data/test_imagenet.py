@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from masktrainer.config import ConfigError, RunConfig
 from masktrainer.data.imagenet import ImageNetData
-from masktrainer.data.loading import load_data
 from masktrainer.methods import epoch_learning_rate
+from masktrainer.run.loading import load_data
 from masktrainer.run.trainer import Trainer
 
 

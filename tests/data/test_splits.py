@@ -3,9 +3,9 @@
 import numpy as np
 
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
 from masktrainer.data.sources import load_embedded_mnist
 from masktrainer.data.splits import slot_machines_split
+from masktrainer.run.loading import load_data
 
 
 def test_slot_machines_split_is_the_originals_permutation():

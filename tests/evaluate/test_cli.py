@@ -46,7 +46,8 @@ def test_an_f1_checkpoint_scores_what_its_kernel_scores(keras2, tmp_path, capsys
 
 
 def test_every_notebook_model_has_a_preset_with_its_data_use():
-    configs = {net: get_method("LaPerm").checkpoints.config(net, None) for net in LAPERM_NETS}
+    checkpoints = get_method("LaPerm").checkpoints
+    configs = {net: RunConfig(**checkpoints.settings(net)) for net in LAPERM_NETS}
     assert {net: cfg.split for net, cfg in configs.items()} == dict.fromkeys(LAPERM_NETS, "test")
     assert {net: cfg.normalization for net, cfg in configs.items()} == {
         "F1": "scale01", "F2": "scale01", "Conv7": "scale01", "Conv2": "raw255",

@@ -5,13 +5,7 @@ import pytest
 import tensorflow as tf
 
 from laperm.models import build_laperm_model
-from laperm.profiles import (
-    changed_positions,
-    is_row_permutation,
-    permutation_map,
-    plot_profiles,
-    weight_profiles,
-)
+from laperm.profiles import changed_positions, is_row_permutation, permutation_map, weight_profiles
 from laperm.rows import from_rows, to_rows
 
 
@@ -77,9 +71,3 @@ def test_changed_positions():
         changed_positions(before, before[:5])
 
 
-def test_plot_profiles_saves_png(tmp_path):
-    profiles = weight_profiles({"a/kernel": np.random.rand(4, 3), "b/kernel": np.random.rand(6, 2)})
-    figure = plot_profiles(profiles, path=str(tmp_path / "profiles.png"))
-    assert (tmp_path / "profiles.png").stat().st_size > 0
-    assert figure.axes[0].get_xlabel() == "rank within unit"
-    assert len(figure.axes[0].lines) == 3  # one line per output unit

@@ -16,7 +16,7 @@ SCANNED = ("masktrainer", "plotting")
 ALLOWED = {
     ("masktrainer/__init__.py", "laperm"): "the laperm package (the optimizer library)",
     ("masktrainer/config.py", "FreePruning"): "the default of --traintype",
-    ("masktrainer/data/loading.py", "slot_machines"): "--split slot_machines (a data split)",
+    ("masktrainer/run/loading.py", "slot_machines"): "--split slot_machines (a data split)",
     ("masktrainer/data/settings.py", "slot_machines"): "--split slot_machines (a data split)",
     ("masktrainer/data/splits.py", "slot_machines"): "--split slot_machines (a data split)",
     ("masktrainer/data/preprocessing.py", "slot_machines"): "--normalization slot_machines",

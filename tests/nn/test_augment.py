@@ -8,8 +8,9 @@ import pytest
 
 from masktrainer.config import ConfigError, RunConfig
 from masktrainer.data.preprocessing import Splits, normalized_black
+from masktrainer.methods.upgrade import config_values
 from masktrainer.nn.augment import RandomPadCrop, augmentation
-from masktrainer.run.rundir import config_values, load_arrays
+from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import Trainer
 
 IMAGES = np.random.RandomState(0).rand(16, 32, 32, 3).astype(np.float32)

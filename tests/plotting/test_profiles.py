@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import plotting
-from plotting.profiles import weight_profile_figure
+from laperm.profiles import weight_profiles
+from plotting.profiles import plot_profiles, weight_profile_figure
 
 
 def _write_run(root: Path, name: str, traintype: str, initial: dict, final: dict | None,
@@ -122,3 +123,11 @@ def test_no_figure_without_laperm_weights(tmp_path, laperm_weights, caplog):
         groups = plotting.group_runs(plotting.load_runs(tmp_path))
         assert weight_profile_figure(groups) is None
     assert caplog.text.count("cannot read") == 2
+
+
+def test_plot_profiles_saves_png(tmp_path):
+    profiles = weight_profiles({"a/kernel": np.random.rand(4, 3), "b/kernel": np.random.rand(6, 2)})
+    figure = plot_profiles(profiles, path=str(tmp_path / "profiles.png"))
+    assert (tmp_path / "profiles.png").stat().st_size > 0
+    assert figure.axes[0].get_xlabel() == "rank within unit"
+    assert len(figure.axes[0].lines) == 3  # one line per output unit

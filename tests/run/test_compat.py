@@ -20,7 +20,8 @@ from masktrainer.data.preprocessing import Splits
 from masktrainer.export.cli import export_run
 from masktrainer.export.compact import load_compact
 from masktrainer.methods import register_keras_objects
-from masktrainer.run.rundir import config_values, load_arrays
+from masktrainer.methods.upgrade import config_values
+from masktrainer.run.rundir import load_arrays
 from masktrainer.run.trainer import Trainer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "v0_runs"

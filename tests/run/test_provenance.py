@@ -8,8 +8,9 @@ import pytest
 
 import masktrainer
 from masktrainer.config import RunConfig
+from masktrainer.layout import BOOKKEEPING_KEYS
+from masktrainer.methods.upgrade import config_values
 from masktrainer.run import provenance
-from masktrainer.run.rundir import BOOKKEEPING_KEYS, config_values
 
 
 def _git(root, *args):

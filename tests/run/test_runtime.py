@@ -14,9 +14,10 @@ from masktrainer import methods
 from masktrainer.cli import main
 from masktrainer.config import RunConfig
 from masktrainer.errors import ConfigError
+from masktrainer.layout import with_precision
+from masktrainer.methods.upgrade import config_values
 from masktrainer.nn.method_layer import MethodLayer
 from masktrainer.run import runtime
-from masktrainer.run.rundir import config_values, with_precision
 from masktrainer.run.trainer import train
 
 METHODS = {method.key: method for method in methods.METHODS}

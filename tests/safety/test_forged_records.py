@@ -144,8 +144,8 @@ def _evaluator(out, pretrained, score, calls):
 
 
 def _r1(evaluator):
+    from experiments.crosscheck.catalogue import by_id
     from experiments.crosscheck.checks import published
-    from experiments.crosscheck.targets import by_id
 
     target = by_id()["R1"]
     return evaluator.judge(target, float(published()[target.published[0]]["value"]))

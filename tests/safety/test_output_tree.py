@@ -9,9 +9,9 @@ import os
 import pytest
 from safety_support import RUN_ARGS, one_line, snapshot
 
+from masktrainer import safe_io
 from masktrainer.cli import main
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
 from masktrainer.run.rundir import RunDirectory
 from plotting import plotter
 

@@ -17,14 +17,12 @@ from typing import TYPE_CHECKING, Any
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
 from masktrainer.methods.biprop.options import OPTIONS
-
-# hidden-networks' shared recipe (the lead moves these to a shared module at merge)
-from masktrainer.methods.edge_popup import (
+from masktrainer.methods.figures import Figures
+from masktrainer.methods.hidden_networks import (
     hidden_networks_data,
     hidden_networks_evaluation,
     imagenet_recipe,
 )
-from masktrainer.methods.figures import Figures
 from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import (
+from masktrainer.methods.hidden_networks import (
     hidden_networks_data,
     hidden_networks_evaluation,
     imagenet_recipe,

@@ -12,11 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from masktrainer.data.preprocessing import FIXED_NORMALIZATIONS
 from masktrainer.errors import ConfigError
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup.options import EVAL_SETS, INITIAL_EVAL, OPTIONS
+from masktrainer.methods.edge_popup.options import OPTIONS
 from masktrainer.methods.figures import Figures
+from masktrainer.methods.hidden_networks import (
+    hidden_networks_data,
+    hidden_networks_evaluation,
+    imagenet_recipe,
+)
 from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
 from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
@@ -26,33 +30,6 @@ if TYPE_CHECKING:
     import keras
 
     from masktrainer.config import RunConfig
-
-
-def imagenet_recipe(draft: Draft, lr: float) -> None:
-    """hidden-networks' largescale configs: SGD momentum 0.875, 5 warm-up epochs then cosine,
-    label smoothing 0.1, L2 2^-15, batch 256, 100 epochs."""
-    draft.put("lr", lr)
-    draft.put("momentum", 0.875)
-    draft.put("warmup_epochs", 5)
-    draft.put("label_smoothing", 0.1)
-    draft.put("weight_decay", 2.0**-15)
-    draft.put("batchsize", 256)
-
-
-def hidden_networks_data(draft: Draft) -> None:
-    """hidden-networks' data pipeline: its fixed normalisation, crop + flip on CIFAR-10."""
-    if draft.dataset in FIXED_NORMALIZATIONS["hidden_networks"]:
-        draft.put("normalization", "hidden_networks")
-    draft.put("augment", "crop_flip" if draft.dataset == "cifar10" else "none")
-
-
-def hidden_networks_evaluation(draft: Draft) -> None:
-    """hidden-networks' protocol: it trains on every training image, evaluates its
-    validation loader (the official test set) after every epoch, never before training,
-    and reports the best test accuracy."""
-    draft.put("split", "test")
-    draft.put("eval_sets", EVAL_SETS)
-    draft.put("initial_eval", INITIAL_EVAL)
 
 
 class EdgePopupRecipe(Recipe):

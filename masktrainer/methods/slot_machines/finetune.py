@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from masktrainer import layout, safe_io
 from masktrainer.errors import ConfigError, RunStateError
 from masktrainer.methods.slot_machines.recorder import (
     SNAPSHOT_FOLDER,
     selected_kernel_arrays,
     snapshot_name,
 )
-from masktrainer.run import layout, safe_io
-from masktrainer.run.rundir import config_values, load_arrays
+from masktrainer.methods.upgrade import config_values
+from masktrainer.npz import load_npz
 
 if TYPE_CHECKING:
     from masktrainer.config import RunConfig
@@ -80,8 +81,8 @@ def _from_model(model_path: Path) -> tuple[dict[str, np.ndarray], dict[str, list
 def _from_snapshot(folder: Path, epoch: int) -> tuple[dict[str, np.ndarray],
                                                       dict[str, list[np.ndarray]]]:
     try:
-        selection = load_arrays(folder / snapshot_name(epoch))
-        values = load_arrays(folder / "slot_values.npz")
+        selection = load_npz(folder / snapshot_name(epoch))
+        values = load_npz(folder / "slot_values.npz")
     except (OSError, ValueError, RunStateError, zipfile.BadZipFile) as err:
         raise SourceRunError(f"the selection of epoch {epoch} in {folder} is unreadable "
                              f"({err})") from None

@@ -66,12 +66,12 @@ def snapshot_name(epoch: int) -> str:
 def changed_since_epoch_0(run_dir: Path, last_epoch: int) -> float | None:
     """Connections whose selected slot at ``last_epoch`` differs from epoch 0's, over all slot
     layers (the stored selections; None when the run kept no epoch-0 snapshot)."""
-    from masktrainer.run.rundir import load_arrays
+    from masktrainer.npz import load_npz  # never unpickles
 
     first, last = (Path(run_dir) / snapshot_name(e) for e in (0, last_epoch))
     if not first.is_file() or not last.is_file():
         return None
-    before, after = load_arrays(first), load_arrays(last)
+    before, after = load_npz(first), load_npz(last)
     names = [name for name in after if not name.startswith("bn/")]
     changed = sum(int(np.count_nonzero(before[name] != after[name])) for name in names)
     return changed / sum(after[name].size for name in names) if names else None

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masktrainer.methods.base import Method, check_choice, group_root
-from masktrainer.methods.edge_popup import hidden_networks_data, hidden_networks_evaluation
 from masktrainer.methods.figures import Figures
+from masktrainer.methods.hidden_networks import hidden_networks_data, hidden_networks_evaluation
 from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
 from masktrainer.methods.supermask_sampling.options import OPTIONS

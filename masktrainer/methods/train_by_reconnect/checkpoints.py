@@ -6,7 +6,7 @@ Each is scored with the data settings of the notebook that trained it, which its
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from laperm.names import MODEL_NAMES
 from masktrainer.errors import ConfigError
@@ -15,7 +15,6 @@ from masktrainer.methods.checkpoints import ReleasedCheckpoints
 if TYPE_CHECKING:
     import keras
 
-    from masktrainer.config import RunConfig
 
 # The flags of a LaPerm preset that say how the notebook used its data (its protocol: the
 # split).
@@ -27,16 +26,15 @@ class NotebookCheckpoints(ReleasedCheckpoints):
     source = "Train-by-Reconnect"
     models = "notebook"
 
-    def config(self, nettype: str, data_dir: str | None) -> RunConfig:
+    def settings(self, nettype: str) -> dict[str, Any]:
         """The data side of the notebook that trained ``nettype``, from its preset."""
-        from masktrainer.config import RunConfig
         from masktrainer.presets import preset_flags
 
         preset = preset_flags(f"laperm_{nettype.lower()}")
         if preset.get("nettype") != nettype:
             raise ConfigError(f"the preset laperm_{nettype.lower()} is not the {nettype} notebook")
         chosen = {name: preset[name] for name in DATA_FLAGS if name in preset}
-        return RunConfig(traintype="LaPerm", nettype=nettype, data_dir=data_dir, **chosen)
+        return {"traintype": "LaPerm", "nettype": nettype, **chosen}
 
     def input_shape(self, nettype: str) -> tuple[int, ...]:
         from laperm.models import default_input_shape

@@ -16,8 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from masktrainer import layout
 from masktrainer.methods.recording import Recorder
-from masktrainer.run import layout
 from masktrainer.text import pct
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from experiments.crosscheck.catalogue import by_id
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.driver import Options, run_crosscheck
 from experiments.crosscheck.runs import RunStore
-from experiments.crosscheck.targets import by_id
-from masktrainer.run.rundir import config_values
+from masktrainer.methods.upgrade import config_values
 
 # Fabricated test accuracy (fractions) per (traintype, nettype, slots or selection).
 ACCURACY = {("LaPerm", "F1"): 0.8551, ("LaPerm", "F2"): 0.7070,
@@ -94,7 +94,8 @@ def test_report_from_fabricated_runs(tmp_path, fake_trainer):
                       "G6": "not run"}
     assert rows["C1"]["ours"] == "85.51 ± 0.00 % (2 seeds)" and rows["C1"]["published"] == "85.46 % [A]"
     assert "70.68 %" in rows["C2"]["reason"]  # the checkpoint's own score is quoted
-    from experiments.crosscheck.targets import Measured, by_id
+    from experiments.crosscheck.catalogue import by_id
+    from experiments.crosscheck.targets import Measured
 
     below = by_id()["C2"].judge(Measured({"F2": [42.1]}, {"F2": [None]}), True)
     assert below.status == "fail" and "below that too" in below.reason

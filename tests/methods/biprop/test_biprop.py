@@ -90,3 +90,12 @@ def test_changed_fraction_counts_every_rebinarised_weight():
     assert METHOD.figures.changed_fraction(constant, metrics, Path(".")) == 0.7  # alpha = |w|: pruned
     odd = {**metrics, "layer_sizes": [1001]}  # int(0.3 * 1001) = 300, 301 kept: alpha != |w|
     assert METHOD.figures.changed_fraction(constant, odd, Path(".")) == 1.0
+
+
+def test_its_help_shows_the_edge_popup_flags_it_takes():
+    from masktrainer.help import help_text
+
+    text = help_text("method", RunConfig(traintype="Biprop"))
+    assert "(--traintype=EdgePopup/Biprop only):" in text
+    assert "--keep_ratio" in text and "--alpha_rule" in text
+    assert "--slots" not in text  # another method's group stays out

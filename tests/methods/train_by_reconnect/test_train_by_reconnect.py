@@ -107,7 +107,7 @@ def test_learning_rate_schedules_of_the_notebooks():
 
 
 def test_tie_order_default_and_the_previous_versions_random_order():
-    from masktrainer.run.rundir import config_values
+    from masktrainer.methods.upgrade import config_values
 
     assert RunConfig(traintype="LaPerm", nettype="F1").tie_break == "position"
     assert config_values({"traintype": "LaPerm", "nettype": "F1"})["tie_break"] == "random"

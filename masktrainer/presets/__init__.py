@@ -1,4 +1,4 @@
-"""Presets: one flag file per experiment of the originals (``experiments/presets/NAME.flags``).
+"""Presets: one flag file per experiment of the originals (``masktrainer/presets/NAME.flags``).
 
 A preset is an absl flag file: its first comment line says what it runs, the
 second which original setting it reproduces, ``# requires: --flag`` lines name
@@ -11,7 +11,6 @@ command line, so any flag after it overrides the preset. No TensorFlow here.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from pathlib import Path
 from typing import Sequence
 
@@ -32,13 +31,8 @@ class Preset:
 
 
 def preset_dir() -> Path:
-    """``experiments/presets`` of the installed ``experiments`` package, or of the checkout."""
-    spec = importlib.util.find_spec("experiments")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            if (Path(location) / "presets").is_dir():
-                return Path(location) / "presets"
-    return Path(__file__).resolve().parents[1] / "experiments" / "presets"
+    """The flag files' folder: this package's own (installed as its package data)."""
+    return Path(__file__).resolve().parent
 
 
 def _read(path: Path) -> Preset:

@@ -11,7 +11,7 @@ folds the learning rate into the buffer, which differs once the rate changes
 
 A run's optimiser is its method's (``Runtime.make_optimizer``; LaPerm wraps
 Adam); the learning rate is set once at the start of every epoch, as the
-originals do (``Runtime.learning_rate``, :mod:`masktrainer.run.schedules`).
+originals do (``Runtime.learning_rate``, :mod:`masktrainer.methods.schedules`).
 """
 
 from __future__ import annotations

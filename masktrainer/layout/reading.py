@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from masktrainer import safe_io
 from masktrainer.errors import RunStateError
-from masktrainer.run import safe_io
-from masktrainer.run.layout.names import (
+from masktrainer.layout.names import (
     COMPLETE,
     CONFIG_FILE,
     CORE_SERIES,

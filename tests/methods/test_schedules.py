@@ -1,4 +1,4 @@
-"""The shared per-epoch learning-rate schedules (masktrainer.run.schedules), directly and as a
+"""The shared per-epoch learning-rate schedules (masktrainer.methods.schedules), directly and as a
 method's configuration reaches them."""
 
 import math
@@ -7,7 +7,7 @@ import pytest
 
 from masktrainer.config import ConfigError, RunConfig
 from masktrainer.methods import epoch_learning_rate
-from masktrainer.run.schedules import RESNET_QUIRKS_LR, parse_milestones, shared_learning_rate
+from masktrainer.methods.schedules import RESNET_QUIRKS_LR, parse_milestones, shared_learning_rate
 
 
 def test_learning_rate_schedules():

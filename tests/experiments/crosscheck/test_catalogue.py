@@ -1,7 +1,7 @@
-"""experiments.crosscheck.targets: every target cites published numbers that exist."""
+"""experiments.crosscheck.catalogue: every target cites published numbers that exist."""
 
 from experiments.crosscheck import checks
-from experiments.crosscheck.targets import by_id, default_ids
+from experiments.crosscheck.catalogue import by_id, default_ids
 
 
 def test_every_target_cites_published_numbers_that_exist():

@@ -1,9 +1,10 @@
-"""Optimisers (masktrainer.run.optim)."""
+"""Optimisers and per-epoch learning-rate schedules."""
+
 
 import numpy as np
 import tensorflow as tf
 
-from masktrainer.run.optim import L2MomentumSGD
+from masktrainer.methods.optim import L2MomentumSGD
 
 
 def test_l2_momentum_sgd_is_pytorch_sgd():

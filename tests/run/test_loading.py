@@ -1,9 +1,9 @@
-"""masktrainer.data.loading: which images a run trains, validates and tests on."""
+"""masktrainer.run.loading: which images a run trains, validates and tests on."""
 
 import numpy as np
 
 from masktrainer.config import RunConfig
-from masktrainer.data.loading import load_data
+from masktrainer.run.loading import load_data
 
 
 def test_split_test_trains_on_every_image_and_validates_on_test():

@@ -1,5 +1,5 @@
 """The facts of the run-directory format: its version, the names of a run's files, the series
-and keys its metrics and config hold. No TensorFlow (see :mod:`masktrainer.run.layout`)."""
+and keys its metrics and config hold. No TensorFlow (see :mod:`masktrainer.layout`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The run-directory format (masktrainer.run.layout): the one home of a run's file names, its
+"""The run-directory format (masktrainer.layout): the one home of a run's file names, its
 version and series, imported without TensorFlow, and what its writers and readers do."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from masktrainer import layout
 from masktrainer.errors import RunStateError
-from masktrainer.run import layout
 from masktrainer.run.rundir import RunDirectory
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("masktrainer", "plotting", "experiments", "laperm")
-OWNER = ROOT / "masktrainer" / "run" / "layout"
+OWNER = ROOT / "masktrainer" / "layout"
 #: Files outside the owner that may still spell a run file's name, and why (keep it empty).
 ALLOWED: dict[str, str] = {}
 
@@ -28,7 +28,7 @@ def _file_names() -> list[str]:
 
 
 def test_importing_the_format_loads_neither_tensorflow_nor_keras():
-    code = ("import sys\nimport masktrainer.run.layout, plotting.runs\n"
+    code = ("import sys\nimport masktrainer.layout, plotting.runs\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
@@ -38,7 +38,7 @@ def test_importing_the_format_loads_neither_tensorflow_nor_keras():
 
 def test_no_source_outside_the_format_names_a_run_file():
     """``git grep`` for the names finds them in the format's package only (tests and docs
-    aside): every writer and reader takes them from masktrainer.run.layout."""
+    aside): every writer and reader takes them from masktrainer.layout."""
     names = _file_names()
     assert {"config.json", "metrics.json", "metrics.csv", "model.keras", "train.log",
             "resume.json", "preprocessing.npz"} <= set(names)

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from masktrainer.run import safe_io
-from masktrainer.run.layout.names import (  # noqa: F401  (the format's facts, re-exported)
+from masktrainer import safe_io
+from masktrainer.layout.names import (  # noqa: F401  (the format's facts, re-exported)
     BOOKKEEPING_KEYS,
     CHECKPOINT_FOLDER,
     COMPLETE,
@@ -53,7 +53,7 @@ from masktrainer.run.layout.names import (  # noqa: F401  (the format's facts, r
     run_files_table,
     with_precision,
 )
-from masktrainer.run.layout.reading import (  # noqa: F401  (re-exported)
+from masktrainer.layout.reading import (  # noqa: F401  (re-exported)
     Run,
     RunFileError,
     find_run_dirs,
