@@ -89,8 +89,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "indirectly: tests/experiments/crosscheck/test_driver.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
     "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
-    "masktrainer/methods/counts.py":
-        "tests/methods/edge_popup/test_layers.py (+3 more)",
     "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
     "masktrainer/methods/recipe.py": "tests/methods/test_methods.py",
     "masktrainer/methods/recording.py": "tests/test_contract.py",
@@ -102,18 +100,11 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
     "masktrainer/methods/train_by_reconnect/recorder.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/nn/geometry.py": "indirectly: tests/nn/test_build.py, tests/nn/test_resnets.py",
-    "masktrainer/nn/layer_factory.py":
-        "tests/nn/test_architectures.py, tests/nn/test_build.py (+1 more)",
-    "masktrainer/options.py": "tests/test_config.py, tests/test_contract.py",
     "masktrainer/layout/names.py": "tests/layout/test_layout.py (the package as one)",
     "masktrainer/layout/reading.py": "tests/layout/test_layout.py (the package as one)",
     "masktrainer/run/rundir.py":
         "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
     "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
-    "plotting/composition.py": "indirectly: tests/plotting/test_figures.py",
-    "plotting/quantities.py": "indirectly: tests/plotting/test_figures.py",
-    "plotting/style.py": "tests/plotting/test_figures.py",
 }
 
 
