@@ -18,14 +18,6 @@ def test_slot_machines_split_is_the_originals_permutation():
     assert (len(train), len(val)) == (45_000, 5_000) and list(val[:3]) == [9329, 44100, 23783]
 
 
-def test_split_test_trains_on_every_image_and_validates_on_test():
-    splits = load_data(RunConfig(traintype="LaPerm", nettype="F1", protocol="original"))
-    assert len(splits.x_train) == 60_000
-    np.testing.assert_array_equal(splits.x_val, splits.x_test)
-    np.testing.assert_array_equal(splits.y_val, splits.y_test)
-    assert float(splits.x_train.max()) == 1.0  # F1's notebook scaling x/255
-
-
 def test_slot_machines_split_selects_the_indexed_images():
     cfg = RunConfig(traintype="SlotMachine", normalization="per_set")
     splits = load_data(cfg)

@@ -112,13 +112,6 @@ def test_run_killed_with_sigkill_then_resumed_equals_uninterrupted(tmp_path, eve
     _same_run(full_dir, run_dir)
 
 
-def test_resume_errors(tmp_path, capsys):
-    assert main(["prog", "--resume", str(tmp_path)]) == 2
-    assert "not a readable run directory" in capsys.readouterr().err
-    assert main(["prog", "--resume", str(tmp_path), "--lr=0.1"]) == 2
-    assert "drop --lr" in capsys.readouterr().err
-
-
 def test_mirrored_strategy_matches_single_device(tmp_path, mnist_splits):
     if len(tf.config.list_logical_devices("CPU")) < 2:
         pytest.skip("needs 2 logical CPU devices (set up in conftest.py)")
@@ -178,25 +171,6 @@ def test_mixed_precision_is_refused_on_cpu(tmp_path, capsys):
     assert main(["prog", "--mixed_precision", f"--outputpath={tmp_path / 'o'}"]) == 2
     assert "--precision=mixed_float16 needs a GPU" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
-
-
-def test_checkpoint_restores_random_generator_states(tmp_path):
-    import keras
-
-    from masktrainer.run.checkpoints import RunCheckpoint
-
-    inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dropout(0.5, seed=1)(inputs)))
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(np.ones((8, 4)), np.ones((8, 2)), verbose=0)
-    (tmp_path / "checkpoint").mkdir()
-    checkpoint = RunCheckpoint(tmp_path, model)
-    checkpoint.save(1)
-    state = [v for v in model.variables if "seed_generator_state" in v.path][0]
-    saved = state.numpy().copy()
-    state.assign(saved + 7)
-    checkpoint.restore(json.loads((tmp_path / "checkpoint" / "resume.json").read_text()))
-    np.testing.assert_array_equal(state.numpy(), saved)
 
 
 def test_cli_divergence_exits_3(tmp_path, capsys):

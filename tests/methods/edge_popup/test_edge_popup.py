@@ -1,136 +1,44 @@
-"""Edge-popup layers: exact top-k count (ties too), straight-through gradient, inits, round trip."""
+"""Short real-MNIST EdgePopup runs: run directories, exact kept counts, floors."""
 
-import math
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from masktrainer.methods.counts import connectivity_stats, kept_fractions
-from masktrainer.methods.edge_popup.layers import (
-    EdgePopupConv2D,
-    EdgePopupDense,
-    EdgePopupLayers,
-    edge_popup_mask,
-    fan_scale,
-    kept_count,
-    validate_keep_ratio,
-)
-from masktrainer.nn.initializers import FanInUniformScores, KaimingWeights
+from masktrainer.config import RunConfig
+from masktrainer.data.preprocessing import Splits
+from masktrainer.methods import method_of
+from masktrainer.methods.edge_popup.layers import kept_count
+from masktrainer.run.rundir import load_arrays
+from masktrainer.run.trainer import train
+
+SIZES = [235_200, 30_000, 1_000]
 
 
-@pytest.mark.parametrize("keep_ratio", [0.05, 0.1, 0.3, 0.5, 0.7, 0.999, 1.0])
-@pytest.mark.parametrize("shape", [(7, 5), (3, 3, 4, 6), (1, 1)])
-def test_kept_count_is_exact_for_random_and_tied_scores(keep_ratio, shape):
-    n = math.prod(shape)
-    expected = n - int((1 - keep_ratio) * n)
-    assert kept_count(n, keep_ratio) == expected
-    rng = np.random.RandomState(0)
-    random = rng.randn(*shape).astype(np.float32)
-    tied = rng.randint(-2, 3, size=shape).astype(np.float32)  # many ties, zeros, +-equal
-    constant = np.full(shape, 0.25, np.float32)
-    for scores in (random, tied, constant):
-        mask = edge_popup_mask(tf.constant(scores), keep_ratio).numpy()
-        assert set(np.unique(mask)) <= {0.0, 1.0}
-        assert int(mask.sum()) == expected
+def _subset(splits: Splits, n_train: int) -> Splits:
+    return Splits(splits.x_train[:n_train], splits.y_train[:n_train], splits.x_val[:2000],
+                  splits.y_val[:2000], splits.x_test[:2000], splits.y_test[:2000],
+                  splits.num_classes, splits.source)
 
 
-def test_mask_keeps_the_largest_magnitudes_and_lower_index_on_ties():
-    scores = np.array([0.1, -0.9, 0.5, -0.5, 0.5, 0.2], np.float32)
-    # keep 3 of 6: |s| = .1 .9 .5 .5 .5 .2 -> .9 and the first two of the tied .5
-    mask = edge_popup_mask(tf.constant(scores), 0.5).numpy()
-    np.testing.assert_array_equal(mask, [0, 1, 1, 1, 0, 0])
-    again = tf.function(lambda s: edge_popup_mask(s, 0.5), jit_compile=True)(scores).numpy()
-    np.testing.assert_array_equal(again, mask)  # same rule under XLA
-
-
-def test_large_layer_matches_a_sort():
-    scores = np.random.RandomState(3).randn(300, 400).astype(np.float32)
-    mask = edge_popup_mask(tf.constant(scores), 0.3).numpy().ravel()
-    order = np.argsort(-np.abs(scores).ravel(), kind="stable")
-    expected = np.zeros(scores.size)
-    expected[order[: kept_count(scores.size, 0.3)]] = 1
-    np.testing.assert_array_equal(mask, expected)
-
-
-def test_score_gradient_is_straight_through_then_through_abs():
-    layer = EdgePopupDense(4, keep_ratio=0.5, activation="linear",
-                           kernel_initializer=KaimingWeights("kaiming_normal", seed=1),
-                           score_initializer=FanInUniformScores(seed=2))
-    layer.build((None, 3))
-    scores = layer.score.numpy()
-    scores[0, 0] = 0.0  # |.| has gradient 0 at 0 (as PyTorch)
-    layer.score.assign(scores)
-    x = tf.constant(np.arange(1, 7, dtype=np.float32).reshape(2, 3))
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer(x))
-    grad = tape.gradient(loss, layer.score).numpy()
-    d_effective = x.numpy().sum(axis=0)[:, None] * np.ones((1, 4))
-    expected = np.sign(scores) * d_effective * layer.kernel.numpy()
-    np.testing.assert_allclose(grad, expected, rtol=1e-6)
-    assert grad[0, 0] == 0.0
-    mask = layer.get_mask().numpy()
-    assert np.all(grad[mask == 0][np.sign(scores[mask == 0]) != 0] != 0)  # dropped ones too
-
-
-def test_edge_popup_init_statistics():
-    shape = (3, 3, 64, 128)
-    fan_in = 3 * 3 * 64
-    sigma = math.sqrt(2 / fan_in)
-    signed = KaimingWeights("signed_constant", seed=1)(shape).numpy()
-    np.testing.assert_allclose(np.abs(signed), sigma, rtol=1e-6)
-    assert abs(np.mean(signed > 0) - 0.5) < 0.01
-    np.testing.assert_allclose(KaimingWeights("unsigned_constant")(shape).numpy(), sigma, rtol=1e-6)
-    normal = KaimingWeights("kaiming_normal", seed=2)(shape).numpy()
-    assert abs(normal.std() / sigma - 1) < 0.01
-    uniform = KaimingWeights("kaiming_uniform", seed=3)(shape).numpy()
-    assert np.abs(uniform).max() <= math.sqrt(6 / fan_in) + 1e-7
-    assert abs(uniform.std() / sigma - 1) < 0.01
-    # scale_fan: the original multiplies the fan by (1 - prune_rate), prune_rate = keep_ratio.
-    scaled = KaimingWeights("signed_constant", fan_scale(0.3, True), seed=1)(shape).numpy()
-    np.testing.assert_allclose(np.abs(scaled), math.sqrt(2 / (fan_in * 0.7)), rtol=1e-6)
-    assert fan_scale(0.3, True, "kept") == 0.3 and fan_scale(0.3, False) == 1.0
-    scores = FanInUniformScores(seed=4)(shape).numpy()
-    bound = 1 / math.sqrt(fan_in)
-    assert np.abs(scores).max() <= bound and np.abs(scores).max() > 0.99 * bound
-    assert abs(scores.mean()) < 0.01 * bound
-
-
-@pytest.mark.parametrize("bad", [0, 0.0, -0.1, 1.5, "0.5", None, True])
-def test_bad_keep_ratio_is_rejected(bad):
-    with pytest.raises(ValueError, match="keep_ratio"):
-        validate_keep_ratio(bad)
-    with pytest.raises(ValueError, match="keep_ratio"):
-        EdgePopupDense(3, keep_ratio=bad)
-
-
-def test_fit_trains_scores_only_and_keeps_the_count(tmp_path):
-    factory = EdgePopupLayers(keep_ratio=0.3, initializer="signed_constant")
-    inputs = keras.Input((8, 8, 2))
-    x = factory.conv(4, 3, "same", "relu", None, "conv")(inputs)
-    x = keras.layers.Flatten()(x)
-    outputs = factory.dense(3, "softmax", None, "out")(x)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="categorical_crossentropy",
-                  jit_compile=False)
-    conv = model.get_layer("conv")
-    kernel, score, mask = conv.kernel.numpy(), conv.score.numpy(), conv.get_mask().numpy()
-    rng = np.random.RandomState(0)
-    x_data = rng.randn(32, 8, 8, 2).astype(np.float32)
-    y_data = np.eye(3, dtype=np.float32)[np.arange(32) % 3]
-    model.fit(x_data, y_data, epochs=3, batch_size=8, verbose=0)
-    np.testing.assert_array_equal(conv.kernel.numpy(), kernel)
-    assert not np.array_equal(conv.score.numpy(), score)
-    assert not np.array_equal(conv.get_mask().numpy(), mask)
-    sizes = [3 * 3 * 2 * 4, 8 * 8 * 4 * 3]
-    assert kept_fractions(model) == [kept_count(n, 0.3) / n for n in sizes]
-    stats = connectivity_stats(model)
-    assert [c[2] for c in stats.per_layer] == [kept_count(n, 0.3) for n in sizes]
-    path = tmp_path / "ep.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_array_equal(loaded.predict(x_data, verbose=0),
-                                  model.predict(x_data, verbose=0))
-    assert isinstance(loaded.get_layer("conv"), EdgePopupConv2D)
-    assert loaded.get_layer("out").keep_ratio == 0.3
+def test_edge_popup_run_keeps_exactly_k_per_layer(tmp_path, mnist_splits):
+    cfg = RunConfig(traintype="EdgePopup", keep_ratio=0.3, initializer="signed_constant",
+                    maxepochs=2, seed=13, outputpath=str(tmp_path), progress="none",
+                    jit_compile="off")
+    result = train(cfg, data=_subset(mnist_splits, 10_000), echo=None)
+    m = result.metrics
+    assert m["testAccuracy"][-1] >= 0.85  # floor: 10k images, 2 epochs (measured 87.5 %)
+    kept = [kept_count(n, 0.3) for n in SIZES]
+    for epoch in range(3):
+        assert m["keptFractionPerLayer"][epoch] == [[k / n] for k, n in zip(kept, SIZES)]
+        assert m["remainingWeights"][epoch] == sum(kept)
+    # The compare tables' "changed" column: the pruned connections, from the start.
+    changed = method_of(cfg).figures.changed_fraction(cfg, m, result.run_dir)
+    assert changed == pytest.approx(1 - sum(kept) / sum(SIZES))
+    masks = load_arrays(result.run_dir / "masks.npz")
+    assert [int(masks[n].sum()) for n in ("dense_1", "dense_2", "output")] == kept
+    initial = load_arrays(result.run_dir / "initial_weights.npz")
+    model = keras.models.load_model(result.run_dir / "model.keras")
+    np.testing.assert_array_equal(model.get_layer("dense_1").kernel.numpy(), initial["dense_1"])
+    assert result.run_dir.parent.relative_to(tmp_path).parts == (
+        "EdgePopup", "LeNet", "KEEP_0.3", "signed_constant_relu_LR0.1")

@@ -6,7 +6,6 @@ import pytest
 import tensorflow as tf
 
 from laperm import LaPerm, PiecewiseSyncPeriod, reconnect, roles_from_model, sorted_rows
-from laperm.rows import from_rows, to_rows
 
 
 def _model(bias: bool = True, bn: bool = True, bn_name: str = "renamed_bn") -> keras.Model:
@@ -29,17 +28,6 @@ def _fit(model, optimizer, steps, jit=False, batch=8):
     x, y = _data(batch * steps)
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
     return model
-
-
-@pytest.mark.parametrize("shape", [(7,), (5, 3), (3, 2, 4, 6)])
-def test_row_view_round_trip_and_rows_are_output_units(shape):
-    value = tf.random.stateless_normal(shape, seed=(1, 2))
-    rows = to_rows(value)
-    np.testing.assert_array_equal(from_rows(rows, shape).numpy(), value.numpy())
-    if len(shape) == 2:  # dense: a row is one output column
-        np.testing.assert_array_equal(rows.numpy()[1], value.numpy()[:, 1])
-    if len(shape) == 4:  # conv: a row is one filter over (kh, kw, cin)
-        np.testing.assert_array_equal(rows.numpy()[5], value.numpy()[..., 5].ravel())
 
 
 def test_reconnect_places_initial_values_in_current_rank_order():

@@ -17,7 +17,7 @@ from masktrainer.errors import ConfigError
 from masktrainer.layout import with_precision
 from masktrainer.methods.upgrade import config_values
 from masktrainer.nn.method_layer import MethodLayer
-from masktrainer.run import hardware, runtime
+from masktrainer.run import runtime
 from masktrainer.run.trainer import train
 
 METHODS = {method.key: method for method in methods.METHODS}
@@ -116,19 +116,6 @@ def test_the_notice_on_a_cpu_without_bfloat16(monkeypatch):
     monkeypatch.setattr(runtime, "cpu_has_native_bfloat16", lambda: True)
     assert runtime.precision_note(cfg) is None
     assert runtime.precision_note(RunConfig()) is None
-
-
-def test_cpu_flags_are_read_from_cpuinfo(tmp_path, monkeypatch):
-    info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx512f "
-                    "avx512_bf16\n\n")
-    monkeypatch.setattr(hardware, "CPUINFO", info)
-    assert hardware.cpu_has_native_bfloat16() and hardware.cpu_model() == "Some CPU"
-    info.write_text("model name\t: Old CPU\nflags\t\t: fpu avx2\n")
-    assert not hardware.cpu_has_native_bfloat16()
-    assert hardware.describe_cpu()["bfloat16_flags"] == []
-    monkeypatch.setattr(hardware, "CPUINFO", tmp_path / "absent")
-    assert hardware.cpu_flags() == frozenset()
 
 
 def test_float16_is_refused_on_a_cpu_in_one_line(tmp_path, capsys):

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.crosscheck import checks
-from experiments.crosscheck.__main__ import main
-from experiments.crosscheck.catalogue import by_id, default_ids
+from experiments.crosscheck.catalogue import by_id
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.driver import Options, run_crosscheck
 from experiments.crosscheck.runs import RunStore
@@ -77,19 +75,6 @@ def _evaluator(folder, pretrained, scores):
 def _report(folder):
     rows = list(csv.DictReader((folder / "crosscheck.csv").open()))
     return {row["target"]: row for row in rows}, (folder / "crosscheck.md").read_text()
-
-
-def test_every_target_cites_published_numbers_that_exist():
-    numbers = checks.published()
-    targets = by_id()
-    assert {"C1", "C11", "C12", "S1", "G1", "G6", "R1", "R7"} <= set(targets)
-    for target in targets.values():
-        assert all(key in numbers for key in target.published), target.id
-        assert target.tolerance, target.id
-    assert all(isinstance(entry["value"], (int, float)) for entry in numbers.values())
-    cpu = default_ids(full=False)
-    assert "G1" not in cpu and "G6" not in cpu and {"C1", "C12", "R2"} <= set(cpu)
-    assert "G1" in default_ids(full=True)
 
 
 def test_report_from_fabricated_runs(tmp_path, fake_trainer):
@@ -172,30 +157,6 @@ def test_runs_are_keyed_by_what_they_train(tmp_path, fake_trainer):
     assert config_values(first.config)["slots"] == 2
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--targets", "C99"], "unknown C99"),
-    (["--targets", "G1"], "GPU target, add --full"),
-    (["--seeds", "0"], "--seeds"),
-    (["--seeds", "x"], "--seeds"),
-    (["--stop_after", "0"], "--stop_after"),
-    (["--data_dir", "/nonexistent"], "not a directory"),
-])
-def test_cli_errors_are_one_line(args, message, tmp_path, capsys):
-    code = main([*args, "--outputpath", str(tmp_path / "o")])
-    err = capsys.readouterr().err
-    assert code == 2 and len(err.strip().splitlines()) == 1 and message in err, err
-    assert not (tmp_path / "o").exists()
-
-
-def test_full_refuses_without_a_gpu(tmp_path, capsys):
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
-        pytest.skip("a GPU is visible")
-    assert main(["--full", "--outputpath", str(tmp_path / "o")]) == 2
-    assert "needs a GPU" in capsys.readouterr().err
-
-
 def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
     from experiments.crosscheck.readme import BEGIN, END, ReadmeError, update_readme
 
@@ -212,5 +173,5 @@ def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
     readme.write_text("no markers\n")
     with pytest.raises(ReadmeError, match="needs one"):
         update_readme(readme, "")
-    project = Path(__file__).resolve().parents[2] / "docs" / "crosscheck.md"
+    project = Path(__file__).resolve().parents[3] / "docs" / "crosscheck.md"
     assert project.read_text().count(BEGIN) == 1 == project.read_text().count(END)

@@ -6,24 +6,10 @@ import csv
 import pytest
 
 from experiments.compare.__main__ import main, run_suite, write
-from experiments.compare.suites import SUITES, Entry, Suite
+from experiments.compare.suites import Entry, Suite
 from experiments.crosscheck.runs import RunStore
-from masktrainer.cli import parse_command
 
 TINY = ("--validation_size=59000", "--eval_batchsize=2000", "--batchsize=100")
-
-
-@pytest.mark.parametrize("suite", sorted(SUITES))
-def test_every_entry_of_every_suite_is_a_valid_command(suite, tmp_path):
-    nets = set()
-    for entry in SUITES[suite].entries:
-        cfg = parse_command(["masktrainer", *entry.flags, "--maxepochs=3",
-                             f"--outputpath={tmp_path}"]).cfg
-        nets.add(cfg.dataset)
-        assert cfg.protocol == "held_out" and cfg.split == "head"  # the same images for all
-    assert len(nets) == 1  # one data set per suite
-    labels = [entry.label for entry in SUITES[suite].entries]
-    assert len(labels) == len(set(labels)) == {"lenet": 11, "conv4": 12}[suite]  # conv4: biprop
 
 
 def test_a_tiny_suite_runs_end_to_end_and_is_reused(tmp_path, shared_data_dir):

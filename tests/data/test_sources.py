@@ -1,4 +1,4 @@
-"""Data loading (embedded, files, tfds), checksums, and the original's preprocessing."""
+"""Data sources: embedded MNIST, files, tfds, checksums and the errors on missing data."""
 
 import gzip
 import shutil
@@ -9,17 +9,11 @@ import pytest
 from masktrainer.data.preprocessing import prepare
 from masktrainer.data.sources import (
     RawData,
-    load_embedded_mnist,
     load_from_files,
     load_raw,
     sha256_of,
 )
 from masktrainer.errors import DataError
-
-
-@pytest.fixture(scope="module")
-def mnist_raw():
-    return load_embedded_mnist()
 
 
 def test_embedded_mnist_shapes_and_content(mnist_raw):
@@ -28,36 +22,6 @@ def test_embedded_mnist_shapes_and_content(mnist_raw):
     assert mnist_raw.x_train.dtype == np.uint8
     assert mnist_raw.y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert np.bincount(mnist_raw.y_test).tolist()[:3] == [980, 1135, 1032]
-
-
-def test_default_preprocessing_uses_training_split_statistics(mnist_raw):
-    s = prepare(mnist_raw)
-    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (55000, 5000, 10000)
-    # validation = the first 5000 training images
-    np.testing.assert_array_equal(s.y_val.argmax(1), mnist_raw.y_train[:5000])
-    assert s.y_train.shape == (55000, 10) and set(np.unique(s.y_train)) == {0.0, 1.0}
-    train = mnist_raw.x_train[5000:].astype(np.float64) / 255
-    mean = train.mean(axis=0)
-    std = np.sqrt(np.mean((train - mean) ** 2))
-    expected_test = (mnist_raw.x_test.astype(np.float64) / 255 - mean) / std
-    np.testing.assert_allclose(s.x_test, expected_test, atol=1e-5)  # training statistics
-    np.testing.assert_allclose(s.x_train.mean(axis=0), 0.0, atol=1e-4)
-    assert s.x_train.std() == pytest.approx(1.0, rel=1e-4)
-
-
-def test_per_set_normalisation_reproduces_the_original_quirk(mnist_raw):
-    s = prepare(mnist_raw, normalization="per_set")
-    np.testing.assert_allclose(s.x_test.mean(axis=0), 0.0, atol=1e-4)  # own stats
-    assert s.x_test.std() == pytest.approx(1.0, rel=1e-4)
-    full = np.concatenate([s.x_val, s.x_train])  # stats over all 60k incl. validation
-    np.testing.assert_allclose(full.mean(axis=0), 0.0, atol=1e-4)
-    assert full.std() == pytest.approx(1.0, rel=1e-4)
-
-
-def test_input_scale_multiplies_all_splits(mnist_raw):
-    a, b = prepare(mnist_raw), prepare(mnist_raw, input_scale=0.5)
-    np.testing.assert_allclose(b.x_test, a.x_test * 0.5, rtol=1e-6)
-    np.testing.assert_allclose(b.x_val, a.x_val * 0.5, rtol=1e-6)
 
 
 def _copy_embedded(tmp_path):

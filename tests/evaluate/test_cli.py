@@ -11,8 +11,6 @@ import pytest
 from masktrainer.cli import main
 from masktrainer.config import RunConfig
 from masktrainer.data.sources import load_embedded_mnist
-from masktrainer.evaluate.h5 import read_weight_file
-from masktrainer.evaluate.scoring import checkpoint_model, weighted_layers
 from masktrainer.methods import get_method
 from masktrainer.methods.train_by_reconnect import LAPERM_NETS
 from masktrainer.run.trainer import train
@@ -45,24 +43,6 @@ def test_an_f1_checkpoint_scores_what_its_kernel_scores(keras2, tmp_path, capsys
     assert _tree(tmp_path) == before  # nothing written beside the checkpoint
     assert "dropped 1 all-zero bias vector(s)" in out and "normalization scale01" in out
     assert out.strip().splitlines()[-1] == _f1_accuracy(kernel)
-
-
-@pytest.mark.parametrize("nettype", ["Conv7", "ResNet50"])
-def test_checkpoints_of_biased_nets_land_in_every_layer_in_order(keras2, tmp_path, nettype):
-    """A notebook model's own weights, written in the Keras 2 layout, load back unchanged."""
-    from laperm.models import build_laperm_model, default_input_shape
-
-    shape = default_input_shape(nettype)
-    source = build_laperm_model(nettype, shape, seed=5)
-    layers = [(f"k2_{i}", [(f"k2_{i}/{w.name}:0", w.numpy()) for w in layer.weights])
-              for i, layer in enumerate(weighted_layers(source))]
-    path = keras2.write(tmp_path / f"{nettype}.h5", layers, whole_model=nettype == "ResNet50")
-    checkpoints = get_method("LaPerm").checkpoints
-    model, matched = checkpoint_model(checkpoints, nettype, read_weight_file(path), shape, 10)
-    assert matched.dropped == []
-    assert len(model.weights) == len(source.weights)
-    for got, want in zip(model.weights, source.weights):
-        np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_every_notebook_model_has_a_preset_with_its_data_use():

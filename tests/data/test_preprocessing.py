@@ -1,4 +1,5 @@
-"""The originals' fixed normalisations: constants, application, defaults per method, errors."""
+"""Preprocessing: training-split statistics, the original's per-set quirk, the input scale, and
+the originals' fixed normalisations (constants, application, defaults per method, errors)."""
 
 import numpy as np
 import pytest
@@ -61,3 +62,33 @@ def test_defaults_per_method_and_errors():
         RunConfig(traintype="EdgePopup", dataset="fashion_mnist", normalization="hidden_networks")
     with pytest.raises(ValueError, match="constants"):
         fixed_constants("slot_machines", "fashion_mnist")
+
+
+def test_default_preprocessing_uses_training_split_statistics(mnist_raw):
+    s = prepare(mnist_raw)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (55000, 5000, 10000)
+    # validation = the first 5000 training images
+    np.testing.assert_array_equal(s.y_val.argmax(1), mnist_raw.y_train[:5000])
+    assert s.y_train.shape == (55000, 10) and set(np.unique(s.y_train)) == {0.0, 1.0}
+    train = mnist_raw.x_train[5000:].astype(np.float64) / 255
+    mean = train.mean(axis=0)
+    std = np.sqrt(np.mean((train - mean) ** 2))
+    expected_test = (mnist_raw.x_test.astype(np.float64) / 255 - mean) / std
+    np.testing.assert_allclose(s.x_test, expected_test, atol=1e-5)  # training statistics
+    np.testing.assert_allclose(s.x_train.mean(axis=0), 0.0, atol=1e-4)
+    assert s.x_train.std() == pytest.approx(1.0, rel=1e-4)
+
+
+def test_per_set_normalisation_reproduces_the_original_quirk(mnist_raw):
+    s = prepare(mnist_raw, normalization="per_set")
+    np.testing.assert_allclose(s.x_test.mean(axis=0), 0.0, atol=1e-4)  # own stats
+    assert s.x_test.std() == pytest.approx(1.0, rel=1e-4)
+    full = np.concatenate([s.x_val, s.x_train])  # stats over all 60k incl. validation
+    np.testing.assert_allclose(full.mean(axis=0), 0.0, atol=1e-4)
+    assert full.std() == pytest.approx(1.0, rel=1e-4)
+
+
+def test_input_scale_multiplies_all_splits(mnist_raw):
+    a, b = prepare(mnist_raw), prepare(mnist_raw, input_scale=0.5)
+    np.testing.assert_allclose(b.x_test, a.x_test * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(b.x_val, a.x_val * 0.5, rtol=1e-6)

@@ -1,0 +1,35 @@
+"""experiments.crosscheck.readme: the generated block between the two marker lines is replaced,
+nothing else; a file without exactly one pair of markers is refused.
+
+The whole path (a cross-check run rewriting docs/crosscheck.md) is tested in test_driver.py
+(``test_the_readme_block_is_replaced_and_nothing_else``)."""
+
+import pytest
+
+from experiments.crosscheck.readme import BEGIN, END, ReadmeError, generated_block, update_readme
+
+REPORT = "# Cross-check\n\n| target | result |\n|---|---|\n| C1 | pass |\n\n## Commands\n\nrun x\n"
+
+
+def test_the_block_drops_the_title_and_the_commands():
+    block = generated_block(REPORT)
+    assert block.startswith("| target | result |") and "| C1 | pass |" in block
+    assert "# Cross-check" not in block and "run x" not in block
+    assert block.endswith("`crosscheck.md` beside the report.")
+
+
+def test_only_the_text_between_the_markers_changes(tmp_path):
+    readme = tmp_path / "crosscheck.md"
+    readme.write_text(f"intro\n{BEGIN}\nold table\n{END}\nafter\n")
+    updated = update_readme(readme, REPORT)
+    assert updated == f"intro\n{BEGIN}\n{generated_block(REPORT)}\n{END}\nafter\n"
+    assert readme.read_text() == f"intro\n{BEGIN}\nold table\n{END}\nafter\n"  # returned only
+
+
+@pytest.mark.parametrize("text", ["no markers\n", f"{BEGIN}\n{BEGIN}\n{END}\n",
+                                  f"{END}\nx\n{BEGIN}\n"])
+def test_missing_doubled_or_swapped_markers_are_refused(text, tmp_path):
+    readme = tmp_path / "crosscheck.md"
+    readme.write_text(text)
+    with pytest.raises(ReadmeError, match="needs one"):
+        update_readme(readme, REPORT)
