@@ -97,6 +97,17 @@ def _resident_mib() -> float:
     return float("nan")
 
 
+@pytest.fixture(autouse=True)
+def _float32_policy_after_each_test():
+    """A test that trains under mixed precision leaves Keras' global policy set (a run sets
+    it for its process); the next test starts from the float32 default again."""
+    yield
+    import keras
+
+    if keras.mixed_precision.global_policy().name != "float32":
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def pytest_runtest_teardown(item, nextitem):
     path = os.environ.get("MASKTRAINER_TEST_RSS")
     if path:
