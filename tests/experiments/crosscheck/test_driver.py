@@ -94,7 +94,6 @@ def test_report_from_fabricated_runs(tmp_path, fake_trainer):
                       "G6": "not run"}
     assert rows["C1"]["ours"] == "85.51 ± 0.00 % (2 seeds)" and rows["C1"]["published"] == "85.46 % [A]"
     assert "70.68 %" in rows["C2"]["reason"]  # the checkpoint's own score is quoted
-    from experiments.crosscheck.catalogue import by_id
     from experiments.crosscheck.targets import Measured
 
     below = by_id()["C2"].judge(Measured({"F2": [42.1]}, {"F2": [None]}), True)
