@@ -6,7 +6,7 @@ binarised to ``sign(w) * alpha`` and one alpha per layer: the mean |w| of the ke
 weights (``--alpha_rule``), recomputed at every forward pass. The recipe is the original
 smallscale configs' (hidden-networks' own): SGD momentum 0.9, cosine schedule, lr 0.1,
 100 epochs, batch 128 and L2 1e-4 (cResNet18: 256 and 5e-4), non-affine BN. The spec is
-docs/biprop.md; ``layers`` holds the layers, their factory and the recorder.
+docs/methods.md ("Biprop in detail"); ``layers`` holds the layers, their factory and the recorder.
 """
 
 from __future__ import annotations
@@ -14,18 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from masktrainer.errors import ConfigError
-from masktrainer.methods.base import Method, check_choice, group_root
+from masktrainer.methods.base import Method
 from masktrainer.methods.biprop.options import OPTIONS
+from masktrainer.methods.edge_popup import EdgePopupRecipe
 from masktrainer.methods.figures import Figures
-from masktrainer.methods.hidden_networks import (
-    hidden_networks_data,
-    hidden_networks_evaluation,
-    imagenet_recipe,
-)
-from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
-from masktrainer.nn.names import FAN_SCALED_INITS, HIDDEN_NETWORKS_INITS
 from masktrainer.options import Draft
 
 #: Initializers whose weights all have one magnitude per layer: there a kept weight can keep
@@ -38,54 +31,25 @@ if TYPE_CHECKING:
     from masktrainer.config import RunConfig
 
 
-class BipropRecipe(Recipe):
-    initializers = HIDDEN_NETWORKS_INITS
+class BipropRecipe(EdgePopupRecipe):
+    """Edge-popup's recipe (hidden-networks' smallscale configs, its data and protocol, its
+    checks) with biprop's options, its ImageNet rate and alpha's rule in folder and line."""
+
     options = OPTIONS
+    traintype = "Biprop"
+    # The original has no --prune-rate default (its configs say -1 and refuse to run without
+    # one); edge-popup's 0.5, the middle of the paper's CIFAR-10 sweep, is kept.
 
-    def defaults(self, draft: Draft) -> None:
-        draft.put("initializer", "kaiming_normal")
-        # The original has no default (its configs say -1 and refuse to run without
-        # --prune-rate); 0.5 is the middle of the paper's CIFAR-10 sweep.
-        draft.put("keep_ratio", 0.5)
-        if draft.dataset == "imagenet2012":  # its largescale configs: hidden-networks' recipe
-            imagenet_recipe(draft, 0.256)
-        resnet = draft.nettype == "cResNet18"  # smallscale/resnet18: batch 256, L2 5e-4
-        draft.put("lr", 0.1)
-        draft.put("batchsize", 256 if resnet else 128)
-        draft.put("maxepochs", 100)
-        draft.put("optimizer", "sgd")
-        draft.put("weight_decay", 5e-4 if resnet else 1e-4)
-        draft.put("lr_schedule", "cosine")
-        hidden_networks_data(draft)
-
-    def original_evaluation(self, draft: Draft) -> None:
-        hidden_networks_evaluation(draft)
-
-    def validate(self, cfg: RunConfig) -> None:
-        check_choice("--initializer", cfg.initializer, self.initializers,
-                     " (the initializers of --traintype=Biprop)")
-        if cfg.scale_fan and cfg.initializer not in FAN_SCALED_INITS:
-            raise ConfigError(f"--scale_fan has no effect on {cfg.initializer} in the original; "
-                              "drop it")
-        if cfg.scale_fan_rule != "original" and not cfg.scale_fan:
-            raise ConfigError("--scale_fan_rule needs --scale_fan")
-        if cfg.scale_fan and cfg.scale_fan_rule == "original" and cfg.keep_ratio == 1.0:
-            raise ConfigError("--scale_fan with --keep_ratio=1 scales the fan by 1 - 1 = 0")
+    def imagenet_lr(self, draft: Draft) -> float:
+        return 0.256  # its largescale configs: hidden-networks' recipe at 0.256 throughout
 
     def run_folder(self, cfg: RunConfig) -> Path:
-        fan = "_scalefan" if cfg.scale_fan else ""
+        folder = super().run_folder(cfg)
         alpha = "" if cfg.alpha_rule == "original" else f"_alpha{cfg.alpha_rule}"
-        return (group_root(cfg) / f"KEEP_{cfg.keep_ratio}"
-                / f"{cfg.initializer}{fan}_{cfg.activation}_LR{cfg.lr}{alpha}")
+        return folder.with_name(folder.name + alpha)
 
     def describe(self, cfg: RunConfig) -> str:
-        fan = f" (scale_fan {cfg.scale_fan_rule})" if cfg.scale_fan else ""
-        return (f"keep_ratio {cfg.keep_ratio}, init {cfg.initializer}{fan}, "
-                f"alpha_rule {cfg.alpha_rule}")
-
-    def example(self) -> dict[str, Any]:
-        return {"keep_ratio": 0.3, "initializer": "signed_constant", "lr": 0.1}
-
+        return f"{super().describe(cfg)}, alpha_rule {cfg.alpha_rule}"
 
 
 class BipropRuntime(Runtime):

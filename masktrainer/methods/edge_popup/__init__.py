@@ -36,12 +36,19 @@ class EdgePopupRecipe(Recipe):
     initializers = HIDDEN_NETWORKS_INITS
     options = OPTIONS
 
+    traintype = "EdgePopup"  # how its errors name it (biprop's recipe extends this one)
+
+    def imagenet_lr(self, draft: Draft) -> float:
+        """hidden-networks' largescale rates: 0.1 for its ResNet50 signed-constant scale-fan
+        config, 0.256 for the others."""
+        return 0.1 if draft.nettype == "ResNet50" and draft.scale_fan \
+            and draft.initializer == "signed_constant" else 0.256
+
     def defaults(self, draft: Draft) -> None:
         draft.put("initializer", "kaiming_normal")
         draft.put("keep_ratio", 0.5)
         if draft.dataset == "imagenet2012":
-            imagenet_recipe(draft, 0.1 if draft.nettype == "ResNet50" and draft.scale_fan
-                            and draft.initializer == "signed_constant" else 0.256)
+            imagenet_recipe(draft, self.imagenet_lr(draft))
         resnet = draft.nettype == "cResNet18"  # smallscale/resnet18: batch 256, L2 5e-4
         draft.put("lr", 0.1)
         draft.put("batchsize", 256 if resnet else 128)
@@ -56,7 +63,7 @@ class EdgePopupRecipe(Recipe):
 
     def validate(self, cfg: RunConfig) -> None:
         check_choice("--initializer", cfg.initializer, self.initializers,
-                     " (the initializers of --traintype=EdgePopup)")
+                     f" (the initializers of --traintype={self.traintype})")
         if cfg.scale_fan and cfg.initializer not in FAN_SCALED_INITS:
             raise ConfigError(f"--scale_fan has no effect on {cfg.initializer} in the original; "
                               "drop it")
