@@ -74,8 +74,6 @@ ALLOWED: dict[str, str] = {
 #: Modules still without their mirrored file -> where they are exercised today.
 NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/targets.py": "tests/experiments/crosscheck/test_driver.py",
-    "masktrainer/methods/upgrade.py": "tests/run/test_runtime.py (+ every reader of runs)",
-    "masktrainer/nn/metrics.py": "indirectly: every training run (tests/run/test_trainer.py)",
     "experiments/crosscheck/checkpoints.py":
         "tests/experiments/crosscheck/test_driver.py, tests/safety/test_forged_records.py",
     "experiments/crosscheck/checks.py":
