@@ -1,10 +1,18 @@
 """Install masktrainer, the LaPerm optimizer wrapper and the plotter: ``pip install .``."""
 
+import re
+from pathlib import Path
+
 from setuptools import find_namespace_packages, setup
+
+# The version has one home, masktrainer/version.py (read, not imported: no dependencies yet).
+VERSION = re.search(r'__version__ = "([^"]+)"',
+                    Path(__file__).with_name("masktrainer").joinpath("version.py").read_text()
+                    ).group(1)
 
 setup(
     name="masktrainer",
-    version="0.1.0",
+    version=VERSION,
     description=(
         "Keras 3 / TensorFlow reference library for training the wiring of networks "
         "whose weights stay at their random initial values"

@@ -27,8 +27,7 @@ from laperm.keras_hook import when_keras_loads
 
 # Quieten TensorFlow's C++ start-up chatter unless the user asked for it.
 from masktrainer import quiet as _quiet  # noqa: E402,F401  (sets TF_CPP_MIN_LOG_LEVEL)
-
-__version__ = "0.1.0"
+from masktrainer.version import __version__  # noqa: E402,F401
 
 _EXPORTS = {
     "ConfigError": "masktrainer.errors",

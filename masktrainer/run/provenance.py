@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import masktrainer
+from masktrainer.version import __version__
 
 GIT_SECONDS = 10
 
 
 def library_root() -> Path:
     """The folder that holds the ``masktrainer`` package (a checkout's root when run from one)."""
-    return Path(masktrainer.__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]  # masktrainer/run/provenance.py
 
 
 def versions() -> dict[str, str]:
@@ -30,7 +30,7 @@ def versions() -> dict[str, str]:
         module = sys.modules.get(name)
         if module is not None:
             found[name] = module.__version__
-    found["masktrainer"] = masktrainer.__version__
+    found["masktrainer"] = __version__
     return found
 
 
