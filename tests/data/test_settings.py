@@ -27,7 +27,9 @@ def test_contradicting_data_settings_are_one_line_errors(settings, message):
     assert "\n" not in str(caught.value)
 
 
-def test_consistent_settings_pass():
-    RunConfig(split="slot_machines")
-    RunConfig(split="test", protocol="custom")
-    RunConfig(data_source="files", data_dir="/tmp")
+def test_consistent_settings_are_kept_as_given():
+    assert RunConfig(split="slot_machines").split == "slot_machines"
+    cfg = RunConfig(split="test", protocol="custom")
+    assert (cfg.split, cfg.protocol) == ("test", "custom")
+    cfg = RunConfig(data_source="files", data_dir="/tmp")
+    assert (cfg.data_source, cfg.data_dir) == ("files", "/tmp")
