@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import json_output_problem, median_step_seconds, write_json  # noqa: E402
+from experiments.timing import json_output_problem, median_step_seconds  # noqa: E402
 from masktrainer import (  # noqa: E402
     DenseReferenceLayers,
     EdgePopupLayers,
@@ -30,6 +30,7 @@ from masktrainer import (  # noqa: E402
     SlotMachineLayers,
     build_network,
 )
+from masktrainer.safe_io import atomic_write_json  # noqa: E402
 
 SHAPE = (32, 32, 3)
 TARGETS = {"edge_popup": 1.05, "slots_k8": 1.5}
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(target <= {target}; {result['step_ms'][kind]} ms vs "
                   f"{result['step_ms']['dense']} ms) {verdict}")
     if args.json:
-        write_json(args.json, results)
+        atomic_write_json(args.json, results)
     return 0
 
 

@@ -23,8 +23,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import json_output_problem, median_step_seconds, write_json  # noqa: E402
+from experiments.timing import json_output_problem, median_step_seconds  # noqa: E402
 from masktrainer import DenseReferenceLayers, SelfPruningLayers, build_network  # noqa: E402
+from masktrainer.safe_io import atomic_write_json  # noqa: E402
 
 SHAPES = {"LeNet": (28, 28, 1), "Conv2": (32, 32, 3), "Conv4": (32, 32, 3), "Conv6": (32, 32, 3)}
 TARGETS = {"LeNet": 1.10, "Conv6": 1.05}
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['masked_ms']:.3f} ms/step, dense {row['dense_ms']:.3f} ms/step, "
                   f"ratio {row['ratio']:.3f}{verdict}", flush=True)
     if args.json:
-        write_json(args.json, rows)
+        atomic_write_json(args.json, rows)
     return 0
 
 

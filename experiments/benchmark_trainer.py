@@ -30,12 +30,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from experiments.timing import json_output_problem, seconds_per_step, write_json  # noqa: E402
+from experiments.timing import json_output_problem, seconds_per_step  # noqa: E402
 from masktrainer.config import RunConfig  # noqa: E402
 from masktrainer.data.preprocessing import Splits  # noqa: E402
 from masktrainer.run.hardware import describe_cpu  # noqa: E402
 from masktrainer.run.loading import load_data  # noqa: E402
 from masktrainer.run.trainer import Trainer  # noqa: E402
+from masktrainer.safe_io import atomic_write_json  # noqa: E402
 
 #: case -> (settings, training images used). LeNet: self-pruning's net, batch and data;
 #: Conv4: edge-popup (hidden-networks' Conv4, batch 128) on a CIFAR-10 slice.
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['ratio']:.3f} | {row['end_of_fit_wait_ms']:.0f} ms |", flush=True)
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     if args.json:
-        write_json(args.json, {"cpu": cpu, "rows": rows})
+        atomic_write_json(args.json, {"cpu": cpu, "rows": rows})
     return 0
 
 

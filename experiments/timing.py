@@ -5,11 +5,10 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from typing import Any
 
 import keras
 
-from masktrainer.safe_io import atomic_write_json, folder_problem
+from masktrainer.safe_io import folder_problem
 
 
 def seconds_per_step(model: keras.Model, dataset, steps: int) -> float:
@@ -45,8 +44,3 @@ def json_output_problem(path: str | None) -> str | None:
     if problem := folder_problem(target.absolute().parent):
         return f"--json {path}: {problem}"
     return None
-
-
-def write_json(path: str, payload: Any) -> None:
-    """Write the results atomically (a crash leaves the earlier file whole)."""
-    atomic_write_json(path, payload)

@@ -108,8 +108,10 @@ def help_text(level: str = "full", chosen: RunConfig | None = None) -> str:
     for group, (title, types) in method_groups().items():
         titles[group] = f"{title} (--traintype={'/'.join(types)} only)"
     lines = [usage(), "", "Subcommands:", *subcommand_lines(), ""]
-    own = ({o.group for o in methods.method_of(chosen).recipe.options} | {
-        methods.method_of(chosen).key} if chosen is not None else set())
+    own: set[str] = set()
+    if chosen is not None:  # its own group, and the groups of the flags it takes from others
+        method = methods.method_of(chosen)
+        own = {method.key, *(o.group for o in method.recipe.options)}
     for group, options in sections.items():
         if not options or (group not in GROUPS and level != "full" and group not in own):
             continue
