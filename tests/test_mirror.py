@@ -98,10 +98,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
     "masktrainer/methods/train_by_reconnect/recorder.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/layout/names.py": "tests/layout/test_layout.py (the package as one)",
-    "masktrainer/layout/reading.py": "tests/layout/test_layout.py (the package as one)",
-    "masktrainer/run/rundir.py":
-        "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
     "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
 }
 
