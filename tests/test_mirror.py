@@ -86,9 +86,7 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
-    "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
     "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
-    "masktrainer/methods/recipe.py": "tests/methods/test_methods.py",
     "masktrainer/methods/recording.py": "tests/test_contract.py",
     "masktrainer/methods/runtime.py": "tests/methods/test_methods.py",
     "masktrainer/methods/self_pruning/__init__.py":
@@ -98,7 +96,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
     "masktrainer/methods/train_by_reconnect/recorder.py":
         "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
 }
 
 
