@@ -86,9 +86,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
-    "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
-    "masktrainer/methods/recording.py": "tests/test_contract.py",
-    "masktrainer/methods/runtime.py": "tests/methods/test_methods.py",
     "masktrainer/methods/self_pruning/__init__.py":
         "tests/test_contract.py, tests/run/test_trainer.py",
     "masktrainer/methods/slot_machines/recorder.py": "tests/methods/slot_machines/test_layers.py",
