@@ -65,7 +65,8 @@ class SelfPruningRecipe(Recipe):
             draft.put("augment", "shift_flip")  # the original's ImageDataGenerator
             # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
             draft.put("lr_schedule", "multistep")
-            draft.put("lr_milestones", "80,120,160")
+            if draft.lr_schedule == "multistep":  # another given schedule takes no milestones
+                draft.put("lr_milestones", "80,120,160")
         draft.put("initializer", "he")
         draft.put("lr", 1e-3)
         draft.put("batchsize", 25)
