@@ -86,11 +86,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
     "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
-    "masktrainer/methods/slot_machines/recorder.py": "tests/methods/slot_machines/test_layers.py",
-    "masktrainer/methods/train_by_reconnect/checkpoints.py":
-        "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/methods/train_by_reconnect/recorder.py":
-        "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
 }
 
 
