@@ -85,7 +85,6 @@ NOT_YET_MIRRORED: dict[str, str] = {
         "tests/experiments/crosscheck/test_driver.py (+2 more)",
     "experiments/crosscheck/structure.py":
         "indirectly: tests/experiments/crosscheck/test_driver.py",
-    "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
 }
 
 
