@@ -76,15 +76,8 @@ NOT_YET_MIRRORED: dict[str, str] = {
     "experiments/crosscheck/targets.py": "tests/experiments/crosscheck/test_driver.py",
     "experiments/crosscheck/checkpoints.py":
         "tests/experiments/crosscheck/test_driver.py, tests/safety/test_forged_records.py",
-    "experiments/crosscheck/checks.py":
-        "tests/experiments/crosscheck/test_targets.py, tests/safety/test_forged_records.py",
-    "experiments/crosscheck/gpu_targets.py":
-        "indirectly: tests/experiments/crosscheck/test_targets.py",
-    "experiments/crosscheck/report.py": "indirectly: tests/experiments/crosscheck/test_driver.py",
     "experiments/crosscheck/runs.py":
         "tests/experiments/crosscheck/test_driver.py (+2 more)",
-    "experiments/crosscheck/structure.py":
-        "indirectly: tests/experiments/crosscheck/test_driver.py",
 }
 
 
