@@ -72,12 +72,7 @@ ALLOWED: dict[str, str] = {
 }
 
 #: Modules still without their mirrored file -> where they are exercised today.
-NOT_YET_MIRRORED: dict[str, str] = {
-    "experiments/crosscheck/checkpoints.py":
-        "tests/experiments/crosscheck/test_driver.py, tests/safety/test_forged_records.py",
-    "experiments/crosscheck/runs.py":
-        "tests/experiments/crosscheck/test_driver.py (+2 more)",
-}
+NOT_YET_MIRRORED: dict[str, str] = {}
 
 
 def _has_logic(path: Path) -> bool:
