@@ -45,6 +45,8 @@ def test_the_originals_recipe_and_protocol():
     cosine = RunConfig(nettype="ResNet", lr_schedule="cosine")
     assert (cosine.lr_schedule, cosine.lr_milestones) == ("cosine", None)
     assert RunConfig(nettype="ResNet", lr_milestones="5").lr_milestones == "5"
+    restarts = RunConfig(nettype="ResNet", lr_schedule="cosine_restarts")
+    assert restarts.lr_milestones == "80,120,160"  # a schedule that takes milestones keeps them
 
 
 @pytest.mark.parametrize("values, message", [
