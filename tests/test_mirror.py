@@ -72,38 +72,7 @@ ALLOWED: dict[str, str] = {
 }
 
 #: Modules still without their mirrored file -> where they are exercised today.
-NOT_YET_MIRRORED: dict[str, str] = {
-    "experiments/crosscheck/targets.py": "tests/experiments/crosscheck/test_driver.py",
-    "experiments/crosscheck/checkpoints.py":
-        "tests/experiments/crosscheck/test_driver.py, tests/safety/test_forged_records.py",
-    "experiments/crosscheck/checks.py":
-        "tests/experiments/crosscheck/test_targets.py, tests/safety/test_forged_records.py",
-    "experiments/crosscheck/gpu_targets.py":
-        "indirectly: tests/experiments/crosscheck/test_targets.py",
-    "experiments/crosscheck/report.py": "indirectly: tests/experiments/crosscheck/test_driver.py",
-    "experiments/crosscheck/runs.py":
-        "tests/experiments/crosscheck/test_driver.py (+2 more)",
-    "experiments/crosscheck/structure.py":
-        "indirectly: tests/experiments/crosscheck/test_driver.py",
-    "masktrainer/export/compact.py": "tests/export/test_cli.py, tests/run/test_compat.py (+3 more)",
-    "masktrainer/methods/base.py": "tests/test_contract.py, tests/methods/test_methods.py",
-    "masktrainer/methods/dense_baseline/__init__.py": "tests/test_contract.py (every method)",
-    "masktrainer/methods/recipe.py": "tests/methods/test_methods.py",
-    "masktrainer/methods/recording.py": "tests/test_contract.py",
-    "masktrainer/methods/runtime.py": "tests/methods/test_methods.py",
-    "masktrainer/methods/self_pruning/__init__.py":
-        "tests/test_contract.py, tests/run/test_trainer.py",
-    "masktrainer/methods/slot_machines/recorder.py": "tests/methods/slot_machines/test_layers.py",
-    "masktrainer/methods/train_by_reconnect/checkpoints.py":
-        "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/methods/train_by_reconnect/recorder.py":
-        "tests/methods/train_by_reconnect/test_train_by_reconnect.py",
-    "masktrainer/layout/names.py": "tests/layout/test_layout.py (the package as one)",
-    "masktrainer/layout/reading.py": "tests/layout/test_layout.py (the package as one)",
-    "masktrainer/run/rundir.py":
-        "tests/experiments/crosscheck/test_driver.py, tests/export/test_plain.py (+16 more)",
-    "plotting/api.py": "through plotting's public names: tests/plotting/test_figures.py",
-}
+NOT_YET_MIRRORED: dict[str, str] = {}
 
 
 def _has_logic(path: Path) -> bool:

@@ -136,8 +136,10 @@ def _c7(m: Measured, quick: bool) -> Verdict:
               else "flipped fraction missing"),
              (min(ours) >= kept * base, f"{min(ours):.2f} % vs {kept:g} × Baseline {base:.2f} %")]
     verdict = verdict_of(parts, ours, quick)
-    return dataclasses.replace(verdict, ours=f"{spread(ours)}, flipped "
-                               f"{spread(flipped, ' %')}, Baseline {spread(m['Baseline heconstant'])}")
+    # A run without the flipped fraction fails above; it must not crash the report here.
+    shown = spread(flipped, " %") if flipped else "missing"
+    return dataclasses.replace(verdict, ours=f"{spread(ours)}, flipped {shown}, "
+                               f"Baseline {spread(m['Baseline heconstant'])}")
 
 
 def _versus_baseline(pairs: Sequence[tuple[str, str]], margin: float) -> Judge:

@@ -52,17 +52,6 @@ def test_no_source_outside_the_format_names_a_run_file():
     assert found == []
 
 
-def test_every_file_is_described_once_and_the_table_lists_them():
-    names = [name for name, _ in layout.RUN_FILES]
-    assert len(names) == len(set(names))
-    table = layout.run_files_table()
-    assert table.splitlines()[:2] == ["| file | content |", "|---|---|"]
-    assert all(f"| `{name}` |" in table for name in names)
-    for key in (*layout.CORE_SERIES, layout.EPOCH_SECONDS, layout.PER_LAYER_KEY,
-                *layout.RESUMABLE_STATUSES, layout.COMPLETE):
-        assert f"`{key}`" in table, key
-
-
 def _metrics(epochs: int = 2) -> dict:
     series = (*layout.CORE_SERIES, layout.REMAINING_KEY, layout.PER_LAYER_KEY,
               layout.EPOCH_SECONDS)

@@ -21,6 +21,7 @@ from masktrainer.methods.base import Method, check_choice
 from masktrainer.methods.figures import Figures
 from masktrainer.methods.recipe import Recipe
 from masktrainer.methods.runtime import Runtime
+from masktrainer.methods.schedules import MILESTONE_SCHEDULES
 from masktrainer.methods.self_pruning.options import (
     EVAL_SETS,
     INITIAL_EVAL,
@@ -65,7 +66,8 @@ class SelfPruningRecipe(Recipe):
             draft.put("augment", "shift_flip")  # the original's ImageDataGenerator
             # The original's ResNet trainer: Adam 1e-3 dropping x0.1 at epochs 80, 120, 160.
             draft.put("lr_schedule", "multistep")
-            draft.put("lr_milestones", "80,120,160")
+            if draft.lr_schedule in MILESTONE_SCHEDULES:  # cosine, constant: no milestones
+                draft.put("lr_milestones", "80,120,160")
         draft.put("initializer", "he")
         draft.put("lr", 1e-3)
         draft.put("batchsize", 25)

@@ -12,7 +12,6 @@ from experiments.crosscheck.catalogue import by_id
 from experiments.crosscheck.checkpoints import CheckpointEvaluator
 from experiments.crosscheck.driver import Options, run_crosscheck
 from experiments.crosscheck.runs import RunStore
-from masktrainer.methods.upgrade import config_values
 
 # Fabricated test accuracy (fractions) per (traintype, nettype, slots or selection).
 ACCURACY = {("LaPerm", "F1"): 0.8551, ("LaPerm", "F2"): 0.7070,
@@ -141,19 +140,6 @@ def test_a_killed_crosscheck_continues_where_it_stopped(tmp_path, fake_trainer):
     rows, _ = _report(out)
     assert rows["C5"]["status"] == "fail" and rows["C5"]["ours"] == "97.12 % (1 seed)"
     assert len(list(out.glob("C5/run-*"))) == 1
-
-
-def test_runs_are_keyed_by_what_they_train(tmp_path, fake_trainer):
-    store = RunStore(tmp_path, echo=lambda _: None, trainer=FakeTrainer)
-    flags = ["--preset=slot_lenet_greedy", "--slots=2", "--seed=1"]
-    first = store.run("a", 1, [*flags, f"--outputpath={tmp_path / 'x'}"])
-    # another output folder and progress setting: the same experiment, reused
-    again = store.run("b", 1, [*flags, f"--outputpath={tmp_path / 'y'}", "--progress=none"])
-    other = store.run("c", 2, ["--preset=slot_lenet_greedy", "--slots=2", "--seed=2",
-                               f"--outputpath={tmp_path / 'x'}"])
-    assert again.run_dir == first.run_dir and other.run_dir != first.run_dir
-    assert len(FakeTrainer.calls) == 2
-    assert config_values(first.config)["slots"] == 2
 
 
 def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
