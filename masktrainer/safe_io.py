@@ -15,6 +15,7 @@ neither hang nor exhaust the reader. No TensorFlow is imported here.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -189,6 +190,28 @@ def make_folders(path: str | os.PathLike, root: str | os.PathLike) -> Path:
     except OSError as err:
         raise RunWriteError(f"cannot create {current}: {_reason(err)}") from None
     return path
+
+
+def open_folder(path: str | os.PathLike, dir_fd: int | None = None,
+                shown: str | os.PathLike | None = None) -> int:
+    """A handle on the folder ``path`` (relative to ``dir_fd`` if given) opened without following
+    a link in its last part: writes made relative to it stay in that folder whatever is renamed
+    or planted meanwhile. RunStateError if it is a link or not a folder (``shown`` names it)."""
+    shown = path if shown is None else shown
+    try:
+        return os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    except OSError as err:
+        if err.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR):  # Linux: ENOTDIR for a link
+            try:
+                is_link = stat.S_ISLNK(os.lstat(path, dir_fd=dir_fd).st_mode)
+            except OSError:
+                is_link = err.errno != errno.ENOTDIR
+            if is_link:
+                raise RunStateError(f"{shown} is a link; the library never reads or writes "
+                                    "run files through links (replace it with the real "
+                                    "folder)") from None
+            raise RunStateError(f"{shown} is not a folder") from None
+        raise RunWriteError(f"cannot open the folder {shown}: {_reason(err)}") from None
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:

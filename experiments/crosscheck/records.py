@@ -3,6 +3,11 @@ trusted on its word: the sha256 of each finished run's files (``runs.json``) and
 checkpoint score (inside ``evaluations.json``). A run or a score whose files or fields no
 longer match the record is retrained or re-evaluated, and the report says so.
 
+An unfinished run is recorded too, when its training stops with an exception (Ctrl-C, SIGTERM,
+an error), with its checkpoint folder's files: it is resumed only if it still matches that
+record; one killed without a record (SIGKILL) or changed since is set aside (left where it is,
+never deleted) and the experiment is trained again.
+
 The digests catch a relabelled run config, swapped or edited metrics, a run copied from
 elsewhere and a cache entry typed in by hand; they are not a signature (whoever rewrites the
 record with the same recipe is believed), so a published comparison should still be rerun
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +55,21 @@ def run_files(run_dir: Path) -> dict[str, str]:
     return {name: sha256_file(run_dir / name) for name in names}
 
 
+def unfinished_files(run_dir: Path) -> dict[str, str]:
+    """:func:`run_files` and the checkpoint folder's resume state and checkpoint files (what a
+    resume reads), named ``<folder>/<file>``."""
+    files = run_files(run_dir)
+    folder = run_dir / layout.CHECKPOINT_FOLDER
+    if folder.is_symlink():
+        raise RunStateError(f"{folder} is a link")
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.name == layout.RESUME_FILE or re.fullmatch(layout.CHECKPOINT_FILE_PATTERN,
+                                                               path.name):
+                files[f"{layout.CHECKPOINT_FOLDER}/{path.name}"] = sha256_file(path)
+    return files
+
+
 class RunIndex:
     """``runs.json`` under the output folder: for each run this cross-check trained, what it
     trains (the experiment key's digest) and its files' digests."""
@@ -65,17 +86,21 @@ class RunIndex:
     def _name(self, run_dir: Path) -> str:
         return str(Path(run_dir).resolve().relative_to(self.path.parent.resolve()))
 
-    def record(self, run_dir: Path, experiment: str) -> None:
+    def record(self, run_dir: Path, experiment: str, unfinished: bool = False) -> None:
+        """Record the run's files for ``experiment``: a finished run's, or (``unfinished``)
+        those a resume reads as well."""
         try:
             name = self._name(run_dir)
         except ValueError:
             return  # outside the output folder: never recorded, so never reused
-        self.runs[name] = {"experiment": sha256_text(experiment),
-                                          "files": run_files(Path(run_dir))}
+        files = unfinished_files if unfinished else run_files
+        entry = {"experiment": sha256_text(experiment), "files": files(Path(run_dir))}
+        self.runs[name] = {**entry, "unfinished": True} if unfinished else entry
         safe_io.atomic_write_json(self.path, {"format": 1, "runs": self.runs})
 
-    def mismatch(self, run_dir: Path, experiment: str) -> str | None:
-        """Why the run is not verifiably the one recorded for ``experiment``; None if it is."""
+    def mismatch(self, run_dir: Path, experiment: str, unfinished: bool = False) -> str | None:
+        """Why the run is not verifiably the one recorded for ``experiment`` (``unfinished``:
+        as it was when its training stopped); None if it is."""
         try:
             entry = self.runs.get(self._name(run_dir))
         except ValueError:
@@ -84,9 +109,11 @@ class RunIndex:
             return "it has no record in " + RUN_INDEX
         if entry.get("experiment") != sha256_text(experiment):
             return "its settings are not the ones recorded"
+        if (entry.get("unfinished") is True) != unfinished:
+            return "its record is of " + ("a finished run" if unfinished else "an unfinished run")
         recorded = entry.get("files")
         try:
-            now = run_files(Path(run_dir))
+            now = (unfinished_files if unfinished else run_files)(Path(run_dir))
         except (OSError, RunStateError):
             return "its files cannot be read"
         if not isinstance(recorded, dict) or now != recorded:

@@ -1,9 +1,12 @@
 """The training runs of a cross-check: each one a ``python -m masktrainer`` command line, parsed
 by the library's own CLI and trained in this process. A finished run of the same experiment
 under the output folder is reused (never retrained) when it still matches the record this
-cross-check wrote when it finished (records.py), else retrained and the report says why; an
-unfinished one is resumed from its last checkpoint; anything else starts a new run. So a killed cross-check continues where it
-stopped when it is started again.
+cross-check wrote when it finished (records.py), else retrained and the report says why. An
+unfinished one is resumed from its last checkpoint when it still matches the record written
+when its training stopped (its settings, files and checkpoint); one that does not (changed
+since, or killed without a record) is set aside, never deleted, and the experiment trained
+again, the report saying so. Anything else starts a new run. So a killed cross-check continues
+where it stopped when it is started again.
 """
 
 from __future__ import annotations
@@ -151,8 +154,16 @@ class RunStore:
             if why is None:
                 return path, layout.COMPLETE, ""
             untrusted = untrusted or f"the stored run {path} did not match its record: {why}"
-        resumable = [path for path, status in statuses
-                     if status in (layout.RUNNING, layout.INTERRUPTED)]
+        resumable = []
+        for path, status in statuses:
+            if status not in (layout.RUNNING, layout.INTERRUPTED):
+                continue
+            why = self.records.mismatch(path, key, unfinished=True)
+            if why is None:
+                resumable.append(path)
+            else:
+                untrusted = untrusted or (f"the stored run {path} (unfinished; set aside, not "
+                                          f"resumed) did not match its record: {why}")
         return (resumable[-1], "resume", untrusted) if resumable else (None, None, untrusted)
 
     def run(self, label: str, seed: int, argv: list[str]) -> RunRecord:
@@ -184,7 +195,11 @@ class RunStore:
             self.echo(f"   {command_text(argv)}")
             trainer = self.trainer(cfg, echo=epochs, invocation={
                 "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"})
-        run_dir = Path(trainer.run().run_dir)
+        try:
+            run_dir = Path(trainer.run().run_dir)
+        except BaseException:
+            self._record_stopped(cfg, trainer, resume)
+            raise
         self.started.add(run_dir)
         if _status(run_dir) == layout.COMPLETE:
             try:
@@ -194,6 +209,26 @@ class RunStore:
         self._index.setdefault(experiment_key(cfg), []).append(run_dir)
         self.echo(f"   done in {time.perf_counter() - start:.0f} s")
         return run_dir
+
+
+    def _record_stopped(self, cfg: RunConfig, trainer: Any, resume: Path | None) -> None:
+        """Record the run whose training just stopped with an exception as it is now, so that
+        the next cross-check resumes it only if nothing changed it meanwhile."""
+        key = experiment_key(cfg)
+        run_dir = getattr(trainer, "run_path", None) or resume
+        found = [Path(run_dir)] if run_dir is not None else [
+            path for path in find_runs(self.root).get(key, [])
+            if path not in self._index.get(key, [])]  # a new run of a trainer that hides it
+        for path in found:
+            if _status(path) not in (layout.RUNNING, layout.INTERRUPTED):
+                continue
+            try:
+                self.records.record(path, key, unfinished=True)
+            except (OSError, RunStateError):
+                pass  # unrecorded: set aside, never resumed (the exception in flight goes on)
+            self._index.setdefault(key, [])
+            if path not in self._index[key]:
+                self._index[key].append(path)
 
 
 def _preset_of(argv: list[str]) -> str | None:

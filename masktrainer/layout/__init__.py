@@ -20,7 +20,9 @@ from typing import Any
 from masktrainer import safe_io
 from masktrainer.layout.names import (  # noqa: F401  (the format's facts, re-exported)
     BOOKKEEPING_KEYS,
+    CHECKPOINT_FILE_PATTERN,
     CHECKPOINT_FOLDER,
+    CHECKPOINT_STAGING_PREFIX,
     COMPLETE,
     CONFIG_FILE,
     CORE_SERIES,

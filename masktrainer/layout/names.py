@@ -23,6 +23,11 @@ PREPROCESSING_FILE = "preprocessing.npz"
 TENSORBOARD_FOLDER = "tensorboard"
 CHECKPOINT_FOLDER = "checkpoint"
 RESUME_FILE = "resume.json"  # inside CHECKPOINT_FOLDER
+#: A checkpoint is written into a fresh private folder of this prefix inside CHECKPOINT_FOLDER,
+#: then its files are renamed into place (a killed save leaves one; the next save removes it).
+CHECKPOINT_STAGING_PREFIX = ".staging-"
+#: A checkpoint's files inside CHECKPOINT_FOLDER: ``<name>.index`` and its data shards.
+CHECKPOINT_FILE_PATTERN = r"(ckpt-[0-9]{1,15})\.(?:index|data-[0-9]{5}-of-[0-9]{5})"
 EXPORT_FOLDER = "export"  # where ``masktrainer export`` writes by default
 
 # -- the metrics file --------------------------------------------------------------------------

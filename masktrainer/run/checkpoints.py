@@ -5,12 +5,18 @@ LaPerm's sorted initial values and the layers' random-generator states) of the
 last two checkpointed points, and the resume state the point they belong to and
 the one before (:mod:`masktrainer.run.resume` reads and checks it). The data
 order of every epoch is a function of (seed, epoch) alone, so a resumed run
-sees the same batches as an uninterrupted one.
+sees the same batches as an uninterrupted one. No checkpoint file is ever written through a
+link: TensorFlow writes into a private folder, and the files are renamed into place
+(:class:`RunCheckpoint`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import shutil
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -31,8 +37,30 @@ from masktrainer.run.resume import (
     fallback_hint,
 )
 
+_CHECKPOINT_FILE = re.compile(layout.CHECKPOINT_FILE_PATTERN)
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
+
+
+def _pinned(fd: int, fallback: Path) -> str:
+    """A path that reaches the folder open as ``fd`` whatever is renamed meanwhile (Linux's
+    /proc/self/fd); elsewhere the folder's own path, checked again after the write."""
+    proc = f"/proc/self/fd/{fd}"
+    return proc if os.path.isdir(proc) else str(fallback)
+
 
 class RunCheckpoint:
+    """The run's checkpoint folder. TensorFlow writes each checkpoint into a fresh private
+    folder created exclusively inside it, reached through a handle (never a path a link could
+    redirect); the files are then renamed into place relative to the checkpoint folder's own
+    handle (a rename replaces a link planted at the name, never writes through it) and the
+    resume state is written by :mod:`masktrainer.safe_io`. The run folder and the checkpoint
+    folder must stay the folders first seen: one swapped for a link or another folder stops
+    the run's writes with one line."""
+
     def __init__(self, run_path: Path, model: keras.Model,
                  last: ResumePoint | None = None) -> None:
         self.run_path = Path(run_path)
@@ -48,11 +76,46 @@ class RunCheckpoint:
                                               **({"eval_rng": eval_rng} if eval_rng else {}))
         self.without_eval_rng = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
                                                     rng=rng) if eval_rng else None
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder), max_to_keep=2)
-        # The newest point written or restored, and the one before it: the manager keeps
-        # the checkpoints of both.
+        # The newest point written or restored, and the one before it: both checkpoints are
+        # kept (the others are removed after each save).
         self.last = last
         self.previous = last.previous if last is not None else None
+        self._identities: dict[str, tuple[int, int]] = {}
+        for key, path in (("run", self.run_path), ("folder", self.folder)):
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                self._identities[key] = (info.st_dev, info.st_ino)
+
+    def _same(self, key: str, fd: int, path: Path) -> None:
+        identity = _identity(fd)
+        if self._identities.setdefault(key, identity) != identity:
+            raise RunStateError(f"{path} no longer leads to this run's folder (it was replaced "
+                                "while the run was writing); nothing more is written there")
+
+    def _folder_handle(self) -> int:
+        """A handle on the checkpoint folder (created if missing), reached from the run folder
+        without following a link; both must be the folders this run has been writing."""
+        run_fd = safe_io.open_folder(self.run_path)
+        try:
+            self._same("run", run_fd, self.run_path)
+            try:
+                os.mkdir(FOLDER, dir_fd=run_fd)
+            except FileExistsError:
+                pass
+            except OSError as err:
+                raise RunWriteError(f"cannot create {self.folder}: {err.strerror}") from None
+            fd = safe_io.open_folder(FOLDER, dir_fd=run_fd, shown=self.folder)
+        finally:
+            os.close(run_fd)
+        try:
+            self._same("folder", fd, self.folder)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def record(self, point: ResumePoint) -> None:
         """Write the resume state for ``point`` (atomically), the point before it as ``previous``."""
@@ -61,10 +124,7 @@ class RunCheckpoint:
         state = point.to_json()
         if self.previous is not None and self.previous.checkpoint is not None:
             state["previous"] = self.previous.to_json()
-        try:
-            self.folder.mkdir(exist_ok=True)
-        except OSError as err:
-            raise RunWriteError(f"cannot create {self.folder}: {err.strerror}") from None
+        os.close(self._folder_handle())
         safe_io.atomic_write_json(self.folder / STATE_FILE, state)
         self.last = point
 
@@ -74,16 +134,70 @@ class RunCheckpoint:
         ``epoch`` is the last *completed* epoch; ``partial`` describes progress
         inside the next one: ``{"epoch", "step", "metric_state"[, "seconds"]}``.
         """
-        step = int(self.checkpoint.optimizer.iterations.numpy())
-        if self.folder.exists():
-            safe_io.refuse_links_in(self.folder, depth=1)  # TF's writer follows links
+        name = f"ckpt-{int(self.checkpoint.optimizer.iterations.numpy())}"
+        fd = self._folder_handle()
         try:
-            path = self.manager.save(checkpoint_number=step)
+            safe_io.refuse_links_in(self.folder, depth=1)  # one line now; a later one is replaced
+            self._write(fd, name)
         except (tf.errors.OpError, OSError) as err:
             reason = getattr(err, "message", None) or getattr(err, "strerror", None) or err
-            raise RunWriteError(f"cannot write checkpoint {self.folder / f'ckpt-{step}'}: "
+            raise RunWriteError(f"cannot write checkpoint {self.folder / name}: "
                                 f"{str(reason).strip().splitlines()[-1]}") from None
-        self.record(ResumePoint(epoch, os.path.basename(path), partial))
+        finally:
+            os.close(fd)
+        self.record(ResumePoint(epoch, name, partial))
+        self._sweep()
+
+    def _write(self, fd: int, name: str) -> None:
+        """TensorFlow writes checkpoint ``name`` into a fresh private folder; its files are then
+        renamed into the folder open as ``fd`` (data first, the index last)."""
+        for _ in range(100):
+            staging = f"{layout.CHECKPOINT_STAGING_PREFIX}{secrets.token_hex(4)}"
+            try:
+                os.mkdir(staging, 0o700, dir_fd=fd)  # exclusive: never an existing name
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise RunWriteError(f"cannot create a private folder in {self.folder}")
+        try:
+            stage_fd = safe_io.open_folder(staging, dir_fd=fd, shown=self.folder / staging)
+            try:
+                self.checkpoint.save_counter.assign_add(1)  # as tf.train.CheckpointManager does
+                self.checkpoint.write(os.path.join(_pinned(stage_fd, self.folder / staging), name))
+                info = os.lstat(staging, dir_fd=fd)
+                if (info.st_dev, info.st_ino) != _identity(stage_fd):
+                    raise RunStateError(f"{self.folder / staging} was replaced while the "
+                                        "checkpoint was written; nothing is kept from it")
+                files = [f for f in os.listdir(stage_fd)
+                         if _CHECKPOINT_FILE.fullmatch(f) and f.startswith(f"{name}.")]
+                for file in sorted(files, key=lambda f: f.endswith(".index")):
+                    if not stat.S_ISREG(os.lstat(file, dir_fd=stage_fd).st_mode):
+                        raise RunStateError(f"{self.folder / staging / file} is not a file")
+                    os.replace(file, file, src_dir_fd=stage_fd, dst_dir_fd=fd)
+                os.fsync(fd)
+            finally:
+                os.close(stage_fd)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True, dir_fd=fd)
+
+    def _sweep(self) -> None:
+        """Remove the checkpoints neither recorded point names, and private folders a killed
+        save left; by name inside the checkpoint folder, so nothing outside it is touched."""
+        keep = {p.checkpoint for p in (self.last, self.previous) if p is not None}
+        fd = self._folder_handle()
+        try:
+            for entry in os.listdir(fd):
+                match = _CHECKPOINT_FILE.fullmatch(entry)
+                if match and match.group(1) not in keep:
+                    os.unlink(entry, dir_fd=fd)  # a link is removed, never followed
+                elif entry.startswith(layout.CHECKPOINT_STAGING_PREFIX) and stat.S_ISDIR(
+                        os.lstat(entry, dir_fd=fd).st_mode):
+                    shutil.rmtree(entry, ignore_errors=True, dir_fd=fd)
+        except OSError:
+            pass  # an old file left over costs room only; the recorded points are whole
+        finally:
+            os.close(fd)
 
     def restore(self, point: ResumePoint | dict[str, Any]) -> None:
         """Load ``point``'s checkpoint; RunStateError naming the fallback if it is unreadable."""

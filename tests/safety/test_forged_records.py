@@ -1,7 +1,9 @@
 """Reports that cannot be told what to say (issue 21, class 3): the cross-check reuses a stored
 run or a cached checkpoint score only if it matches the record the cross-check sealed when it
 produced it; a relabelled ``config.json``, edited metrics, a run copied in from elsewhere or a
-cache entry typed in by hand is retrained or re-evaluated, and the report says which."""
+cache entry typed in by hand is retrained or re-evaluated, and the report says which. An
+unfinished run is resumed only if it matches the record written when its training stopped;
+one changed since (or never recorded) is set aside, kept as it is, and trained anew."""
 
 import csv
 import json
@@ -204,3 +206,95 @@ def test_a_link_at_the_records_is_one_line_and_writes_nothing_through_it(tmp_pat
     with pytest.raises(CrosscheckError, match="is a link"):
         _r1(_evaluator(out, _checkpoints(tmp_path), 12.34, []))
     assert victim.read_text() == "precious\n"
+
+
+class StoppingTrainer(HonestTrainer):
+    """With ``stop``: leaves an unfinished run (metrics 'running', masks, a checkpoint folder)
+    and raises as Ctrl-C would; with ``resume_dir``: finishes that run in its own folder."""
+
+    stop = False
+
+    def run(self):
+        if self.resume_dir is None and not StoppingTrainer.stop:
+            return super().run()
+        if self.resume_dir is not None:
+            HonestTrainer.calls.append(("resumed", Path(self.resume_dir)))
+            accuracy = ACCURACY[self.cfg.slots]
+            metrics = {"testAccuracy": [0.1, accuracy], "valAccuracy": [0.1, accuracy],
+                       "epochSeconds": [1.0, 2.0], "status": "complete",
+                       "best": {"epoch": 1, "testAccuracy": accuracy, "valAccuracy": accuracy}}
+            (Path(self.resume_dir) / "metrics.json").write_text(json.dumps(metrics))
+            return type("Result", (), {"run_dir": Path(self.resume_dir)})()
+        run_dir = super().run().run_dir
+        (run_dir / "metrics.json").write_text(json.dumps({"status": "running"}))
+        (run_dir / "model.keras").unlink()
+        (run_dir / "masks.npz").write_bytes(b"masks of epoch 1")
+        (run_dir / "checkpoint").mkdir()
+        (run_dir / "checkpoint" / "resume.json").write_text('{"epoch": 1, "checkpoint": "ckpt-5"}')
+        (run_dir / "checkpoint" / "ckpt-5.index").write_bytes(b"index")
+        (run_dir / "checkpoint" / "ckpt-5.data-00000-of-00001").write_bytes(b"weights")
+        raise KeyboardInterrupt
+
+
+@pytest.fixture
+def stopping(trainer):
+    StoppingTrainer.stop = True
+    yield StoppingTrainer
+    StoppingTrainer.stop = False
+
+
+def _stopped_run(out, slots):
+    """An unfinished run of K=``slots`` whose training stopped (KeyboardInterrupt)."""
+    with pytest.raises(KeyboardInterrupt):
+        RunStore(out, echo=lambda _: None, trainer=StoppingTrainer).run("a", 1, _flags(out, slots))
+    StoppingTrainer.stop = False
+    (run_dir,) = (out / "x").glob("run-*")
+    return run_dir
+
+
+def test_an_unfinished_run_that_matches_its_record_is_resumed(tmp_path, stopping):
+    run_dir = _stopped_run(tmp_path, 2)
+    assert json.loads((tmp_path / RUN_INDEX).read_text())["runs"]["x/run-1"]["unfinished"]
+    record = RunStore(tmp_path, echo=lambda _: None, trainer=StoppingTrainer).run(
+        "a", 1, _flags(tmp_path, 2))
+    assert stopping.calls[-1] == ("resumed", run_dir)
+    assert record.run_dir == run_dir and not record.retrained
+    # finished now: recorded as such, and reused by the next cross-check
+    again = RunStore(tmp_path, echo=lambda _: None, trainer=StoppingTrainer)
+    assert again.run("a", 1, _flags(tmp_path, 2)).reused and len(stopping.calls) == 2
+
+
+@pytest.mark.parametrize("forgery,why", [
+    ("relabel", "its settings are not the ones recorded"),
+    ("config", "config.json"),
+    ("arrays", "masks.npz"),
+    ("checkpoint", "checkpoint/ckpt-5.data-00000-of-00001"),
+    ("resume state", "checkpoint/resume.json"),
+    ("unrecorded", "it has no record in runs.json"),
+])
+def test_a_changed_unfinished_run_is_set_aside_never_resumed(tmp_path, stopping, forgery, why):
+    run_dir = _stopped_run(tmp_path, 2)
+    wanted = 2
+    config = json.loads((run_dir / "config.json").read_text())
+    if forgery == "relabel":  # the K=2 run now claims to be K=8's
+        (run_dir / "config.json").write_text(json.dumps({**config, "slots": 8}))
+        wanted = 8
+    elif forgery == "config":  # same experiment, another setting (how it is run)
+        (run_dir / "config.json").write_text(json.dumps({**config, "progress": "none"}))
+    elif forgery == "arrays":
+        (run_dir / "masks.npz").write_bytes(b"masks of another run")
+    elif forgery == "checkpoint":
+        (run_dir / "checkpoint" / "ckpt-5.data-00000-of-00001").write_bytes(b"other weights")
+    elif forgery == "resume state":
+        (run_dir / "checkpoint" / "resume.json").write_text('{"epoch": 0, "checkpoint": null}')
+    else:  # killed without a chance to record itself (SIGKILL)
+        (tmp_path / RUN_INDEX).write_text(json.dumps({"format": 1, "runs": {}}))
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    store, lines = _store(tmp_path)
+    record = store.run("b", 1, _flags(tmp_path, wanted))
+    assert all(call[0] != "resumed" for call in stopping.calls)  # trained anew
+    assert record.run_dir != run_dir and not record.reused
+    assert "(unfinished; set aside, not resumed) did not match its record" in record.retrained
+    assert why in record.retrained
+    assert any(line.startswith("   retraining: the stored run") for line in lines)
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before  # kept

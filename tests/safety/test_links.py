@@ -12,7 +12,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from safety_support import VICTIM, export_cli, one_line, snapshot
+from safety_support import RUN_ARGS, VICTIM, export_cli, one_line, snapshot
 
 from masktrainer.cli import main
 from masktrainer.errors import RunStateError
@@ -175,3 +175,94 @@ def test_a_run_folder_swapped_mid_run_stops_its_writes(tmp_path, swap):
         assert not any((parent / run.path.name).iterdir())
     kept = tmp_path / "kept" if swap == "run_link" else tmp_path / "kept" / run.path.name
     assert sorted(p.name for p in kept.iterdir()) == ["config.json"]  # the run's own, whole
+
+
+def _trained_checkpoint(folder):
+    checkpoint = _tiny_checkpoint(folder)
+    model = checkpoint.checkpoint.model
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    return checkpoint, f"ckpt-{int(model.optimizer.iterations.numpy())}"
+
+
+def _during_write(monkeypatch, checkpoint, action):
+    """Run ``action()`` while TensorFlow writes the checkpoint's files (after every check);
+    the list returned records that it ran."""
+    cls, ran = type(checkpoint.checkpoint), []
+    original = cls.write
+
+    def write(self, prefix, *args, **kwargs):
+        ran.append(action())
+        return original(self, prefix, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "write", write)
+    return ran
+
+
+def test_a_link_at_a_checkpoint_file_name_is_refused_in_one_line(run, victim):
+    checkpoint, name = _trained_checkpoint(run.path)
+    (run.path / "checkpoint").mkdir()
+    (run.path / "checkpoint" / f"{name}.index").symlink_to(victim)
+    with pytest.raises(RunStateError, match="is a link") as err:
+        checkpoint.save(1)
+    assert "\n" not in str(err.value)
+    assert victim.read_bytes() == VICTIM
+
+
+def test_links_planted_while_a_checkpoint_is_written_are_replaced_never_followed(
+        run, victim, monkeypatch):
+    checkpoint, name = _trained_checkpoint(run.path)
+    folder = run.path / "checkpoint"
+    planted = [folder / f"{name}.index", folder / f"{name}.data-00000-of-00001"]
+    ran = _during_write(monkeypatch, checkpoint, lambda: [p.symlink_to(victim) for p in planted])
+    checkpoint.save(1)
+    assert ran
+    assert victim.read_bytes() == VICTIM
+    assert all(p.is_file() and not p.is_symlink() for p in planted)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*(p.name for p in planted),
+                                                              "resume.json"])
+    weights = [np.asarray(w).copy() for w in checkpoint.checkpoint.model.weights]
+    for w in checkpoint.checkpoint.model.weights:
+        w.assign(np.zeros(w.shape))
+    checkpoint.restore(ResumePoint(1, name))  # the checkpoint itself is whole
+    for want, w in zip(weights, checkpoint.checkpoint.model.weights):
+        np.testing.assert_array_equal(np.asarray(w), want)
+
+
+def test_a_checkpoint_folder_swapped_for_a_link_mid_save_writes_nothing_through_it(
+        run, tmp_path, monkeypatch):
+    checkpoint, name = _trained_checkpoint(run.path)
+    checkpoint.record(ResumePoint(0, None))
+    elsewhere, kept = tmp_path / "elsewhere", tmp_path / "kept"
+    elsewhere.mkdir()
+
+    def swap():
+        (run.path / "checkpoint").rename(kept)
+        (run.path / "checkpoint").symlink_to(elsewhere)
+
+    ran = _during_write(monkeypatch, checkpoint, swap)
+    with pytest.raises(RunStateError, match="checkpoint is a link") as err:
+        checkpoint.save(1)
+    assert "\n" not in str(err.value)
+    assert ran and list(elsewhere.iterdir()) == []
+    # the files went to the folder the run had open (moved aside), never through the link
+    assert not [p for p in kept.iterdir() if p.name.startswith(".staging-")]
+
+
+def test_a_checkpoint_folder_swapped_for_a_link_between_saves_stops_the_run(
+        tmp_path, capsys, monkeypatch):
+    original, calls = RunCheckpoint.save, []
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def save(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second checkpoint: after step 5, the first one kept
+            self.folder.rename(tmp_path / "kept")
+            self.folder.symlink_to(elsewhere)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    out = tmp_path / "out"
+    assert main(["prog", *RUN_ARGS, f"--outputpath={out}"]) != 0
+    assert "checkpoint is a link" in one_line(capsys.readouterr().err)
+    assert list(elsewhere.iterdir()) == []
