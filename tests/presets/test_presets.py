@@ -1,30 +1,22 @@
 """Presets: one flag file per experiment of the originals. Every preset validates, builds its
 model and its data pipeline (no training); ``--preset list``, overrides and requirements."""
 
-import dataclasses
 import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-import numpy as np
 import pytest
 
-from masktrainer import methods
 from masktrainer.cli import UsageError, parse_command, parse_commands
 from masktrainer.config import OPTIONS
-from masktrainer.data.preprocessing import Splits
 from masktrainer.errors import ConfigError
-from masktrainer.nn.architectures import IMAGENET_ARCHITECTURES
 from masktrainer.presets import all_presets, get_preset, listing, preset_dir
-from masktrainer.run import loading
-from masktrainer.run.trainer import Trainer
 
 PRESETS = {preset.name: preset for preset in all_presets()}
 # INDEX.md "Experiments the originals support"; 13 is the plotter's weight profiles and tracer.
 INDEX_EXPERIMENTS = set(range(1, 26)) - {13}
-# Built once per (train type, architecture): the big ones take tens of seconds each on CPU.
-HEAVY = ("VGG19", *IMAGENET_ARCHITECTURES)
 
 
 def _flag_lines(preset):
@@ -137,159 +129,79 @@ def test_preset_list_prints_one_line_each_and_the_cli_exits_cleanly():
     assert preset_dir().parent.name == "masktrainer"  # the library's own, not experiments'
 
 
-# -- models and data pipelines ---------------------------------------------------------------
+# -- models and data pipelines, built in a process of their own (preset_builds.py) ----------
 
-_RAW: dict = {}
-_BUILT: set = set()
-_DATA: dict = {}
-# What load_data and the training batches depend on (--augment is a layer of the model).
-DATA_FIELDS = tuple(o.name for o in OPTIONS.values()
-                    if o.group == "data" and o.name not in ("augment", "eval_batchsize"))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _release_caches():
-    """The module's caches go with it (a data set read once is still 200 MB)."""
-    yield
-    _RAW.clear(), _BUILT.clear(), _DATA.clear()
-
-
-@pytest.fixture
-def cached_raw(monkeypatch):
-    """Read each data set from disk once for the whole module."""
-    real = loading.load_raw
-
-    def load(dataset, *args):
-        if (dataset, *args) not in _RAW:
-            _RAW[(dataset, *args)] = real(dataset, *args)
-        return _RAW[(dataset, *args)]
-
-    monkeypatch.setattr(loading, "load_raw", load)
-
-
-def _tiny(splits: Splits, size: int = 32) -> Splits:
-    return Splits(splits.x_train[:2 * size], splits.y_train[:2 * size], splits.x_val[:size],
-                  splits.y_val[:size], splits.x_test[:size], splits.y_test[:size],
-                  splits.num_classes, splits.source)
-
-
-@dataclasses.dataclass(frozen=True)
-class _DataSummary:
-    """What the tests need of a preset's data, without its images: holding every data
-    setting's whole prepared CIFAR-10 for the module took the suite to 20 GB."""
-
-    input_shape: tuple
-    num_classes: int
-    split_sizes: dict
-    tiny: Splits | None  # a few images of each split (None: streamed ImageNet)
-
-    def sizes(self) -> dict:
-        return self.split_sizes
-
-
-def _data_and_batch(cfg):
-    """A summary of the preset's data and a first training batch, checked; made once per
-    data setting."""
-    method = methods.method_of(cfg)
-    if cfg.dataset == "imagenet2012":
-        key = (cfg.manual_dir, cfg.image_size, cfg.batchsize)
-    else:
-        raw = loading.load_raw(cfg.dataset, cfg.data_source, cfg.data_dir, cfg.manual_dir,
-                               cfg.tfds_data_dir)
-        scale = method.runtime.input_scale(cfg, raw.x_train.shape[1:], raw.num_classes)
-        key = (*(getattr(cfg, name) for name in DATA_FIELDS), cfg.resnet_quirks, scale,
-               cfg.batchsize)
-    if key not in _DATA:
-        data = loading.load_data(cfg)
-        tiny = _tiny(data) if isinstance(data, Splits) else None
-        if tiny is not None:  # copies: a slice is a view that keeps the whole split alive
-            tiny = Splits(*(np.array(getattr(tiny, name)) for name in (
-                "x_train", "y_train", "x_val", "y_val", "x_test", "y_test")),
-                tiny.num_classes, tiny.source)
-        # The preset's preprocessing ran on the whole data set; the batching code is the same
-        # for any split, so it runs on the tiny copy (a whole CIFAR-10 pipeline holds two more
-        # copies of the images: most of the suite's peak memory).
-        batched = data if tiny is None else tiny
-        x, y = next(iter(batched.train_batches(cfg.batchsize, 1).epoch(0)))
-        size = min(cfg.batchsize, batched.sizes()["train"])
-        assert tuple(x.shape) == (size, *data.input_shape)
-        assert tuple(y.shape) == (size, data.num_classes)
-        assert np.isfinite(np.asarray(x)).all()
-        _DATA[key] = (_DataSummary(tuple(data.input_shape), data.num_classes, data.sizes(),
-                                   tiny), np.array(np.asarray(x)[:2]))
-    return _DATA[key]
-
-
-def _check_pipeline_and_model(cfg, prepared=None):
-    """Returns the preset's data (its batch and, once per setting, its model checked)."""
-    data, x = _data_and_batch(cfg)
-    method = methods.method_of(cfg)
-    heavy = cfg.nettype in HEAVY
-    key = (cfg.traintype, cfg.nettype) if heavy else tuple(sorted(cfg.to_dict().items()))
-    if key in _BUILT:
-        return data
-    _BUILT.add(key)
-    model = method.runtime.build_model(cfg, data.input_shape, data.num_classes, 1,
-                               method.runtime.prepare(cfg) if prepared is None else prepared)
-    out = model(x, training=True)  # the training path: augmentation included
-    assert tuple(out.shape) == (2, data.num_classes)
-    assert np.allclose(np.sum(np.asarray(out), axis=1), 1.0, atol=1e-4)
-    return data
-
-
+BUILDS = Path(__file__).with_name("preset_builds.py")
 SMALL = sorted(name for name, preset in PRESETS.items() if not preset.requires)
+IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
+FINETUNE = sorted(name for name, preset in PRESETS.items() if "--finetune_from" in preset.requires)
+KINDS = {"test_every_preset_builds_its_model_and_data_pipeline": "small",
+         "test_imagenet_presets_build_on_a_fake_ilsvrc": "imagenet",
+         "test_finetune_presets_build_from_a_run_of_their_greedy_preset": "finetune"}
+
+
+@pytest.fixture(scope="module")
+def builds(request, tmp_path_factory):
+    """kind -> {preset: what its build reported}; one process per kind, over the presets this
+    session selected (``-k`` picks a few), started when the first test of the kind runs."""
+    done: dict[str, dict] = {}
+
+    def build(kind: str, **paths) -> dict:
+        if kind not in done:
+            names = [item.callspec.params["name"] for item in request.session.items
+                     if item.module is request.module and KINDS.get(item.originalname) == kind]
+            order = {"checks": [[kind, name] for name in names], **paths,
+                     "tmp": str(tmp_path_factory.mktemp(f"preset_{kind}"))}
+            result = subprocess.run([sys.executable, str(BUILDS)], input=json.dumps(order),
+                                    capture_output=True, text=True, timeout=3600)
+            lines = [json.loads(line) for line in result.stdout.splitlines()
+                     if line.startswith("{")]
+            done[kind] = {line["name"]: line for line in lines}
+            assert done[kind] or result.returncode == 0, result.stderr[-3000:]
+        return done[kind]
+
+    return build
+
+
+def _built(builds, kind: str, name: str, **paths) -> dict:
+    found = builds(kind, **paths).get(name)
+    assert found is not None, f"the build process reported nothing for {name}"
+    if not found["ok"]:
+        pytest.fail(f"{name}:\n{found['error']}")
+    return found
 
 
 @pytest.mark.parametrize("name", SMALL)
-def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, cached_raw):
-    cfg = _first_cfg(_argv(name, data_dir=shared_data_dir))
-    data = _check_pipeline_and_model(cfg)
-    expected = {"mnist": ((28, 28, 1), 10), "cifar10": ((32, 32, 3), 10)}[cfg.dataset]
-    assert (tuple(data.input_shape), data.num_classes) == expected, name
+def test_every_preset_builds_its_model_and_data_pipeline(name, shared_data_dir, builds):
+    data = _built(builds, "small", name, data_dir=str(shared_data_dir))
+    expected = {"mnist": [[28, 28, 1], 10], "cifar10": [[32, 32, 3], 10]}[data["dataset"]]
+    assert [data["input_shape"], data["num_classes"]] == expected, name
     # The original's protocol: hidden-networks and LaPerm train on every training image,
     # Slot Machines on its index split, self-pruning on all but the first 5,000.
-    every = {"mnist": 60_000, "cifar10": 50_000}[cfg.dataset]
-    train = {"test": every, "slot_machines": {"mnist": 50_000, "cifar10": 45_000}[cfg.dataset],
-             "head": every - 5_000}[cfg.split]
-    assert data.sizes()["train"] == train, name
-    hidden_networks = cfg.method in ("edge_popup", "supermask_sampling", "dense_baseline",
-                                     "biprop")
-    assert cfg.split == ("test" if hidden_networks or cfg.method == "laperm" else
-                         "slot_machines" if cfg.method.startswith("slot") else "head"), name
-
-
-IMAGENET = sorted(name for name, preset in PRESETS.items() if "--manual_dir" in preset.requires)
+    every = {"mnist": 60_000, "cifar10": 50_000}[data["dataset"]]
+    slot_machines = {"mnist": 50_000, "cifar10": 45_000}[data["dataset"]]
+    train = {"test": every, "slot_machines": slot_machines, "head": every - 5_000}
+    assert data["train"] == train[data["split"]], name
+    method = data["method"]
+    hidden_networks = method in ("edge_popup", "supermask_sampling", "dense_baseline", "biprop")
+    assert data["split"] == ("test" if hidden_networks or method == "laperm" else
+                             "slot_machines" if method.startswith("slot") else "head"), name
 
 
 @pytest.mark.parametrize("name", IMAGENET)
-def test_imagenet_presets_build_on_a_fake_ilsvrc(name, fake_imagenet, tmp_path_factory):
+def test_imagenet_presets_build_on_a_fake_ilsvrc(name, fake_imagenet, tmp_path_factory, builds):
     tfds_dir = tmp_path_factory.getbasetemp() / "preset_tfds"  # prepared once, then reused
-    cfg = parse_command(_argv(name, manual_dir=fake_imagenet, tfds_data_dir=tfds_dir)).cfg
-    assert cfg.dataset == "imagenet2012" and cfg.image_size == 224
-    data, _ = _data_and_batch(cfg)
-    assert data.input_shape == (224, 224, 3) and data.num_classes == 1000
-    _check_pipeline_and_model(cfg)
-
-
-FINETUNE = sorted(name for name, preset in PRESETS.items() if "--finetune_from" in preset.requires)
+    data = _built(builds, "imagenet", name, imagenet_dir=str(fake_imagenet),
+                  tfds_dir=str(tfds_dir))
+    assert (data["dataset"], data["image_size"]) == ("imagenet2012", 224)
+    assert (data["input_shape"], data["num_classes"]) == ([224, 224, 3], 1000)
 
 
 @pytest.mark.parametrize("name", FINETUNE)
-def test_finetune_presets_build_from_a_run_of_their_greedy_preset(
-        name, shared_data_dir, cached_raw, tmp_path):
-    greedy = name.replace("_finetune", "_greedy")
-    assert greedy in PRESETS
-    # VGG19: two slots instead of eight keep the source run small (the fine-tuned network is
-    # the same: the selected value of every connection).
-    slots = {"slots": 2} if "vgg19" in name else {}
-    source_cfg = parse_command(_argv(greedy, data_dir=shared_data_dir, maxepochs=1, seed=1,
-                                     outputpath=tmp_path, progress="none", tensorboard=False,
-                                     **slots)).cfg
-    data, _ = _data_and_batch(source_cfg)
-    source = Trainer(source_cfg, data=data.tiny, echo=None).run()
-    cfg = parse_command(_argv(name, data_dir=shared_data_dir, finetune_from=source.run_dir,
-                              finetune_epoch=1)).cfg
-    _check_pipeline_and_model(cfg)
+def test_finetune_presets_build_from_a_run_of_their_greedy_preset(name, shared_data_dir,
+                                                                  builds):
+    data = _built(builds, "finetune", name, data_dir=str(shared_data_dir))
+    assert data["greedy"] in PRESETS
 
 
 def test_print_config_shows_the_protocol(capsys):
