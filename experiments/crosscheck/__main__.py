@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                              "it exists)")
     parser.add_argument("--readme", default=None,
                         help="also write the report's table into this Markdown file between its "
-                             "crosscheck markers (the project's docs/crosscheck.md)")
+                             "crosscheck markers, the --quick block or the full-schedule one "
+                             "(the project's docs/crosscheck.md)")
     parser.add_argument("--stop_after", type=float, default=None,
                         help=f"minutes: checkpoint the running run and stop (exit "
                              f"{STOPPED_EXIT}) after this")
@@ -112,7 +113,7 @@ def options(argv: list[str]):
         from experiments.crosscheck.readme import ReadmeError, update_readme
 
         try:
-            update_readme(Path(args.readme), "")
+            update_readme(Path(args.readme), "", quick=args.quick)
         except (OSError, ReadmeError) as err:
             raise ArgumentError(f"--readme: {err}")
     gpu_ids = [t for t in ids if known[t].kind == "gpu"]
@@ -173,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         from masktrainer import safe_io
 
         report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
-        safe_io.atomic_write_text(opts.readme, update_readme(Path(opts.readme), report_md))
+        safe_io.atomic_write_text(opts.readme,
+                                  update_readme(Path(opts.readme), report_md, opts.quick))
         print(f"updated {opts.readme}")
     return 0 if all(row.verdict.status in ("pass", "not run") for row in rows) else 1
 

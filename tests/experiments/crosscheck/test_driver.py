@@ -143,7 +143,14 @@ def test_a_killed_crosscheck_continues_where_it_stopped(tmp_path, fake_trainer):
 
 
 def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
-    from experiments.crosscheck.readme import BEGIN, END, ReadmeError, update_readme
+    from experiments.crosscheck.readme import (
+        BEGIN,
+        END,
+        FULL_BEGIN,
+        FULL_END,
+        ReadmeError,
+        update_readme,
+    )
 
     out = tmp_path / "cc"
     run_crosscheck(Options(["C4"], out, [1]), echo=lambda _: None,
@@ -160,3 +167,4 @@ def test_the_readme_block_is_replaced_and_nothing_else(tmp_path, fake_trainer):
         update_readme(readme, "")
     project = Path(__file__).resolve().parents[3] / "docs" / "crosscheck.md"
     assert project.read_text().count(BEGIN) == 1 == project.read_text().count(END)
+    assert project.read_text().count(FULL_BEGIN) == 1 == project.read_text().count(FULL_END)

@@ -6,7 +6,15 @@ The whole path (a cross-check run rewriting docs/crosscheck.md) is tested in tes
 
 import pytest
 
-from experiments.crosscheck.readme import BEGIN, END, ReadmeError, generated_block, update_readme
+from experiments.crosscheck.readme import (
+    BEGIN,
+    END,
+    FULL_BEGIN,
+    FULL_END,
+    ReadmeError,
+    generated_block,
+    update_readme,
+)
 
 REPORT = "# Cross-check\n\n| target | result |\n|---|---|\n| C1 | pass |\n\n## Commands\n\nrun x\n"
 
@@ -33,3 +41,17 @@ def test_missing_doubled_or_swapped_markers_are_refused(text, tmp_path):
     readme.write_text(text)
     with pytest.raises(ReadmeError, match="needs one"):
         update_readme(readme, REPORT)
+
+
+def test_the_quick_and_the_full_report_each_replace_their_own_block(tmp_path):
+    readme = tmp_path / "crosscheck.md"
+    readme.write_text(f"a\n{BEGIN}\nquick\n{END}\nb\n{FULL_BEGIN}\nfull\n{FULL_END}\nc\n")
+    full = update_readme(readme, REPORT, quick=False)
+    assert full == (f"a\n{BEGIN}\nquick\n{END}\nb\n{FULL_BEGIN}\n{generated_block(REPORT)}\n"
+                    f"{FULL_END}\nc\n")
+    quick = update_readme(readme, REPORT, quick=True)
+    assert quick == (f"a\n{BEGIN}\n{generated_block(REPORT)}\n{END}\nb\n{FULL_BEGIN}\nfull\n"
+                     f"{FULL_END}\nc\n")
+    readme.write_text(f"{BEGIN}\nquick only\n{END}\n")
+    with pytest.raises(ReadmeError, match="full schedule"):
+        update_readme(readme, REPORT, quick=False)
