@@ -11,17 +11,18 @@ write (full disk, ...) exits 1, a diverged run 3, SIGINT/SIGTERM 130/143 after a
 checkpoint. ``--config FILE`` starts from a run config's settings (flags override them),
 ``--print_config`` prints the resolved settings, and ``--seeds``/``--grid`` run a sweep
 (:mod:`masktrainer.sweep`). :func:`main` dispatches to the subcommands
-(:mod:`masktrainer.commands`).
+(:mod:`masktrainer.commands` holds their table and shared conventions).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from absl import flags
 
@@ -44,6 +45,7 @@ from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
 from masktrainer.run.resume import open_for_resume
 from masktrainer.safe_io import folder_problem, read_json_object
+from masktrainer.text import tolerant_console
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
            "parse_commands", "train_main"]
@@ -290,8 +292,28 @@ def _check_input_folder(name: str, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``masktrainer`` / ``python -m masktrainer``: the chosen subcommand's exit status."""
-    return commands.dispatch(list(sys.argv if argv is None else argv))
+    """``masktrainer`` / ``python -m masktrainer``: the chosen subcommand's exit status. The
+    dispatch lives here, at the top: a subcommand's module never imports what chose it."""
+    tolerant_console()
+    args = list(sys.argv[1:] if argv is None else argv[1:])
+    name = args[0] if args and args[0] in commands.SUBCOMMANDS else commands.DEFAULT
+    rest = args[1:] if args and args[0] == name else args
+    try:
+        run = _runner(name)
+    except UsageError as err:
+        return commands.usage_error(err)
+    return run([name, *rest])
+
+
+def _runner(name: str) -> Callable[[Sequence[str]], int]:
+    sub = commands.SUBCOMMANDS[name]
+    try:
+        module = importlib.import_module(sub.module)
+    except ModuleNotFoundError as err:  # a subcommand this version does not ship
+        if err.name is None or not sub.module.startswith(err.name):
+            raise
+        raise UsageError(f"the {name} subcommand is not available in this version") from None
+    return getattr(module, sub.function)
 
 
 def train_main(argv: Sequence[str]) -> int:

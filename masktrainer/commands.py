@@ -2,8 +2,9 @@
 
 ``masktrainer [train] ...`` trains (the default), ``masktrainer export RUN_DIR ...`` and
 ``masktrainer evaluate ...`` work on finished runs. Each subcommand is a row of
-:data:`SUBCOMMANDS`: the module and function that run it (imported only when it is chosen,
-so one command's imports never slow another) and a line for ``--help``. Every subcommand
+:data:`SUBCOMMANDS`: the module and function that run it (:func:`masktrainer.cli.main`, the
+entry point above every subcommand, imports it by name only when it is chosen, so one
+command's imports never slow another) and a line for ``--help``. Every subcommand
 parses absl flags on a private ``FlagValues`` with :func:`parse_flags`, reports a bad
 command line as one ``masktrainer: error: ...`` line with exit status 2 before any work, and
 formats its help with :func:`entry`. No TensorFlow is imported here.
@@ -12,15 +13,14 @@ formats its help with :func:`entry`. No TensorFlow is imported here.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import sys
 import textwrap
-from typing import Callable, Sequence
+from typing import Sequence
 
 from absl import flags
 
 from masktrainer.errors import USAGE_EXIT
-from masktrainer.text import did_you_mean, tolerant_console
+from masktrainer.text import did_you_mean
 
 HELP_FLAGS = ("-h", "--help", "-help", "--helpfull")
 WIDTH = 100
@@ -57,30 +57,6 @@ def subcommand_lines() -> list[str]:
     """``--help``'s list of the subcommands."""
     width = max(len(name) for name in SUBCOMMANDS)
     return [f"  {name:<{width}}  {sub.summary}" for name, sub in SUBCOMMANDS.items()]
-
-
-def _runner(name: str) -> Callable[[Sequence[str]], int]:
-    sub = SUBCOMMANDS[name]
-    try:
-        module = importlib.import_module(sub.module)
-    except ModuleNotFoundError as err:  # a subcommand this version does not ship
-        if err.name is None or not sub.module.startswith(err.name):
-            raise
-        raise UsageError(f"the {name} subcommand is not available in this version") from None
-    return getattr(module, sub.function)
-
-
-def dispatch(argv: Sequence[str]) -> int:
-    """argv (argv[0] = program) -> the chosen subcommand's exit status."""
-    tolerant_console()
-    args = list(argv[1:])
-    name = args[0] if args and args[0] in SUBCOMMANDS else DEFAULT
-    rest = args[1:] if args and args[0] == name else args
-    try:
-        run = _runner(name)
-    except UsageError as err:
-        return usage_error(err)
-    return run([name, *rest])
 
 
 def usage_error(err: Exception) -> int:

@@ -6,10 +6,11 @@ is written: at the top, inside a function, in a ``try``. Imports under ``if TYPE
 never run and exist precisely to name a type without a run-time dependency, so they do not
 count for cycles; they do count for the layering rule (a library annotation naming an
 ``experiments`` type would still make the library depend on the scripts above it).
-``importlib.import_module("a.b")`` with a literal name counts like ``import a.b``. Tables of
-module names imported lazily by name (the package's lazy exports ``masktrainer._EXPORTS``, the
-subcommand table ``commands.SUBCOMMANDS``, a method's ``keras_modules``) and names built at run
-time (the registry's method discovery) are not seen.
+``importlib.import_module("a.b")`` with a literal name counts like ``import a.b``. The
+subcommand table ``commands.SUBCOMMANDS`` counts as imports of its modules by
+``masktrainer.cli``, which imports them by name. Other tables of module names imported lazily
+by name (the package's lazy exports ``masktrainer._EXPORTS``, a method's ``keras_modules``)
+and names built at run time (the registry's method discovery) are not seen.
 
 Package level: inside every package, the graph among its direct children (modules and
 subpackages, each standing for everything under it) is acyclic, and so is the graph among the
@@ -109,9 +110,21 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[Import
     return found
 
 
+def subcommand_imports(modules: dict[str, Path]) -> list[Import]:
+    """``masktrainer.cli`` imports every module of the subcommand table by name: the first
+    argument of each ``Subcommand(...)`` in ``masktrainer/commands.py``."""
+    tree = ast.parse(modules["masktrainer.commands"].read_text(encoding="utf-8"))
+    return [Import("masktrainer.cli", call.args[0].value, call.lineno, False)
+            for call in ast.walk(tree)
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "Subcommand"
+            and call.args and isinstance(call.args[0], ast.Constant)
+            and call.args[0].value in modules and call.args[0].value != "masktrainer.cli"]
+
+
 def all_imports() -> list[Import]:
     modules = module_files()
-    return [edge for module, path in modules.items() for edge in imports_of(module, path, modules)]
+    return [*(edge for module, path in modules.items()
+              for edge in imports_of(module, path, modules)), *subcommand_imports(modules)]
 
 
 def cycles(edges: Graph) -> list[list[str]]:
@@ -202,6 +215,17 @@ def test_the_parser_sees_every_kind_of_import(tmp_path):
     assert cycles({"x": {"y": 1}, "y": {"z": 2, "x": 3}, "z": {"x": 4}, "w": {"x": 5}}) == [
         ["x", "y", "z"]]
     assert cycles({"x": {"y": 1}, "y": {"z": 2}}) == []
+
+
+def test_the_subcommand_table_counts_as_imports_by_the_entry_point():
+    modules = module_files()
+    targets = {edge.target for edge in subcommand_imports(modules)}
+    assert targets == {"masktrainer.export.cli", "masktrainer.evaluate.cli"}
+    # ... and only by it: the table's own module stays data (a dispatcher there would import
+    # the subcommands that import it back).
+    tree = ast.parse(modules["masktrainer.commands"].read_text(encoding="utf-8"))
+    assert "importlib" not in {alias.name for node in ast.walk(tree)
+                               if isinstance(node, ast.Import) for alias in node.names}
 
 
 def test_no_module_imports_another_that_imports_it_back():
