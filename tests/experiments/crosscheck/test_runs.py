@@ -122,18 +122,43 @@ def test_an_edited_run_is_retrained_and_says_why(tmp_path, store):
     assert any(line.startswith("   retraining: the stored run") for line in lines)
 
 
-def test_an_unfinished_run_is_resumed_in_its_own_folder(tmp_path, store):
+class Interrupted(Trainer):
+    """Leaves its run running and stops with an exception, as a Ctrl-C in training does."""
+
+    def run(self):
+        Trainer.finish = False
+        try:
+            super().run()
+        finally:
+            Trainer.finish = True
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_is_resumed_in_its_own_folder(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        RunStore(tmp_path, echo=lambda line: None, trainer=Interrupted).run(
+            "a", 1, _flags(tmp_path))
+    (stopped,) = find_runs(tmp_path).values()
+    later = RunStore(tmp_path, echo=lambda line: None, trainer=Trainer)
+    assert later.lookup(later.parse(_flags(tmp_path))) == (stopped[0], "resume")
+    record = later.run("a", 1, _flags(tmp_path))
+    assert record.run_dir == stopped[0] and not record.reused
+    _, seed, resume_dir, resolved_seed, _ = Trainer.calls[-1]
+    assert (resume_dir, resolved_seed) == (stopped[0], 1)
+
+
+def test_an_unfinished_run_without_its_record_is_set_aside_not_resumed(tmp_path, store):
+    """A run killed outright never wrote its record: nothing vouches for its files."""
     Trainer.finish = False
     with pytest.raises(CrosscheckError, match="did not finish"):
         store.run("a", 1, _flags(tmp_path))
     (killed,) = find_runs(tmp_path).values()
     Trainer.finish = True
     later = RunStore(tmp_path, echo=lambda line: None, trainer=Trainer)
-    assert later.lookup(later.parse(_flags(tmp_path))) == (killed[0], "resume")
+    assert later.lookup(later.parse(_flags(tmp_path))) == (None, None)
     record = later.run("a", 1, _flags(tmp_path))
-    assert record.run_dir == killed[0] and not record.reused
-    _, seed, resume_dir, resolved_seed, _ = Trainer.calls[-1]
-    assert (resume_dir, resolved_seed) == (killed[0], 1)
+    assert record.run_dir != killed[0] and killed[0].is_dir()  # set aside, never deleted
+    assert "unfinished; set aside, not resumed" in record.retrained
 
 
 def test_find_runs_skips_what_is_not_a_run_of_this_version(tmp_path, store):
