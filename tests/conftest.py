@@ -108,6 +108,17 @@ def _float32_policy_after_each_test():
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_keras_state_per_module():
+    """Keras' global state (layer names, the functional API's bookkeeping) and TensorFlow's
+    kernel cache are released after each test file, so a long suite does not carry every
+    earlier file's along."""
+    yield
+    import keras
+
+    keras.backend.clear_session()
+
+
 def pytest_runtest_teardown(item, nextitem):
     path = os.environ.get("MASKTRAINER_TEST_RSS")
     if path:
