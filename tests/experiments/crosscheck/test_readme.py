@@ -4,6 +4,9 @@ nothing else; a file without exactly one pair of markers is refused.
 The whole path (a cross-check run rewriting docs/crosscheck.md) is tested in test_driver.py
 (``test_the_readme_block_is_replaced_and_nothing_else``)."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from experiments.crosscheck.readme import (
@@ -11,6 +14,7 @@ from experiments.crosscheck.readme import (
     END,
     FULL_BEGIN,
     FULL_END,
+    README_LIMIT,
     ReadmeError,
     generated_block,
     update_readme,
@@ -55,3 +59,21 @@ def test_the_quick_and_the_full_report_each_replace_their_own_block(tmp_path):
     readme.write_text(f"{BEGIN}\nquick only\n{END}\n")
     with pytest.raises(ReadmeError, match="full schedule"):
         update_readme(readme, REPORT, quick=False)
+
+
+def test_a_fifo_a_device_or_a_huge_file_is_refused_without_reading_it(tmp_path):
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    with pytest.raises(ReadmeError, match="not a regular file"):
+        update_readme(fifo, REPORT)  # returns at once: the open never blocks
+    with pytest.raises(ReadmeError, match="not a regular file"):
+        update_readme(Path("/dev/zero"), REPORT)
+    huge = tmp_path / "huge.md"
+    with open(huge, "wb") as handle:
+        handle.truncate(README_LIMIT + 1)
+    with pytest.raises(ReadmeError, match="larger than"):
+        update_readme(huge, REPORT)
+    binary = tmp_path / "binary.md"
+    binary.write_bytes(b"\xff\xfe" + BEGIN.encode())
+    with pytest.raises(ReadmeError, match="not UTF-8"):
+        update_readme(binary, REPORT)
