@@ -25,6 +25,7 @@ import dataclasses
 import math
 import re
 import shlex
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,21 @@ def _recorded_epochs(metrics: dict[str, Any], label: str, maxepochs: int,
     return epochs
 
 
+def _check_arrays(archive: Path) -> None:
+    """A run's arrays (its initial weights and preprocessing are written once, when it
+    starts) must read back whole: a resumed run must not end as complete around a damaged
+    one."""
+    from masktrainer.npz import load_npz
+
+    try:
+        load_npz(archive)
+    except RunStateError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise RunStateError(f"{archive} is damaged ({str(err).strip() or type(err).__name__}); "
+                            "refusing to resume a run whose arrays cannot be read back") from None
+
+
 def open_for_resume(run_dir: str | Path, choice: str | None = None,
                     maxepochs: int | None = None) -> ResumableRun:
     """The run directory's config, metrics and resume point, every field checked
@@ -202,6 +218,8 @@ def open_for_resume(run_dir: str | Path, choice: str | None = None,
         config, metrics = layout.read_config(path), layout.read_metrics(path)
     except RunStateError as err:
         raise RunStateError(f"not a readable run directory ({err})") from None
+    for archive in sorted(path.glob("*.npz")):
+        _check_arrays(archive)
     asked = maxepochs
     config_file, metrics_file = path / layout.CONFIG_FILE, path / layout.METRICS_FILE
     maxepochs = _integer(config.get("maxepochs"), f"{config_file} 'maxepochs'", 0)

@@ -6,6 +6,7 @@ unchanged) or continues bit for bit like the uninterrupted reference run.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -224,3 +225,21 @@ def test_stopped_run_resumes_bit_for_bit(stopped, reference_run, capsys):
     lock.release()
 
 
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbled"])
+def test_damaged_arrays_written_at_the_start_are_refused(stopped, capsys, damage):
+    """The initial weights and the preprocessing are written once, when the run starts: a
+    resume that ignored them finished as complete around a file that no longer loads."""
+    for name in sorted(path.name for path in stopped.glob("*.npz")):
+        run = stopped.parent / f"{name}-{damage}"
+        shutil.copytree(stopped, run)
+        data = bytearray((run / name).read_bytes())
+        if damage == "empty":
+            data = bytearray()
+        else:  # inside the first member's data: the zip directory still reads, the CRC fails
+            data[len(data) // 3: len(data) // 3 + 64] = bytes(64)
+        (run / name).write_bytes(bytes(data))
+        line = _refused(run, capsys)
+        assert name in line and "is damaged" in line, line
+    assert {path.name for path in stopped.glob("*.npz")} >= {"initial_weights.npz"}
