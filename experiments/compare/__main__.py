@@ -183,14 +183,17 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     suite = SUITES[args.suite]
-    labels = [x.strip() for x in args.methods.split(",")] if args.methods else None
+    labels = None if args.methods is None else [x.strip() for x in args.methods.split(",")]
     known = [entry.label for entry in suite.entries]
     problems = [
         not 1 <= args.seeds <= MAX_SEEDS and f"--seeds must be in 1..{MAX_SEEDS} (got "
         f"{args.seeds}; each seed trains every method once)",
         args.epochs is not None and not 1 <= args.epochs <= MAX_EPOCHS and
         f"--epochs must be in 1..{MAX_EPOCHS} (got {args.epochs}; {COUNT_WHY})",
-        labels and any(l not in known for l in labels) and
+        labels is not None and not all(labels) and
+        f"--methods: a comma list of method labels, none empty (got {args.methods!r}); known: "
+        f"{', '.join(known)}",
+        labels and all(labels) and any(l not in known for l in labels) and
         f"--methods: unknown {', '.join(l for l in labels if l not in known)}; known: "
         f"{', '.join(known)}",
         folder_problem(args.outputpath) and f"--outputpath: {folder_problem(args.outputpath)}",

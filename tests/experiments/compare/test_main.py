@@ -48,7 +48,9 @@ def test_a_tiny_suite_runs_end_to_end_and_is_reused(tmp_path, shared_data_dir):
 
 @pytest.mark.parametrize("args,message", [
     (["--seeds", "0"], "--seeds"), (["--epochs", "0"], "--epochs"),
-    (["--methods", "nope"], "unknown nope"), (["--data_dir", "/nonexistent"], "not a directory")])
+    (["--methods", "nope"], "unknown nope"), (["--methods", ""], "none empty"),
+    (["--methods", "FreePruning,"], "none empty"),
+    (["--data_dir", "/nonexistent"], "not a directory")])
 def test_cli_errors_are_one_line(args, message, tmp_path, capsys):
     assert main([*args, "--outputpath", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
