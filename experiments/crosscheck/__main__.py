@@ -86,7 +86,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def options(argv: list[str]):
-    from experiments.crosscheck.driver import Options
+    from experiments.crosscheck.driver import Options, output_problem
     from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(argv)
@@ -100,6 +100,9 @@ def options(argv: list[str]):
     problem = folder_problem(args.outputpath)
     if problem:
         raise ArgumentError(f"--outputpath {args.outputpath}: {problem}")
+    problem = output_problem(Path(args.outputpath))
+    if problem:
+        raise ArgumentError(f"--outputpath: {problem}")
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         raise ArgumentError(f"--data_dir {args.data_dir} is not a directory")
     pretrained = Path(args.pretrained_dir) if args.pretrained_dir else (
@@ -112,6 +115,9 @@ def options(argv: list[str]):
     if args.readme is not None:
         from experiments.crosscheck.readme import ReadmeError, update_readme
 
+        if Path(args.readme).is_symlink():
+            raise ArgumentError(f"--readme {args.readme} is a link; it is rewritten in place, "
+                                "never through a link")
         try:
             update_readme(Path(args.readme), "", quick=args.quick)
         except (OSError, ReadmeError) as err:
@@ -144,16 +150,32 @@ def _stop_after(minutes: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, minutes * 60.0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from experiments.crosscheck.runs import CrosscheckError
+def _write_readme(opts) -> None:
+    from experiments.crosscheck.readme import ReadmeError, update_readme
+    from masktrainer import safe_io
+    from masktrainer.errors import RunStateError
 
+    report_md = safe_io.read_regular(opts.outputpath / "crosscheck.md").decode("utf-8")
+    try:
+        text = update_readme(Path(opts.readme), report_md, opts.quick)
+    except ReadmeError as err:  # its markers were edited away while the cross-check ran
+        raise RunStateError(str(err)) from None
+    safe_io.atomic_write_text(opts.readme, text)
+
+
+def main(argv: list[str] | None = None) -> int:
     try:
         opts, stop_after = options(sys.argv[1:] if argv is None else argv)
     except ArgumentError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return USAGE_EXIT
+    return _run(opts, stop_after)
+
+
+def _run(opts, stop_after: float | None) -> int:
     from experiments.crosscheck.driver import run_crosscheck
-    from masktrainer.errors import RunInterrupted
+    from experiments.crosscheck.runs import CrosscheckError
+    from masktrainer.errors import RunInterrupted, RunStateError, RunWriteError
 
     if stop_after:
         _stop_after(stop_after)
@@ -163,19 +185,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               f"continue. Partial report: {opts.outputpath / 'crosscheck.md'}", file=sys.stderr)
         return STOPPED_EXIT
-    except CrosscheckError as err:
+    except (CrosscheckError, RunStateError, RunWriteError) as err:
+        # RunStateError/RunWriteError: a report file refused (a link planted meanwhile, a full
+        # disk); the runs trained stay and are reused by the next cross-check.
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return FAILED_EXIT
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")
     if opts.readme:
-        from experiments.crosscheck.readme import update_readme
-        from masktrainer import safe_io
-
-        report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
-        safe_io.atomic_write_text(opts.readme,
-                                  update_readme(Path(opts.readme), report_md, opts.quick))
+        try:
+            _write_readme(opts)
+        except (OSError, RunStateError, RunWriteError) as err:
+            print(f"{PROG}: error: --readme: {err}", file=sys.stderr)
+            return FAILED_EXIT
         print(f"updated {opts.readme}")
     return 0 if all(row.verdict.status in ("pass", "not run") for row in rows) else 1
 
