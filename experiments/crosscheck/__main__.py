@@ -9,7 +9,8 @@ and the released checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv``
 Run the same command again after a kill or a ``--stop_after`` stop: finished runs are reused,
 an interrupted one resumes from its checkpoint if it still matches the record written when it
 stopped (else it is set aside and trained again). Exit status: 0 all pass, 1 something failed or
-did not reproduce, 2 bad arguments, 3 stopped before the end (run it again).
+did not reproduce, 2 bad arguments or another cross-check using --outputpath, 3 stopped before
+the end (run it again).
 """
 
 from __future__ import annotations
@@ -169,7 +170,34 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return USAGE_EXIT
-    return _run(opts, stop_after)
+    lock = _lock(opts.outputpath)
+    if isinstance(lock, str):
+        print(f"{PROG}: error: {lock}", file=sys.stderr)
+        return USAGE_EXIT
+    try:
+        return _run(opts, stop_after)
+    finally:
+        lock.release()
+
+
+def _lock(folder: Path):
+    """The output folder's lock (the library's RunLock, as export locks its folder), or the
+    one line saying why not: two cross-checks into one folder would train the same runs twice
+    and keep only the last writer's records."""
+    from masktrainer.errors import RunStateError
+    from masktrainer.run.lock import RunLock
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot create {folder}: {err.strerror}"
+    lock = RunLock()
+    try:
+        lock.acquire(folder, busy=f"another cross-check is using {folder}; wait for it to "
+                                  "finish (or stop it) first")
+    except RunStateError as err:
+        return str(err)
+    return lock
 
 
 def _run(opts, stop_after: float | None) -> int:

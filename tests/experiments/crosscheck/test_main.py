@@ -112,3 +112,22 @@ def test_a_refused_write_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "No space left" in err, err
 
+
+def test_a_second_crosscheck_on_the_same_folder_is_refused(tmp_path, capsys, monkeypatch):
+    from experiments.crosscheck import driver
+    from masktrainer.run.lock import RunLock
+
+    out = tmp_path / "o"
+    out.mkdir()
+    held = RunLock()  # as the first cross-check holds it (flock: per open file description)
+    held.acquire(out)
+    calls = []
+    monkeypatch.setattr(driver, "run_crosscheck", _fake_run(calls))
+    try:
+        code = main(["--targets", "C1", "--outputpath", str(out)])
+    finally:
+        held.release()
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "another cross-check is using" in err and calls == []
+    assert main(["--targets", "C1", "--outputpath", str(out)]) == 0 and calls
