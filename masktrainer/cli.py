@@ -32,6 +32,7 @@ from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
 from masktrainer.errors import (
     DIVERGED_EXIT,
+    FAILED_EXIT,
     USAGE_EXIT,
     ConfigError,
     RunStateError,
@@ -346,7 +347,7 @@ def train_main(argv: Sequence[str]) -> int:
 
 def _run_sweep(members: list[Command]) -> int:
     """Each member in turn; a diverged one does not stop the others, anything else does."""
-    total, diverged = len(members), []
+    total, diverged, skipped = len(members), [], []
     todo = sum(1 for m in members if not m.skip)
     print(f"sweep: {total} run(s), {total - todo} finished or elsewhere, {todo} to train")
     for number, member in enumerate(members, 1):
@@ -361,6 +362,7 @@ def _run_sweep(members: list[Command]) -> int:
             return fail(err, USAGE_EXIT)
         if claim is None or member.skip:
             print(f"{where}: {member.skip or 'being trained by another sweep'}; skipped")
+            skipped.append((member.label, member.cfg))
             if claim is not None:
                 claim.release()
             continue
@@ -375,8 +377,14 @@ def _run_sweep(members: list[Command]) -> int:
             print(f"masktrainer: sweep stopped at {number}/{total} ({member.label}); run the same "
                   "command again to continue it", file=sys.stderr)
             return status
+    left = sweep.not_finished(skipped)  # skipped for another process: finished since?
     if diverged:
         print(f"masktrainer: sweep done; diverged: {'; '.join(diverged)}", file=sys.stderr)
+    if left:
+        print(f"masktrainer: sweep not done: {len(left)} of {total} run(s) not finished "
+              f"({'; '.join(left)}); run the same command again to continue", file=sys.stderr)
+        return FAILED_EXIT
+    if diverged:
         return DIVERGED_EXIT
     print(f"sweep done: {total} run(s)")
     return 0

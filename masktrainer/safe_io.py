@@ -139,6 +139,38 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
                         lambda handle: handle.write(text.encode("utf-8", "backslashreplace")))
 
 
+def atomic_write_texts(texts: dict[Path, str]) -> None:
+    """Write several text files as one: every temporary file is written and synced before
+    any is renamed, so a refused write (a link, a full disk) replaces none of them."""
+    staged: list[tuple[Path, Path]] = []
+    current = Path(next(iter(texts), "."))
+    try:
+        try:
+            for target, text in texts.items():
+                target = current = Path(target)
+                refuse_link(target)
+                fd, tmp = _temporary(target, "")
+                staged.append((tmp, target))
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(text.encode("utf-8", "backslashreplace"))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            for _, target in staged:
+                current = target
+                refuse_link(target)
+                if target.exists() and not target.is_file():
+                    raise RunStateError(f"{target} is not a regular file (a folder or a device)")
+            while staged:
+                current = staged[0][1]
+                _finish(*staged[0])
+                staged.pop(0)
+        except OSError as err:
+            raise RunWriteError(f"cannot write {current}: {_reason(err)}") from None
+    finally:
+        for tmp, _ in staged:
+            _unlink_quietly(tmp)
+
+
 def atomic_write_json(target: str | os.PathLike, payload: Any) -> Path:
     return atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 

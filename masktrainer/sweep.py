@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from masktrainer import layout, methods, safe_io
 from masktrainer.commands import UsageError
 from masktrainer.config import OPTIONS, RunConfig
-from masktrainer.errors import ConfigError, RunStateError
+from masktrainer.errors import ConfigError, RunStateError, RunWriteError
 from masktrainer.layout import SETTING_KEYS
 from masktrainer.methods.upgrade import config_values
 from masktrainer.run.lock import RunLock
@@ -227,6 +227,38 @@ def claim(cfg: RunConfig) -> Claim | None:
         os.close(fd)
         return None
     return Claim(fd)
+
+
+def unfinished(cfg: RunConfig) -> str | None:
+    """Why a member this process skipped is not finished now, or None if it is: another
+    process held it while this sweep went by, and may since have finished it, be training it
+    still, or have died and left it unfinished (abandoned, resumed by the next sweep)."""
+    try:
+        found = find_run(cfg)
+        if found is not None and found.status in FINISHED:
+            return None
+        held = claim(cfg)  # the other process's claim, if it lives, refuses ours
+        if held is None:
+            return "still being trained by another process"
+        try:
+            found = find_run(cfg)
+        finally:
+            held.release()
+    except (UsageError, RunStateError, RunWriteError) as err:
+        return str(err)
+    if found is None:
+        return "not started (the process that held it stopped before its run began)"
+    if found.status in FINISHED:
+        return None
+    if found.locked:
+        return f"still being trained by another process in {found.path}"
+    return f"{found.path} is {found.status} and no process holds it (abandoned)"
+
+
+def not_finished(skipped: Sequence[tuple[str, RunConfig]]) -> list[str]:
+    """``label: why`` for each skipped member that is not finished now."""
+    left = [(name, unfinished(cfg)) for name, cfg in skipped]
+    return [f"{name}: {why}" for name, why in left if why is not None]
 
 
 def check_distinct(cfgs: Sequence[RunConfig], labels: Sequence[str]) -> None:

@@ -9,7 +9,8 @@ and the released checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv``
 Run the same command again after a kill or a ``--stop_after`` stop: finished runs are reused,
 an interrupted one resumes from its checkpoint if it still matches the record written when it
 stopped (else it is set aside and trained again). Exit status: 0 all pass, 1 something failed or
-did not reproduce, 2 bad arguments, 3 stopped before the end (run it again).
+did not reproduce, 2 bad arguments or another cross-check using --outputpath, 3 stopped before
+the end (run it again).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def options(argv: list[str]):
-    from experiments.crosscheck.driver import Options
+    from experiments.crosscheck.driver import Options, output_problem
     from masktrainer.safe_io import folder_problem
 
     args = _parser().parse_args(argv)
@@ -100,6 +101,9 @@ def options(argv: list[str]):
     problem = folder_problem(args.outputpath)
     if problem:
         raise ArgumentError(f"--outputpath {args.outputpath}: {problem}")
+    problem = output_problem(Path(args.outputpath))
+    if problem:
+        raise ArgumentError(f"--outputpath: {problem}")
     if args.data_dir is not None and not Path(args.data_dir).is_dir():
         raise ArgumentError(f"--data_dir {args.data_dir} is not a directory")
     pretrained = Path(args.pretrained_dir) if args.pretrained_dir else (
@@ -112,6 +116,9 @@ def options(argv: list[str]):
     if args.readme is not None:
         from experiments.crosscheck.readme import ReadmeError, update_readme
 
+        if Path(args.readme).is_symlink():
+            raise ArgumentError(f"--readme {args.readme} is a link; it is rewritten in place, "
+                                "never through a link")
         try:
             update_readme(Path(args.readme), "", quick=args.quick)
         except (OSError, ReadmeError) as err:
@@ -144,16 +151,59 @@ def _stop_after(minutes: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, minutes * 60.0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from experiments.crosscheck.runs import CrosscheckError
+def _write_readme(opts) -> None:
+    from experiments.crosscheck.readme import ReadmeError, update_readme
+    from masktrainer import safe_io
+    from masktrainer.errors import RunStateError
 
+    report_md = safe_io.read_regular(opts.outputpath / "crosscheck.md").decode("utf-8")
+    try:
+        text = update_readme(Path(opts.readme), report_md, opts.quick)
+    except ReadmeError as err:  # its markers were edited away while the cross-check ran
+        raise RunStateError(str(err)) from None
+    safe_io.atomic_write_text(opts.readme, text)
+
+
+def main(argv: list[str] | None = None) -> int:
     try:
         opts, stop_after = options(sys.argv[1:] if argv is None else argv)
     except ArgumentError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return USAGE_EXIT
+    lock = _lock(opts.outputpath)
+    if isinstance(lock, str):
+        print(f"{PROG}: error: {lock}", file=sys.stderr)
+        return USAGE_EXIT
+    try:
+        return _run(opts, stop_after)
+    finally:
+        lock.release()
+
+
+def _lock(folder: Path):
+    """The output folder's lock (the library's RunLock, as export locks its folder), or the
+    one line saying why not: two cross-checks into one folder would train the same runs twice
+    and keep only the last writer's records."""
+    from masktrainer.errors import RunStateError
+    from masktrainer.run.lock import RunLock
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot create {folder}: {err.strerror}"
+    lock = RunLock()
+    try:
+        lock.acquire(folder, busy=f"another cross-check is using {folder}; wait for it to "
+                                  "finish (or stop it) first")
+    except RunStateError as err:
+        return str(err)
+    return lock
+
+
+def _run(opts, stop_after: float | None) -> int:
     from experiments.crosscheck.driver import run_crosscheck
-    from masktrainer.errors import RunInterrupted
+    from experiments.crosscheck.runs import CrosscheckError
+    from masktrainer.errors import RunInterrupted, RunStateError, RunWriteError
 
     if stop_after:
         _stop_after(stop_after)
@@ -163,19 +213,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: stopped before the end (checkpointed); run the same command again to "
               f"continue. Partial report: {opts.outputpath / 'crosscheck.md'}", file=sys.stderr)
         return STOPPED_EXIT
-    except CrosscheckError as err:
+    except (CrosscheckError, RunStateError, RunWriteError) as err:
+        # RunStateError/RunWriteError: a report file refused (a link planted meanwhile, a full
+        # disk); the runs trained stay and are reused by the next cross-check.
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return FAILED_EXIT
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     print(f"report: {opts.outputpath / 'crosscheck.md'} and crosscheck.csv")
     if opts.readme:
-        from experiments.crosscheck.readme import update_readme
-        from masktrainer import safe_io
-
-        report_md = (opts.outputpath / "crosscheck.md").read_text(encoding="utf-8")
-        safe_io.atomic_write_text(opts.readme,
-                                  update_readme(Path(opts.readme), report_md, opts.quick))
+        try:
+            _write_readme(opts)
+        except (OSError, RunStateError, RunWriteError) as err:
+            print(f"{PROG}: error: --readme: {err}", file=sys.stderr)
+            return FAILED_EXIT
         print(f"updated {opts.readme}")
     return 0 if all(row.verdict.status in ("pass", "not run") for row in rows) else 1
 

@@ -29,6 +29,7 @@ from experiments.crosscheck.targets import (
 )
 
 STOP = threading.Event()  # set by --stop_after: start no further run
+REPORT_FILES = ("crosscheck.md", "crosscheck.csv")
 
 
 @dataclasses.dataclass
@@ -181,9 +182,26 @@ def run_crosscheck(opts: Options, echo: Callable[[str], None] = print,
     return rows
 
 
+def output_problem(folder: Path) -> str | None:
+    """Why the cross-check's own files under ``folder`` could not be replaced (a link or a
+    non-file where one goes), or None; checked before any work."""
+    from experiments.crosscheck.checkpoints import CACHE
+    from experiments.crosscheck.records import RUN_INDEX
+
+    for name in (*REPORT_FILES, RUN_INDEX, CACHE):
+        path = Path(folder) / name
+        if path.is_symlink():
+            return f"{path} is a link; the cross-check never writes through links"
+        if path.exists() and not path.is_file():
+            return f"{path} is not a regular file (a folder or a device)"
+    return None
+
+
 def write(folder: Path, rows: list[report.Row], header: dict[str, str], quick: bool) -> None:
+    """Write both report files or neither: both are written to temporaries first, so a
+    refused write leaves the previous pair as it was."""
     from masktrainer import safe_io
 
     folder.mkdir(parents=True, exist_ok=True)
-    safe_io.atomic_write_text(folder / "crosscheck.md", report.markdown(rows, header, quick))
-    safe_io.atomic_write_text(folder / "crosscheck.csv", report.csv_text(rows))
+    safe_io.atomic_write_texts({folder / REPORT_FILES[0]: report.markdown(rows, header, quick),
+                                folder / REPORT_FILES[1]: report.csv_text(rows)})

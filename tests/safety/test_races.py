@@ -3,14 +3,16 @@ silently (the second is refused under the folder's lock, or finds the first's fi
 takes the lock); two sweeps never train one member twice (a member is decided again, and
 trained, under its claim)."""
 
+import json
 import shutil
 
 import pytest
-from safety_support import RUN_ARGS, export_cli, one_line, snapshot
+from safety_support import RUN_ARGS, export_cli, metrics_of, one_line, snapshot
 
 import masktrainer.export.cli as export_cli_module
 from masktrainer import cli, methods, sweep
 from masktrainer.cli import main
+from masktrainer.errors import FAILED_EXIT
 from masktrainer.run.lock import RunLock
 
 
@@ -68,11 +70,64 @@ def test_a_member_another_sweep_holds_is_skipped_not_trained_twice(tmp_path, cap
     held = sweep.claim(plan.commands[0].cfg)  # the other sweep, training this member
     try:
         capsys.readouterr()
-        assert main(_sweep_args(out)) == 0
+        assert main(_sweep_args(out)) == FAILED_EXIT  # not finished: never "done"
     finally:
         held.release()
-    assert "sweep 1/1 (seed 5): being trained by another sweep; skipped" in capsys.readouterr().out
+    text = capsys.readouterr()
+    assert "sweep 1/1 (seed 5): being trained by another sweep; skipped" in text.out
+    assert "sweep done" not in text.out
+    assert one_line(text.err, "masktrainer: sweep not done: ") == (
+        "masktrainer: sweep not done: 1 of 1 run(s) not finished (seed 5: still being trained by another process); run the "
+        "same command again to continue")
     assert not list(out.rglob("config.json"))
+
+
+def test_a_member_whose_holder_died_is_not_counted_as_done(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "Outputs"
+    held = sweep.claim(cli.parse_commands(_sweep_args(out)).commands[0].cfg)
+    real = sweep.unfinished
+
+    def holder_dies(cfg):  # as kill -9 of the other sweep: the OS drops its claim
+        held.release()
+        return real(cfg)
+
+    monkeypatch.setattr(sweep, "unfinished", holder_dies)
+    capsys.readouterr()
+    assert main(_sweep_args(out)) == FAILED_EXIT
+    text = capsys.readouterr()
+    assert "sweep done" not in text.out
+    assert "sweep not done: 1 of 1 run(s) not finished (seed 5: not started" in one_line(
+        text.err, "masktrainer: sweep not done: ")
+
+
+def test_a_run_left_running_by_a_dead_process_is_reported_not_done(tmp_path, reference_run,
+                                                                    capsys, monkeypatch):
+    out = tmp_path / "Outputs"
+    cfg = cli.parse_commands(_sweep_args(out)).commands[0].cfg
+    dead = methods.method_of(cfg).recipe.run_folder(cfg) / "run-dead"
+    shutil.copytree(reference_run, dead)
+    metrics = metrics_of(dead)
+    metrics["status"] = "running"
+    (dead / "metrics.json").write_text(json.dumps(metrics))
+    lock = RunLock()  # the other process, training it when the plan is made
+    lock.acquire(dead)
+    real = sweep.unfinished
+
+    def holder_dies(cfg):
+        lock.release()
+        return real(cfg)
+
+    monkeypatch.setattr(sweep, "unfinished", holder_dies)
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(_sweep_args(out)) == FAILED_EXIT
+    text = capsys.readouterr()
+    assert f"being trained by another process in {dead}; skipped" in text.out
+    assert "sweep done" not in text.out
+    err = one_line(text.err, "masktrainer: sweep not done: ")
+    assert err.startswith("masktrainer: sweep not done: 1 of 1 run(s) not finished (seed 5: ")
+    assert str(dead) in err
+    assert {k: v for k, v in snapshot(out).items() if ".sweep-" not in k} == before
 
 
 def test_a_member_finished_by_another_sweep_after_the_plan_is_skipped(tmp_path, reference_run,
