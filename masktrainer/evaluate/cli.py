@@ -135,6 +135,8 @@ def parse_request(argv: Sequence[str]) -> Request:
     if len(rest) > 1:
         raise EvaluateError(f"unexpected argument(s): {' '.join(rest[1:])}")
     data_dir = fv["data_dir"].value
+    if data_dir == "":  # before the run's config: the flag is at fault, not the run
+        raise EvaluateError("--data_dir must not be empty")
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
         raise EvaluateError(f"--data_dir {data_dir} is not a directory")
     try:

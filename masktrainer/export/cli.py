@@ -260,6 +260,8 @@ def export_main(argv: Sequence[str]) -> int:
                                   if not rest else
                                   f"unexpected argument(s): {' '.join(rest[1:])}")
             run_dir, out_arg = rest[0], fv["out"].value
+            if out_arg == "":  # Path("") is the current folder: never export there by accident
+                raise ExportError("--out must not be empty")
             formats = parse_formats(fv["formats"].value)
             path, _ = check_run_dir(run_dir)  # fail before the heavy imports
             out = (Path(out_arg).expanduser() if out_arg is not None
