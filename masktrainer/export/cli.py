@@ -62,7 +62,7 @@ class ExportResult:
 
 def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """The run folder and its config, or ExportError naming what is wrong."""
-    path = Path(run_dir).expanduser()
+    path = safe_io.given_path(run_dir, "run directory")
     if not path.exists():
         raise ExportError(f"run directory {path} does not exist")
     if not path.is_dir():
@@ -110,6 +110,7 @@ def load_run_model(path: Path):
 def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
     """ExportError if ``out`` cannot take the export: a link, a file, not writable, or
     holding an earlier export (without ``overwrite``)."""
+    out = safe_io.given_path(out, "--out")
     if out.is_symlink():
         raise ExportError(f"--out {out} is a link; give the real folder")
     problem = safe_io.folder_problem(out)
