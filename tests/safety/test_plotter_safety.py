@@ -163,3 +163,17 @@ def test_sigterm_while_a_figure_is_written_is_one_line_exit_143_and_no_temporary
     line = one_line(capsys.readouterr().err, "plotter: error: ")
     assert line.startswith("plotter: error: interrupted (SIGTERM)")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+@pytest.mark.parametrize("name", ["summary.md", "summary.csv", "accuracy_loss.png"])
+def test_a_link_at_any_output_name_is_refused_before_anything_is_written(name, tmp_path,
+                                                                         capsys):
+    _run(tmp_path / "runs", "good")
+    out, victim = tmp_path / "f", tmp_path / "victim"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    assert plotter.main(["--runs", str(tmp_path / "runs"), "--out", str(out)]) == 2
+    line = one_line(capsys.readouterr().err, "plotter: error: ")
+    assert line == (f"plotter: error: {out / name} is a link; the plotter never writes "
+                    "through links (remove it or choose another --out)")
+    assert [p.name for p in out.iterdir()] == [name] and not victim.exists()
