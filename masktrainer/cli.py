@@ -45,7 +45,7 @@ from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
 from masktrainer.run.resume import open_for_resume
-from masktrainer.safe_io import folder_problem, read_json_object
+from masktrainer.safe_io import folder_problem, given_path, read_json_object
 from masktrainer.text import tolerant_console
 
 __all__ = ["Command", "UsageError", "define_flags", "main", "parse_args", "parse_command",
@@ -103,7 +103,10 @@ def _resume_command(fv: flags.FlagValues) -> Command:
         raise UsageError(f"--resume continues a run with its own config; drop {' '.join(extra)}")
     if not fv["resume"].value:
         raise UsageError("--resume needs the run directory to continue (got an empty value)")
-    run_dir = Path(fv["resume"].value).expanduser()
+    try:
+        run_dir = given_path(fv["resume"].value, "--resume")
+    except RunStateError as err:  # an over-long name: the message names the flag already
+        raise UsageError(str(err)) from None
     choice = fv["resume_checkpoint"].value
     maxepochs = fv["maxepochs"].value if fv["maxepochs"].present else None
     try:  # checked again under the run's lock when training starts
@@ -163,7 +166,10 @@ def _base_config(value: str | None) -> tuple[dict[str, Any], str | None]:
     """--config FILE (or RUN_DIR): its settings, and the file read."""
     if value is None:
         return {}, None
-    path = Path(value).expanduser()
+    try:
+        path = given_path(value, "--config")
+    except RunStateError as err:  # an over-long name: the message names the flag already
+        raise UsageError(str(err)) from None
     if path.is_dir():
         path = path / CONFIG_FILE
     try:

@@ -269,6 +269,9 @@ def _check_shared_rules(cfg: RunConfig) -> None:
     _resolve_precision(cfg)
     if not cfg.outputpath:
         raise ConfigError("--outputpath must not be empty")
+    for option in OPTIONS.values():  # "" would silently mean the default data (or the cwd)
+        if option.folder and getattr(cfg, option.name, None) == "":
+            raise ConfigError(f"--{option.name} must not be empty")
     for name, value in vars(cfg).items():  # a run records its settings and log in UTF-8
         if isinstance(value, str) and not value.isascii() and not _utf8(value):
             raise ConfigError(f"--{name} {ascii(value)[:80]} is not valid UTF-8 (a run records "

@@ -41,6 +41,20 @@ def _reason(err: OSError) -> str:
     return err.strerror or type(err).__name__
 
 
+def given_path(value: str | os.PathLike, flag: str = "") -> Path:
+    """A path given by the user, expanded, once ``lstat`` showed it can be looked up: an error
+    other than "missing" (a name over 255 bytes, a folder that cannot be searched) is
+    RunStateError, one line, so the caller's exists()/is_dir() checks cannot raise."""
+    path = Path(value).expanduser()
+    try:
+        os.lstat(path)
+    except OSError as err:
+        if err.errno not in (errno.ENOENT, errno.ENOTDIR):
+            text = str(path) if len(str(path)) <= 80 else f"{str(path)[:77]}..."
+            raise RunStateError(f"{flag} {text}: {_reason(err)}".lstrip()) from None
+    return path
+
+
 def refuse_link(path: str | os.PathLike) -> None:
     """RunStateError if ``path`` itself is a symbolic link."""
     if Path(path).is_symlink():

@@ -27,11 +27,24 @@ from plotting.profiles import weight_profile_figure
 from plotting.ranges import AxisRanges
 from plotting.runs import Run, load_runs, warn
 from plotting.style import assign_colors
-from plotting.table import write_summary
+from plotting.table import CSV_NAME, MARKDOWN_NAME, write_summary
 from plotting.tracer import permutation_tracer_figure
 
 FORMATS = ("png", "pdf", "svg")
 DEFAULT_DPI = 150
+
+
+class OutputLinkError(ValueError):
+    """A file the plotter would write is a link: refused before anything is written."""
+
+
+def check_outputs(out: Path, names: Iterable[str]) -> None:
+    """OutputLinkError naming the first of ``names`` in ``out`` that is a link (each file is
+    also refused at its write; checking all first leaves no half-written set of outputs)."""
+    for name in names:
+        if (out / name).is_symlink():
+            raise OutputLinkError(f"{out / name} is a link; the plotter never writes through "
+                                  "links (remove it or choose another --out)")
 
 
 class NoRunsError(ValueError):
@@ -144,6 +157,8 @@ def render(
     target = Path(out) if out is not None else source
     written: list[Path] = []
     if target is not None:
+        names = [f"{name}.{fmt}" for name in figures for fmt in formats]
+        check_outputs(target, [*names, MARKDOWN_NAME, CSV_NAME])  # before the first write
         written = save_figures(figures, target, formats, dpi)
         written += write_summary(groups, target, str(source) if source else None)
     return figures, written

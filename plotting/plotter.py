@@ -25,7 +25,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede any pyplot import
 
-from masktrainer.errors import USAGE_EXIT, RunStateError, RunWriteError
+from masktrainer.errors import (
+    USAGE_EXIT,
+    RunStateError,
+    RunWriteError,
+    interrupt_signal,
+    sigterm_as_interrupt,
+)
 from masktrainer.layout import CONFIG_FILE, METRICS_FILE
 from masktrainer.safe_io import folder_problem
 from masktrainer.text import tolerant_console
@@ -129,16 +135,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
     try:
         ranges = axis_ranges(args.ylim, args.logy)
-        _, written = render(
-            args.runs, args.compare, args.out, args.formats, args.dpi, ranges
-        )
+        with sigterm_as_interrupt():  # SIGTERM takes the Ctrl-C path below
+            _, written = render(
+                args.runs, args.compare, args.out, args.formats, args.dpi, ranges
+            )
     except (NoRunsError, NotADirectoryError, ValueError) as error:
         return _error(str(error))
     except (RunStateError, RunWriteError) as error:  # a planted link, a full disk
         return _error(str(error), status=1)
-    except KeyboardInterrupt:
-        return _error("interrupted; the files already written are complete (each is "
-                      "written whole or not at all)", status=130)
+    except KeyboardInterrupt as stop:
+        status, name = interrupt_signal(stop)
+        return _error(f"interrupted ({name}); the files already written are complete (each is "
+                      "written whole or not at all)", status=status)
     except OSError as error:  # a full disk, a folder where a figure goes, ...
         name = error.filename or args.out or args.runs
         return _error(f"cannot write {name}: {error.strerror or error}", status=1)

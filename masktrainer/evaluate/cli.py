@@ -26,7 +26,14 @@ from absl import flags
 from masktrainer import methods
 from masktrainer.commands import UsageError, check_flag_files
 from masktrainer.config import RunConfig
-from masktrainer.errors import USAGE_EXIT, ConfigError, DataError, RunStateError
+from masktrainer.errors import (
+    USAGE_EXIT,
+    ConfigError,
+    DataError,
+    RunStateError,
+    interrupt_signal,
+    sigterm_as_interrupt,
+)
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
 from masktrainer.layout import METRICS_FILE
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
@@ -128,6 +135,8 @@ def parse_request(argv: Sequence[str]) -> Request:
     if len(rest) > 1:
         raise EvaluateError(f"unexpected argument(s): {' '.join(rest[1:])}")
     data_dir = fv["data_dir"].value
+    if data_dir == "":  # before the run's config: the flag is at fault, not the run
+        raise EvaluateError("--data_dir must not be empty")
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
         raise EvaluateError(f"--data_dir {data_dir} is not a directory")
     try:
@@ -188,11 +197,14 @@ def evaluate_main(argv: Sequence[str]) -> int:
         print(USAGE + fv.get_help(), end="\n")
         return 0
     try:
-        evaluate(parse_request(argv))
+        with sigterm_as_interrupt():  # SIGTERM takes the Ctrl-C path below
+            evaluate(parse_request(argv))
     except (EvaluateError, CheckpointError, ConfigError, DataError, RunStateError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
-    except KeyboardInterrupt:  # evaluate writes nothing: there is nothing to leave half done
-        print("masktrainer: error: evaluate interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # evaluate writes nothing: nothing is left half done
+        status, name = interrupt_signal(stop)
+        print(f"masktrainer: error: evaluate interrupted ({name}); nothing was written",
+              file=sys.stderr)
+        return status
     return 0

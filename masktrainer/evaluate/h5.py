@@ -28,6 +28,8 @@ from typing import Sequence
 import h5py
 import numpy as np
 
+from masktrainer.safe_io import given_path
+
 # The largest array of the largest LaPerm network (ResNet50) holds 2,359,296 values, the
 # whole network about 25.6 million: far above that is a crafted declaration, not a network.
 MAX_ARRAY_VALUES = 2**26
@@ -134,7 +136,7 @@ def _check_dataset(data, name: str, where: str) -> int:
 
 def read_weight_file(path: str | os.PathLike) -> WeightFile:
     """Every layer's arrays of a Keras 2 ``.h5`` file, or CheckpointError."""
-    path = Path(path).expanduser()
+    path = given_path(path, "--weights")
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist or is not a file")
     try:

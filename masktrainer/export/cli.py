@@ -30,6 +30,8 @@ from masktrainer.errors import (
     ConfigError,
     RunStateError,
     RunWriteError,
+    interrupt_signal,
+    sigterm_as_interrupt,
 )
 from masktrainer.export import COMPACT_NAME, PLAIN_NAME
 from masktrainer.quiet import import_tensorflow
@@ -60,7 +62,7 @@ class ExportResult:
 
 def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """The run folder and its config, or ExportError naming what is wrong."""
-    path = Path(run_dir).expanduser()
+    path = safe_io.given_path(run_dir, "run directory")
     if not path.exists():
         raise ExportError(f"run directory {path} does not exist")
     if not path.is_dir():
@@ -108,6 +110,7 @@ def load_run_model(path: Path):
 def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
     """ExportError if ``out`` cannot take the export: a link, a file, not writable, or
     holding an earlier export (without ``overwrite``)."""
+    out = safe_io.given_path(out, "--out")
     if out.is_symlink():
         raise ExportError(f"--out {out} is a link; give the real folder")
     problem = safe_io.folder_problem(out)
@@ -251,25 +254,31 @@ def export_main(argv: Sequence[str]) -> int:
         return 0
     fv = _flags()
     try:
-        rest = parse_flags(fv, argv)
-        if len(rest) != 1:
-            raise ExportError("export needs one RUN_DIR (a finished run directory)" if not rest
-                              else f"unexpected argument(s): {' '.join(rest[1:])}")
-        run_dir, out_arg = rest[0], fv["out"].value
-        formats = parse_formats(fv["formats"].value)
-        path, _ = check_run_dir(run_dir)  # fail before the heavy imports
-        out = Path(out_arg).expanduser() if out_arg is not None else path / layout.EXPORT_FOLDER
-        check_out_dir(out, formats, fv["overwrite"].value)
-        import_tensorflow()
-        export_run(run_dir, out_arg, formats, overwrite=fv["overwrite"].value)
+        with sigterm_as_interrupt():  # SIGTERM takes the Ctrl-C path below
+            rest = parse_flags(fv, argv)
+            if len(rest) != 1:
+                raise ExportError("export needs one RUN_DIR (a finished run directory)"
+                                  if not rest else
+                                  f"unexpected argument(s): {' '.join(rest[1:])}")
+            run_dir, out_arg = rest[0], fv["out"].value
+            if out_arg == "":  # Path("") is the current folder: never export there by accident
+                raise ExportError("--out must not be empty")
+            formats = parse_formats(fv["formats"].value)
+            path, _ = check_run_dir(run_dir)  # fail before the heavy imports
+            out = (Path(out_arg).expanduser() if out_arg is not None
+                   else path / layout.EXPORT_FOLDER)
+            check_out_dir(out, formats, fv["overwrite"].value)
+            import_tensorflow()
+            export_run(run_dir, out_arg, formats, overwrite=fv["overwrite"].value)
     except (ExportError, RunStateError, UsageError) as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     except RunWriteError as err:
         print(f"masktrainer: error: {err}", file=sys.stderr)
         return FAILED_EXIT
-    except KeyboardInterrupt:
-        print("masktrainer: error: export interrupted; each file in --out is an earlier one or "
-              "a complete new one (written whole or not at all)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        status, name = interrupt_signal(stop)
+        print(f"masktrainer: error: export interrupted ({name}); each file in --out is an "
+              "earlier one or a complete new one (written whole or not at all)", file=sys.stderr)
+        return status
     return 0

@@ -27,6 +27,7 @@ from masktrainer.layout.names import (
     METRICS_FILE,
     PER_LAYER_FIELDS,
     PER_LAYER_KEY,
+    REMAINING_KEY,
     with_precision,
 )
 
@@ -143,6 +144,10 @@ def read_run(run_dir: str | os.PathLike[str], warn: Warn = _log_warning) -> Run:
     sizes = _read_layer_sizes(metrics, len(names) if names else None, metrics_path, warn)
     if sizes is None and per_layer is not None:
         sizes = per_layer[0, :, :3].sum(axis=1)
+    if REMAINING_KEY in series:  # a count of weights: at most the network's
+        high = float(sizes.sum()) if sizes is not None else math.inf
+        series[REMAINING_KEY] = _without_out_of_range(series[REMAINING_KEY], REMAINING_KEY,
+                                                      high, metrics_path, warn)
     if not series and per_layer is None:
         raise RunFileError(f"{metrics_path}: no usable per-epoch metrics")
 
@@ -225,8 +230,31 @@ def _read_series(metrics: dict[str, Any], expected: int, path: Path,
                 warn(f"{path}: '{key}' has {len(array)} values, expected {expected}"
                      " (epochs_completed + 1); ignoring it")
             continue  # unknown lists of another length are not per-epoch data
-        series[key] = _without_non_finite(array, value, key, path, warn)
+        array = _without_non_finite(array, value, key, path, warn)
+        if _is_share(key):  # stored as fractions of 1, whatever the plotter shows
+            array = _without_out_of_range(array, key, 1.0, path, warn)
+        series[key] = array
     return series
+
+
+def _is_share(key: str) -> bool:
+    """Accuracies and ``*Fraction*`` series: recorded as fractions of 1."""
+    return "Accuracy" in key or "Fraction" in key
+
+
+def _without_out_of_range(array: np.ndarray, key: str, high: float, path: Path,
+                          warn: Warn) -> np.ndarray:
+    """Values outside [0, high] (a forged or corrupt record) are reported and left out like
+    non-finite ones; NaN (a gap already) is not reported again."""
+    bad = np.flatnonzero((array < 0) | (array > high))
+    if bad.size:
+        values = ", ".join(f"{array[e]:g} at epoch {e}" for e in bad[:3])
+        more = f" and {bad.size - 3} more" if bad.size > 3 else ""
+        warn(f"{path}: '{key}' has values outside [0, {high:g}] ({values}{more}); "
+             "they are not plotted")
+        array = array.copy()
+        array[bad] = math.nan
+    return array
 
 
 def _without_non_finite(array: np.ndarray, raw: list, key: str, path: Path,

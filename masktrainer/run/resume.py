@@ -210,7 +210,7 @@ def open_for_resume(run_dir: str | Path, choice: str | None = None,
     """The run directory's config, metrics and resume point, every field checked
     (RunStateError, one line, otherwise). ``maxepochs``: the epochs asked for now; more
     than the run's own reopens a complete run (:mod:`masktrainer.run.extend`)."""
-    path = Path(run_dir).expanduser()
+    path = safe_io.given_path(run_dir, "run directory")
     if not path.is_dir():
         raise RunStateError(f"{path} is not a run directory (no such folder)")
     safe_io.refuse_links_in(path)

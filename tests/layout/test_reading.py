@@ -73,6 +73,27 @@ def test_null_is_a_gap_and_non_finite_values_are_reported_then_gaps(tmp_path):
     assert "'valLoss' has non-finite values (nan at epoch 1, inf at epoch 2)" in warnings[0]
 
 
+def test_out_of_range_shares_and_counts_are_reported_then_gaps(tmp_path):
+    """Accuracies and fractions are stored in [0, 1]; remaining weights count at most the
+    network's (layer_sizes: 10 here). -5 or 1e308 must not reach a summary as -500 %."""
+    metrics = _metrics(2, remainingWeights=[10, 1e30, 4], slotChangedFraction=[0.5, 1.5, 0])
+    metrics["testAccuracy"] = [0.25, -5, 1e308]
+    metrics["trainAccuracy"] = [0.0, 1.0, 0.5]  # the bounds themselves are fine
+    run, warnings = _read(_write(tmp_path, {}, metrics))
+    assert math.isnan(run.series["testAccuracy"][1]) and np.isnan(run.series["testAccuracy"][2])
+    assert run.series["testAccuracy"][0] == 0.25
+    assert run.series["trainAccuracy"].tolist() == [0.0, 1.0, 0.5]
+    assert np.isnan(run.series["remainingWeights"][1])
+    assert run.series["remainingWeights"][[0, 2]].tolist() == [10, 4]
+    assert np.isnan(run.series["slotChangedFraction"][1])
+    assert len(warnings) == 3, warnings
+    assert any("'testAccuracy' has values outside [0, 1] (-5 at epoch 1, 1e+308 at epoch 2)"
+               in w for w in warnings)
+    assert any("'remainingWeights' has values outside [0, 10] (1e+30 at epoch 1)" in w
+               for w in warnings)
+    assert any("'slotChangedFraction' has values outside [0, 1]" in w for w in warnings)
+
+
 def test_series_of_the_wrong_length_or_type_are_reported_and_left_out(tmp_path):
     metrics = _metrics(2, valLoss=[1.0, 2.0], testLoss="high", extra=[1, 2], notes=["a"] * 3)
     del metrics["trainAccuracy"]

@@ -20,6 +20,7 @@ REFUSED = [
     (["--heartbeat_minutes=1e308"], "--heartbeat_minutes must be a number in [0, 10080]"),
     (["--checkpoint_every=100000000000000"], "--checkpoint_every must be an integer in [0, "),
     (["--eval_every=10000000000000"], "--eval_every must be an integer in [1, 1000000]"),
+    (["--data_dir="], "--data_dir must not be empty"),  # not the built-in MNIST in silence
 ]
 
 
@@ -77,3 +78,10 @@ def test_the_crosscheck_and_compare_bound_their_numbers(command, args, start, tm
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and start in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_evaluate_refuses_an_empty_data_dir(tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["prog", "evaluate", "--run", str(tmp_path), "--data_dir="]) == 2
+    err = capsys.readouterr().err
+    assert err == "masktrainer: error: --data_dir must not be empty\n"

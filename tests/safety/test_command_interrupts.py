@@ -1,7 +1,9 @@
 """Issue 21, class 7: Ctrl-C in export and evaluate is one line and exit status 130, never a
 traceback; an interrupted export leaves every earlier file whole."""
 
+import os
 import shutil
+import signal
 
 import pytest
 from safety_support import export_cli, one_line, snapshot
@@ -13,6 +15,11 @@ from masktrainer.cli import main
 
 def _interrupt(*args, **kwargs):
     raise KeyboardInterrupt
+
+
+def _terminate(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)  # the command's handler raises before this returns
+    raise AssertionError("SIGTERM was not handled")
 
 
 @pytest.fixture()
@@ -38,6 +45,25 @@ def test_an_interrupted_evaluate_is_one_line(run, capsys, monkeypatch):
     before = snapshot(run)
     capsys.readouterr()
     assert main(["masktrainer", "evaluate", "--run", str(run)]) == 130
-    assert one_line(capsys.readouterr().err) == ("masktrainer: error: evaluate interrupted; "
-                                                 "nothing was written")
+    assert one_line(capsys.readouterr().err) == ("masktrainer: error: evaluate interrupted "
+                                                 "(SIGINT); nothing was written")
     assert snapshot(run) == before
+
+
+def test_sigterm_stops_export_like_ctrl_c_and_leaves_no_temporaries(run, capsys, monkeypatch):
+    assert export_cli(capsys, run)[0] == 0
+    before = snapshot(run)
+    monkeypatch.setattr(export_cli_module, "_write_export", _terminate)
+    code, err = export_cli(capsys, run, "--overwrite")
+    assert code == 143
+    assert one_line(err).startswith("masktrainer: error: export interrupted (SIGTERM)")
+    assert snapshot(run) == before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_sigterm_stops_evaluate_like_ctrl_c(run, capsys, monkeypatch):
+    monkeypatch.setattr(evaluate_cli, "evaluate", _terminate)
+    capsys.readouterr()
+    assert main(["masktrainer", "evaluate", "--run", str(run)]) == 143
+    assert one_line(capsys.readouterr().err) == ("masktrainer: error: evaluate interrupted "
+                                                 "(SIGTERM); nothing was written")

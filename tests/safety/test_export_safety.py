@@ -97,6 +97,13 @@ def test_an_out_path_that_is_a_file_is_refused(run, tmp_path, capsys):
     assert code == 2 and "is a file, not a folder" in one_line(err)
 
 
+def test_an_empty_out_is_refused_not_the_current_folder(run, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = export_cli(capsys, run, "--out", "")
+    assert code == 2 and one_line(err) == "masktrainer: error: --out must not be empty"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 # -- the compact file ---------------------------------------------------------------------
 def _arrays(run):
     with np.load(run / "export" / "compact.npz", allow_pickle=False) as data:

@@ -121,6 +121,28 @@ def test_run_paths_that_cannot_be_created_are_refused_before_anything(tmp_path, 
     assert sorted(tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("args, flag", [
+    (["export", "{long}"], "run directory"),
+    (["export", "{run}", "--out", "{long}"], "--out"),
+    (["evaluate", "--run", "{long}"], "run directory"),
+    (["evaluate", "--traintype", "LaPerm", "--nettype", "F1", "--weights", "{long}.h5"],
+     "--weights"),
+    (["--config", "{long}", "--print_config"], "--config"),
+    (["--resume", "{long}"], "--resume"),
+], ids=["export", "export-out", "evaluate-run", "evaluate-weights", "config", "resume"])
+def test_a_given_name_over_255_bytes_is_one_line(args, flag, tmp_path, capsys, reference_run):
+    """Not a traceback from the first exists()/is_dir() on the name."""
+    long = str(tmp_path / ("a" * 300))
+    before = sorted(tmp_path.rglob("*"))
+    capsys.readouterr()
+    argv = [a.format(long=long, run=reference_run) for a in args]
+    assert main(["prog", *argv]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith(f"masktrainer: error: {flag} /") and \
+        line.endswith("File name too long"), line
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 def test_a_data_folder_without_permission_is_refused(tmp_path):
     root = tempfile.mkdtemp(prefix="masktrainer-perm-")  # reachable by an unprivileged user
     try:

@@ -4,6 +4,7 @@ non-finite values, and turns bad --out/--dpi values into one line."""
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -145,3 +146,34 @@ def test_an_interrupted_plotter_is_one_line_and_exit_130(tmp_path, monkeypatch, 
     assert plotter.main(["--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "f")]) == 130
     line = one_line(capsys.readouterr().err, "plotter: error: ")
     assert line.startswith("plotter: error: interrupted")
+
+
+def test_sigterm_while_a_figure_is_written_is_one_line_exit_143_and_no_temporary(
+        tmp_path, monkeypatch, capsys):
+    _run(tmp_path / "runs", "good")
+    out = tmp_path / "f"
+
+    def terminated(fig, handle, **kwargs):
+        handle.write(b"half a figure")  # the temporary exists when SIGTERM arrives
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM was not handled")
+
+    monkeypatch.setattr(plotting.api, "_save", terminated)
+    assert plotter.main(["--runs", str(tmp_path / "runs"), "--out", str(out)]) == 143
+    line = one_line(capsys.readouterr().err, "plotter: error: ")
+    assert line.startswith("plotter: error: interrupted (SIGTERM)")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+@pytest.mark.parametrize("name", ["summary.md", "summary.csv", "accuracy_loss.png"])
+def test_a_link_at_any_output_name_is_refused_before_anything_is_written(name, tmp_path,
+                                                                         capsys):
+    _run(tmp_path / "runs", "good")
+    out, victim = tmp_path / "f", tmp_path / "victim"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    assert plotter.main(["--runs", str(tmp_path / "runs"), "--out", str(out)]) == 2
+    line = one_line(capsys.readouterr().err, "plotter: error: ")
+    assert line == (f"plotter: error: {out / name} is a link; the plotter never writes "
+                    "through links (remove it or choose another --out)")
+    assert [p.name for p in out.iterdir()] == [name] and not victim.exists()
