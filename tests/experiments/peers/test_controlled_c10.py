@@ -25,7 +25,7 @@ def test_the_c10_sets_are_our_presets_split(shared_data_dir):
 
 
 @pytest.mark.parametrize("variant", ["FreePruning", "Baseline"])
-def test_a_short_c10_run_learns_and_reads_test_at_the_best_validation_epoch(variant):
+def test_a_short_c10_run_learns_and_reads_the_last_and_best_validation_epochs(variant):
     pytest.importorskip("torch")
     rng = np.random.RandomState(0)
 
@@ -39,5 +39,6 @@ def test_a_short_c10_run_learns_and_reads_test_at_the_best_validation_epoch(vari
     result = controlled_c10.train_variant(sets, variant, epochs=2, seed=1, echo=lambda _: None)
     best = max(result["epochs"], key=lambda r: r["val"])
     assert result["test_at_best_val"] == best["test"] and result["best_val_epoch"] == best["epoch"]
+    assert result["test_last"] == result["epochs"][-1]["test"]  # what C10 reads
     assert result["epochs"][-1]["val"] > 30.0  # chance is 10 %
     assert (result["pruned"] == 0.0) == (variant == "Baseline")  # frozen scores stay positive
