@@ -21,22 +21,27 @@ from typing import Any
 
 import numpy as np
 
+from experiments.peers import controlled_c10
 from masktrainer.data.sources import load_from_files
 from masktrainer.data.splits import slot_machines_split
 from masktrainer.safe_io import atomic_write_json, folder_problem
 
-TARGETS = ("C4",)
+TARGETS = ("C4", "C10")
+C10_VARIANTS = tuple(controlled_c10.VARIANTS)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m experiments.peers.controlled",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--target", default="C4", help=f"one of {', '.join(TARGETS)}")
-    parser.add_argument("--slots", type=int, default=2, help="K candidates per connection")
+    parser.add_argument("--slots", type=int, default=2, help="C4: K candidates per connection")
+    parser.add_argument("--variants", help="C10: comma list of "
+                        f"{', '.join(C10_VARIANTS)} (default: all)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", default="1", help="comma list of seeds")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--data_dir", required=True, help="folder with the MNIST IDX files")
+    parser.add_argument("--data_dir", required=True, help="folder with the MNIST IDX files (C4) "
+                        "or the CIFAR-10 binary batches (C10)")
     parser.add_argument("--out", help="write controlled_<target>.json into this folder")
     return parser
 
@@ -46,6 +51,10 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
     if not 2 <= args.slots <= 64 or not 1 <= args.epochs <= 1000 or args.threads < 1:
         return "--slots must be in 2..64, --epochs in 1..1000, --threads >= 1"
+    if args.variants and args.target != "C10":
+        return "--variants: only with --target C10"
+    if bad := controlled_c10.unknown_variants(args.variants):
+        return f"--variants: unknown {', '.join(bad)}; choose from {', '.join(C10_VARIANTS)}"
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         parser.error("PyTorch is not installed (pip install .[bench])")
     torch.set_num_threads(args.threads)
+    if args.target == "C10":
+        return controlled_c10.run(args, torch.__version__)
     sets = mnist_slot_split(args.data_dir)
     runs = [train_seed(sets, args.slots, args.epochs, int(s)) for s in args.seeds.split(",")]
     mean = float(np.mean([r["test_at_best_val"] for r in runs]))

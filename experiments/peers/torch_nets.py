@@ -13,7 +13,9 @@ Written from the methods' specifications (not copied from the original repositor
   layer. SGD lr 0.1, momentum 0.9.
 * self-pruning (the original is TF 1 Keras; this is the same net in PyTorch): a dense
   layer with a frozen kernel and a score per weight, mask 1 where score > 0 with a
-  straight-through gradient; LeNet-300-100; Adam (Keras' epsilon 1e-7).
+  straight-through gradient; LeNet-300-100; Adam (Keras' epsilon 1e-7). Conv2 for the
+  controlled comparison of cross-check C10: :class:`MaskedConv2` (``mask`` or ``mask_rs``,
+  TF1 truncated-normal He kernels, weights or scores trained).
 
 :func:`train_step` is one training step as the originals' loops run it: forward, loss,
 the per-step bookkeeping they do (loss and accuracy read back to Python), backward and
@@ -173,6 +175,81 @@ class MaskedLeNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x.flatten(1))  # logits: the softmax is in the loss
+
+
+class RescaledMask(torch.autograd.Function):
+    """self-pruning's ``mask_rs``: ``[s > 0] * N / (1 + nnz)`` (N elements of the layer, nnz
+    positive scores), recomputed every forward; identity backward (the factor is not in it)."""
+
+    @staticmethod
+    def forward(ctx, scores: torch.Tensor) -> torch.Tensor:
+        kept = (scores > 0).to(scores.dtype)
+        return kept * (scores.numel() / (1.0 + kept.sum()))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad
+
+
+MASKS = {"mask": PositiveMask, "mask_rs": RescaledMask}
+
+
+def tf1_he_normal_(tensor: torch.Tensor, fan_in: int) -> torch.Tensor:
+    """TF1 ``he_normal``: N(0, s^2) truncated at +-2s, s = sqrt(2 / fan_in) / 0.8796...
+    (the truncation's std correction, so the realised std is about sqrt(2 / fan_in))."""
+    std = math.sqrt(2.0 / fan_in) / 0.87962566103423978
+    return nn.init.trunc_normal_(tensor, 0.0, std, -2 * std, 2 * std)
+
+
+class MaskedWeight(nn.Module):
+    """A bias-free kernel (He, truncated) and a score per weight U(0.01, 0.1); the effective
+    weight is kernel * M(score). ``train_weights``: the kernel trains and the scores stay
+    frozen (Baseline: all scores positive, so ``mask`` is all ones); else the reverse."""
+
+    def __init__(self, shape: tuple[int, ...], fan_in: int, masktype: str,
+                 train_weights: bool) -> None:
+        super().__init__()
+        self.mask_fn = MASKS[masktype]
+        self.kernel = nn.Parameter(tf1_he_normal_(torch.empty(shape), fan_in),
+                                   requires_grad=train_weights)
+        self.score = nn.Parameter(torch.empty(shape).uniform_(0.01, 0.1),
+                                  requires_grad=not train_weights)
+
+    def effective(self) -> torch.Tensor:
+        return self.kernel * self.mask_fn.apply(self.score)
+
+
+class MaskedConv2(nn.Module):
+    """self-pruning's Conv2: two same-padded 3x3x64 convs, 2x2 max-pool, dense 256, 256 and
+    the classes, ReLU inside, no bias; the flatten in Keras' NHWC order. Logits out."""
+
+    def __init__(self, masktype: str, train_weights: bool, input_hw: tuple[int, int] = (32, 32),
+                 channels: int = 3, classes: int = 10) -> None:
+        super().__init__()
+        flat = (input_hw[0] // 2) * (input_hw[1] // 2) * 64
+
+        def weight(shape: tuple[int, ...], fan_in: int) -> MaskedWeight:
+            return MaskedWeight(shape, fan_in, masktype, train_weights)
+
+        self.convs = nn.ModuleList([weight((64, channels, 3, 3), 9 * channels),
+                                    weight((64, 64, 3, 3), 9 * 64)])
+        self.dense = nn.ModuleList([weight((flat, 256), flat), weight((256, 256), 256),
+                                    weight((256, classes), 256)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = F.relu(F.conv2d(x, conv.effective(), padding=1))
+        x = F.max_pool2d(x, 2).permute(0, 2, 3, 1).flatten(1)  # NHWC order, as Keras
+        for i, layer in enumerate(self.dense):
+            x = x @ layer.effective()
+            x = F.relu(x) if i < len(self.dense) - 1 else x  # softmax: in the loss
+        return x
+
+    def pruned_fraction(self) -> float:
+        """Masks at zero (score <= 0) over all masked layers."""
+        layers = [*self.convs, *self.dense]
+        pruned = sum(int((layer.score <= 0).sum()) for layer in layers)
+        return pruned / sum(layer.score.numel() for layer in layers)
 
 
 def build(key: str, seed: int = 1) -> tuple[nn.Module, torch.optim.Optimizer, tuple[int, ...]]:

@@ -37,3 +37,15 @@ def test_a_short_run_learns_and_reads_test_at_the_best_validation_epoch(shared_d
     best = max(result["epochs"], key=lambda r: r["val"])
     assert result["test_at_best_val"] == best["test"] and result["best_val_epoch"] == best["epoch"]
     assert result["epochs"][-1]["val"] > 50.0  # chance is 10 %
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--target", "C4", "--variants", "Baseline"], "only with --target C10"),
+    (["--target", "C10", "--variants", "FreePruning,Pruned"], "unknown Pruned"),
+])
+def test_bad_c10_arguments_exit_2_before_any_work(args, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        controlled.main(["--data_dir", "/nonexistent", *args])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+

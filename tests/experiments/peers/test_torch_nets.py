@@ -55,3 +55,66 @@ def test_masked_lenet_masks_non_positive_scores():
     assert torch.allclose(hidden, net.layers[:2](x.flatten(1)))
     net(x).sum().backward()
     assert torch.count_nonzero(first.score.grad[:100]) > 0  # straight through the mask
+
+
+def test_rescaled_mask_scales_kept_entries_and_passes_gradient_straight_through():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import RescaledMask
+
+    scores = torch.tensor([[0.5, -0.1, 0.0], [0.2, 0.3, -2.0]], requires_grad=True)
+    mask = RescaledMask.apply(scores)
+    kept = torch.tensor([[1.0, 0, 0], [1, 1, 0]])
+    assert torch.allclose(mask, kept * 6 / (1 + 3))  # N = 6 elements, 3 positive
+    upstream = torch.randn(2, 3)
+    (mask * upstream).sum().backward()
+    assert torch.equal(scores.grad, upstream)  # the factor is not in the gradient
+
+
+def test_tf1_he_normal_is_truncated_at_two_sigma_with_he_std():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import tf1_he_normal_
+
+    torch.manual_seed(0)
+    kernel = tf1_he_normal_(torch.empty(200, 500), fan_in=200)
+    sigma = (2.0 / 200) ** 0.5 / 0.87962566103423978
+    assert float(kernel.abs().max()) <= 2 * sigma
+    assert abs(float(kernel.std()) / (2.0 / 200) ** 0.5 - 1) < 0.02
+
+
+@pytest.mark.parametrize("masktype,train_weights", [("mask_rs", False), ("mask", True)])
+def test_masked_conv2_trains_scores_or_weights_only(masktype, train_weights):
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import MaskedConv2
+
+    torch.manual_seed(0)
+    net = MaskedConv2(masktype, train_weights, input_hw=(8, 8))
+    layers = [*net.convs, *net.dense]
+    assert [tuple(layer.kernel.shape) for layer in layers] == [
+        (64, 3, 3, 3), (64, 64, 3, 3), (4 * 4 * 64, 256), (256, 256), (256, 10)]
+    assert all(float(layer.score.detach().min()) >= 0.01 for layer in layers)  # nothing pruned yet
+    logits = net(torch.randn(2, 3, 8, 8))
+    assert logits.shape == (2, 10)
+    logits.sum().backward()
+    for layer in layers:
+        trained, frozen = (layer.kernel, layer.score) if train_weights else (
+            layer.score, layer.kernel)
+        assert frozen.grad is None and torch.count_nonzero(trained.grad) > 0
+
+
+def test_masked_conv2_baseline_is_a_plain_bias_free_net_flattened_as_keras():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from experiments.peers.torch_nets import MaskedConv2
+
+    net = MaskedConv2("mask", True, input_hw=(6, 4))
+    x = torch.randn(3, 3, 6, 4)
+    c1, c2, d1, d2, d3 = (layer.kernel for layer in [*net.convs, *net.dense])
+    h = F.relu(F.conv2d(F.relu(F.conv2d(x, c1, padding=1)), c2, padding=1))
+    h = F.max_pool2d(h, 2).permute(0, 2, 3, 1).reshape(3, -1)  # (row, column, channel)
+    expected = F.relu(F.relu(h @ d1) @ d2) @ d3
+    assert torch.allclose(net(x), expected, atol=1e-5)
+    with torch.no_grad():
+        net.dense[2].score[:64] = -1.0  # prune 64 of the output layer's 2,560 connections
+    total = sum(layer.score.numel() for layer in [*net.convs, *net.dense])
+    assert net.pruned_fraction() == 64 * 10 / total
