@@ -89,23 +89,12 @@ def slot_lenet(slots: int):
                          nn.ReLU(), SlotLinear(100, 10, slots))
 
 
-def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    import torch
-
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(x), 1000):
-            logits = model(torch.from_numpy(x[start:start + 1000]))
-            correct += int((logits.argmax(1).numpy() == y[start:start + 1000]).sum())
-    return 100.0 * correct / len(x)
-
-
 def train_seed(sets: dict[str, tuple[np.ndarray, np.ndarray]], slots: int, epochs: int,
                seed: int, echo=print) -> dict[str, Any]:
     """One run of the original's loop; per-epoch val and test accuracy (%) and seconds."""
     import torch
-    import torch.nn.functional as F
+
+    from experiments.peers.torch_nets import accuracy, train_epoch
 
     torch.manual_seed(seed)
     model = slot_lenet(slots)
@@ -115,14 +104,9 @@ def train_seed(sets: dict[str, tuple[np.ndarray, np.ndarray]], slots: int, epoch
     rows = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        model.train()
-        for batch in np.array_split(order.permutation(len(x)), -(-len(x) // 128)):
-            loss = F.cross_entropy(model(torch.from_numpy(x[batch])), torch.from_numpy(y[batch]))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        row = {"epoch": epoch, "val": _accuracy(model, *sets["val"]),
-               "test": _accuracy(model, *sets["test"]),
+        train_epoch(model, optimizer, x, y, order, 128)
+        row = {"epoch": epoch, "val": accuracy(model, *sets["val"]),
+               "test": accuracy(model, *sets["test"]),
                "seconds": round(time.perf_counter() - start, 1)}
         rows.append(row)
         echo(f"seed {seed} epoch {epoch:3d}: val {row['val']:.2f}%  test {row['test']:.2f}%  "

@@ -60,26 +60,13 @@ def cifar_sets(data_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return sets
 
 
-def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    import torch
-
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(x), 500):
-            logits = model(torch.from_numpy(x[start:start + 500]))
-            correct += int((logits.argmax(1).numpy() == y[start:start + 500]).sum())
-    return 100.0 * correct / len(x)
-
-
 def train_variant(sets: dict[str, tuple[np.ndarray, np.ndarray]], variant: str, epochs: int,
                   seed: int, echo: Callable[[str], Any] = print) -> dict[str, Any]:
     """One run: per-epoch val and test accuracy (%), pruned fraction and seconds; the test
     accuracy after the last epoch and at the (first) best-validation epoch."""
     import torch
-    import torch.nn.functional as F
 
-    from experiments.peers.torch_nets import MaskedConv2
+    from experiments.peers.torch_nets import MaskedConv2, accuracy, train_epoch
 
     masktype, train_weights, lr = VARIANTS[variant]
     torch.manual_seed(seed)
@@ -91,14 +78,9 @@ def train_variant(sets: dict[str, tuple[np.ndarray, np.ndarray]], variant: str, 
     rows = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        model.train()
-        for batch in np.array_split(order.permutation(len(x)), -(-len(x) // BATCH)):
-            loss = F.cross_entropy(model(torch.from_numpy(x[batch])), torch.from_numpy(y[batch]))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        row = {"epoch": epoch, "val": _accuracy(model, *sets["val"]),
-               "test": _accuracy(model, *sets["test"]),
+        train_epoch(model, optimizer, x, y, order, BATCH)
+        row = {"epoch": epoch, "val": accuracy(model, *sets["val"]),
+               "test": accuracy(model, *sets["test"]),
                "pruned": round(model.pruned_fraction(), 6),
                "seconds": round(time.perf_counter() - start, 1)}
         rows.append(row)

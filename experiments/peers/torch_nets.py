@@ -28,9 +28,34 @@ import math
 import time
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+def accuracy(model: nn.Module, x, y, batch: int = 500) -> float:
+    """Top-1 accuracy (%) of ``model`` in eval mode on numpy ``x`` (NCHW or flat) and integer
+    labels ``y``, ``batch`` images at a time."""
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch):
+            logits = model(torch.from_numpy(x[start:start + batch]))
+            correct += int((logits.argmax(1).numpy() == y[start:start + batch]).sum())
+    return 100.0 * correct / len(x)
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x, y, order,
+                batch: int) -> None:
+    """One epoch of cross-entropy minibatches in the order ``order.permutation`` draws
+    (numpy ``x``/``y``; the last batch holds the remainder), as the originals' loops do."""
+    model.train()
+    for index in np.array_split(order.permutation(len(x)), -(-len(x) // batch)):
+        loss = F.cross_entropy(model(torch.from_numpy(x[index])), torch.from_numpy(y[index]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
 
 class TopKMask(torch.autograd.Function):

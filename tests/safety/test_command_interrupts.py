@@ -29,41 +29,29 @@ def run(reference_run, tmp_path):
     return target
 
 
+@pytest.mark.parametrize("stop,code,signame", [(_interrupt, 130, "SIGINT"),
+                                              (_terminate, 143, "SIGTERM")])
 def test_an_interrupted_export_is_one_line_and_leaves_the_earlier_export(run, capsys,
-                                                                        monkeypatch):
+                                                                        monkeypatch, stop,
+                                                                        code, signame):
+    """Ctrl-C, and SIGTERM taking the same path: no temporaries, the handler put back."""
     assert export_cli(capsys, run)[0] == 0
     before = snapshot(run)
-    monkeypatch.setattr(export_cli_module, "_write_export", _interrupt)
-    code, err = export_cli(capsys, run, "--overwrite")
-    assert code == 130
-    assert one_line(err).startswith("masktrainer: error: export interrupted")
+    monkeypatch.setattr(export_cli_module, "_write_export", stop)
+    status, err = export_cli(capsys, run, "--overwrite")
+    assert status == code
+    assert one_line(err).startswith(f"masktrainer: error: export interrupted ({signame})")
     assert snapshot(run) == before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
-def test_an_interrupted_evaluate_is_one_line(run, capsys, monkeypatch):
-    monkeypatch.setattr(evaluate_cli, "evaluate", _interrupt)
+@pytest.mark.parametrize("stop,code,signame", [(_interrupt, 130, "SIGINT"),
+                                              (_terminate, 143, "SIGTERM")])
+def test_an_interrupted_evaluate_is_one_line(run, capsys, monkeypatch, stop, code, signame):
+    monkeypatch.setattr(evaluate_cli, "evaluate", stop)
     before = snapshot(run)
     capsys.readouterr()
-    assert main(["masktrainer", "evaluate", "--run", str(run)]) == 130
-    assert one_line(capsys.readouterr().err) == ("masktrainer: error: evaluate interrupted "
-                                                 "(SIGINT); nothing was written")
+    assert main(["masktrainer", "evaluate", "--run", str(run)]) == code
+    assert one_line(capsys.readouterr().err) == (f"masktrainer: error: evaluate interrupted "
+                                                 f"({signame}); nothing was written")
     assert snapshot(run) == before
-
-
-def test_sigterm_stops_export_like_ctrl_c_and_leaves_no_temporaries(run, capsys, monkeypatch):
-    assert export_cli(capsys, run)[0] == 0
-    before = snapshot(run)
-    monkeypatch.setattr(export_cli_module, "_write_export", _terminate)
-    code, err = export_cli(capsys, run, "--overwrite")
-    assert code == 143
-    assert one_line(err).startswith("masktrainer: error: export interrupted (SIGTERM)")
-    assert snapshot(run) == before
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
-
-
-def test_sigterm_stops_evaluate_like_ctrl_c(run, capsys, monkeypatch):
-    monkeypatch.setattr(evaluate_cli, "evaluate", _terminate)
-    capsys.readouterr()
-    assert main(["masktrainer", "evaluate", "--run", str(run)]) == 143
-    assert one_line(capsys.readouterr().err) == ("masktrainer: error: evaluate interrupted "
-                                                 "(SIGTERM); nothing was written")
