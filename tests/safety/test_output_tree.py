@@ -36,12 +36,12 @@ def test_the_plotter_never_writes_through_a_planted_link(tmp_path, runs, victim,
     out.mkdir()
     (out / name).symlink_to(victim)
     before = snapshot(tmp_path / "outside")
-    assert plotter.main(["--runs", str(runs), "--out", str(out)]) == 1
+    # Every output name is checked before the first is written: refused like bad input.
+    assert plotter.main(["--runs", str(runs), "--out", str(out)]) == 2
     line = one_line(capsys.readouterr().err, "plotter: error: ")
     assert f"{out / name} is a link" in line
     assert snapshot(tmp_path / "outside") == before
-    assert (out / name).is_symlink()
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or ".tmp." in p.name]
+    assert [p.name for p in out.iterdir()] == [name] and (out / name).is_symlink()
 
 
 def test_the_plotter_replaces_its_earlier_files_whole(tmp_path, runs, capsys):
