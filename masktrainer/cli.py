@@ -30,15 +30,8 @@ from masktrainer import commands, methods, sweep
 from masktrainer.command_flags import COMMAND_OPTIONS
 from masktrainer.commands import UsageError, define_choice, parse_flags
 from masktrainer.config import OPTIONS, RunConfig
-from masktrainer.errors import (
-    DIVERGED_EXIT,
-    FAILED_EXIT,
-    USAGE_EXIT,
-    ConfigError,
-    RunStateError,
-    RunWriteError,
-)
-from masktrainer.execute import fail, run_command
+from masktrainer.errors import ConfigError, RunStateError
+from masktrainer.execute import run_command, run_sweep
 from masktrainer.layout import CONFIG_FILE, RUN_FOLDER_PREFIX
 from masktrainer.methods.upgrade import config_values
 from masktrainer.options import Option
@@ -103,10 +96,7 @@ def _resume_command(fv: flags.FlagValues) -> Command:
         raise UsageError(f"--resume continues a run with its own config; drop {' '.join(extra)}")
     if not fv["resume"].value:
         raise UsageError("--resume needs the run directory to continue (got an empty value)")
-    try:
-        run_dir = given_path(fv["resume"].value, "--resume")
-    except RunStateError as err:  # an over-long name: the message names the flag already
-        raise UsageError(str(err)) from None
+    run_dir = _given(fv["resume"].value, "--resume")
     choice = fv["resume_checkpoint"].value
     maxepochs = fv["maxepochs"].value if fv["maxepochs"].present else None
     try:  # checked again under the run's lock when training starts
@@ -162,14 +152,19 @@ def _parse(argv: Sequence[str]) -> tuple[flags.FlagValues, Preset | None]:
     return fv, preset
 
 
+def _given(value: str, flag: str) -> Path:
+    """safe_io.given_path as a usage error (its message names the flag already)."""
+    try:
+        return given_path(value, flag)
+    except RunStateError as err:  # e.g. a name over 255 bytes
+        raise UsageError(str(err)) from None
+
+
 def _base_config(value: str | None) -> tuple[dict[str, Any], str | None]:
     """--config FILE (or RUN_DIR): its settings, and the file read."""
     if value is None:
         return {}, None
-    try:
-        path = given_path(value, "--config")
-    except RunStateError as err:  # an over-long name: the message names the flag already
-        raise UsageError(str(err)) from None
+    path = _given(value, "--config")
     if path.is_dir():
         path = path / CONFIG_FILE
     try:
@@ -348,52 +343,7 @@ def train_main(argv: Sequence[str]) -> int:
         return 0
     if not plan.sweep:
         return run_command(plan.commands[0])
-    return _run_sweep(plan.commands)
-
-
-def _run_sweep(members: list[Command]) -> int:
-    """Each member in turn; a diverged one does not stop the others, anything else does."""
-    total, diverged, skipped = len(members), [], []
-    todo = sum(1 for m in members if not m.skip)
-    print(f"sweep: {total} run(s), {total - todo} finished or elsewhere, {todo} to train")
-    for number, member in enumerate(members, 1):
-        where = f"sweep {number}/{total} ({member.label})"
-        claim = None
-        try:  # decided again, and trained, under the member's claim: never twice at once
-            claim = None if member.skip else sweep.claim(member.cfg)
-            member = member if claim is None else _decided_again(member)
-        except (RunStateError, RunWriteError, UsageError) as err:
-            if claim is not None:
-                claim.release()
-            return fail(err, USAGE_EXIT)
-        if claim is None or member.skip:
-            print(f"{where}: {member.skip or 'being trained by another sweep'}; skipped")
-            skipped.append((member.label, member.cfg))
-            if claim is not None:
-                claim.release()
-            continue
-        print(f"{where}: {f'resuming {member.resume_dir}' if member.resume_dir else 'new run'}")
-        try:
-            status = run_command(member)
-        finally:
-            claim.release()
-        if status == DIVERGED_EXIT:
-            diverged.append(member.label)
-        elif status != 0:
-            print(f"masktrainer: sweep stopped at {number}/{total} ({member.label}); run the same "
-                  "command again to continue it", file=sys.stderr)
-            return status
-    left = sweep.not_finished(skipped)  # skipped for another process: finished since?
-    if diverged:
-        print(f"masktrainer: sweep done; diverged: {'; '.join(diverged)}", file=sys.stderr)
-    if left:
-        print(f"masktrainer: sweep not done: {len(left)} of {total} run(s) not finished "
-              f"({'; '.join(left)}); run the same command again to continue", file=sys.stderr)
-        return FAILED_EXIT
-    if diverged:
-        return DIVERGED_EXIT
-    print(f"sweep done: {total} run(s)")
-    return 0
+    return run_sweep(plan.commands, _decided_again)
 
 
 def _decided_again(member: Command) -> Command:

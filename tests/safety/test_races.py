@@ -13,6 +13,7 @@ import masktrainer.export.cli as export_cli_module
 from masktrainer import cli, methods, sweep
 from masktrainer.cli import main
 from masktrainer.errors import FAILED_EXIT
+from masktrainer.execute import run_sweep
 from masktrainer.run.lock import RunLock
 
 
@@ -140,7 +141,7 @@ def test_a_member_finished_by_another_sweep_after_the_plan_is_skipped(tmp_path, 
     shutil.copytree(reference_run, done)  # the other sweep finished it meanwhile
     before = snapshot(out)
     capsys.readouterr()
-    assert cli._run_sweep(plan.commands) == 0
+    assert run_sweep(plan.commands, cli._decided_again) == 0
     assert f"sweep 1/1 (seed 5): complete in {done}; skipped" in capsys.readouterr().out
     assert {k: v for k, v in snapshot(out).items() if ".sweep-" not in k} == before
     assert len(list(out.rglob("config.json"))) == 1
