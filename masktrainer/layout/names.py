@@ -88,7 +88,9 @@ RUN_FILES = (
      "`(raw - mean) / std` (the export puts it in front)"),
     (f"{TENSORBOARD_FOLDER}/", "`train/`, `validation/`, `test/` (and `train_subset/`) subruns "
      "with Keras' tags (`epoch_loss`, `epoch_accuracy`, ...), so one metric's curves overlay; the "
-     "method's per-epoch statistics, learning rate and score histograms under `train/`"),
+     "method's per-epoch statistics, learning rate and score histograms under `train/`; at its "
+     "root the run's HParams session (its configuration, then `reported/test_accuracy`, "
+     "`reported/validation_accuracy`, `reported/epoch`)"),
     (f"{CHECKPOINT_FOLDER}/", "the model and optimizer variables of the last two checkpointed "
      f"points, and `{RESUME_FILE}`: the point they belong to (what `--resume` continues from)"),
     (LOG_FILE, "the console lines"),

@@ -1,16 +1,18 @@
-"""Training monitors: stop on a non-finite loss, and TensorBoard summaries."""
+"""Training monitors: stop on a non-finite loss, and TensorBoard summaries (with the HParams
+dashboard's session, :mod:`masktrainer.run.hparams`)."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from masktrainer.errors import RunWriteError
+from masktrainer.run import hparams
 
 
 class TrainingDiverged(RuntimeError):
@@ -103,8 +105,19 @@ class TensorBoardLog:
 
     def write(self, epoch: int, metrics: dict[str, Any], model: keras.Model, lr: float | None,
               layer_names: list[str]) -> None:
+        self._guarded(self._write, epoch, metrics, model, lr, layer_names)
+
+    def start_session(self, config: dict[str, Any]) -> None:
+        """Make the run a session of TensorBoard's HParams dashboard (:mod:`.hparams`)."""
+        self._guarded(hparams.write_session_start, self._writer(""), config)
+
+    def report(self, best: dict[str, Any] | None) -> None:
+        """The numbers the finished run reports, as the dashboard's metric columns."""
+        self._guarded(hparams.write_reported, self._writer(""), best)
+
+    def _guarded(self, write: Callable[..., None], *args: Any) -> None:
         try:
-            self._write(epoch, metrics, model, lr, layer_names)
+            write(*args)
         except tf.errors.OpError as err:  # e.g. a full disk
             raise RunWriteError(f"cannot write TensorBoard events in {self.folder}: "
                                 f"{err.message.strip().splitlines()[-1]}") from None

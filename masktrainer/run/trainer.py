@@ -303,6 +303,7 @@ class Trainer:
             run.path / layout.TENSORBOARD_FOLDER,
             (*self._flat_keys, *fields, layout.EPOCH_SECONDS), fields)
         if board is not None and first == 1:
+            board.start_session(cfg.to_dict())
             board.write(0, metrics, model, None, self.recorder.layer_names)
         batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
@@ -358,9 +359,7 @@ class Trainer:
             run.log(line, short_line(line))  # the whole line in the run's log
             if self._stop.requested:
                 self._interrupted(run, metrics, checkpoint.last)
-        if board is not None:
-            board.close()
-        return self._finish(run, model, metrics)
+        return self._finish(run, model, metrics, board)
 
     def _interrupted(self, run: RunDirectory, metrics: dict[str, Any], point: ResumePoint) -> None:
         metrics["status"] = layout.INTERRUPTED
@@ -378,7 +377,8 @@ class Trainer:
         run.log(message, echo=False)  # the exception carries it (the CLI prints it once)
         raise TrainingDiverged(message)
 
-    def _finish(self, run: RunDirectory, model: keras.Model, metrics: dict[str, Any]) -> TrainResult:
+    def _finish(self, run: RunDirectory, model: keras.Model, metrics: dict[str, Any],
+                board: TensorBoardLog | None) -> TrainResult:
         self.recorder.finalize(model)
         for name, arrays in self.recorder.final_arrays(model).items():
             run.save_arrays(name, arrays)
@@ -387,6 +387,9 @@ class Trainer:
         metrics["status"] = layout.COMPLETE
         metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only
         metrics["best"] = best = best_epoch(metrics, selection_set(self.cfg), self.cfg.protocol)
+        if board is not None:  # before the run is complete: a failed write leaves it resumable
+            board.report(best)
+            board.close()
         self._write(run, metrics)
         for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):
             run.log(line)

@@ -31,7 +31,8 @@ def test_subrun_folders_overlay_per_metric(tmp_path):
     cfg = RunConfig(traintype="MinPruning", maxepochs=2, batchsize=50, seed=3,
                     outputpath=str(tmp_path), progress="none", eval_every=2)
     board = train(cfg, data=_data(), echo=None).run_dir / "tensorboard"
-    assert {p.name for p in board.iterdir()} == {"train", "validation", "test"}
+    assert {p.name for p in board.iterdir() if p.is_dir()} == {"train", "validation", "test"}
+    assert set(_tags(board)) >= {"_hparams_/session_start_info", "reported/test_accuracy"}
     train_tags, val_tags = _tags(board / "train"), _tags(board / "validation")
     assert {"epoch_loss", "epoch_accuracy", "epoch_cross_entropy"} <= set(val_tags)
     assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", "penalty"} <= set(train_tags)
