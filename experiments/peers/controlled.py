@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slots", type=int, default=2, help="C4: K candidates per connection")
     parser.add_argument("--variants", help="C10: comma list of "
                         f"{', '.join(C10_VARIANTS)} (default: all)")
+    parser.add_argument("--adam", help="C10: keras (default; the original's tf.keras Adam "
+                        "update) or torch (torch.optim.Adam: epsilon after the bias correction)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", default="1", help="comma list of seeds")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -53,6 +55,10 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--slots must be in 2..64, --epochs in 1..1000, --threads >= 1"
     if args.variants and args.target != "C10":
         return "--variants: only with --target C10"
+    if args.adam is not None and args.target != "C10":
+        return "--adam: only with --target C10"
+    if args.adam not in (None, *controlled_c10.ADAMS):
+        return f"--adam: unknown {args.adam!r}; choose from {', '.join(controlled_c10.ADAMS)}"
     if bad := controlled_c10.unknown_variants(args.variants):
         return f"--variants: unknown {', '.join(bad)}; choose from {', '.join(C10_VARIANTS)}"
     try:

@@ -14,7 +14,11 @@ Both: batch 25, Adam beta 0.9 / 0.999, epsilon 1e-7, no schedule, no augmentatio
 library's own data (:func:`masktrainer.data.preprocessing.prepare` on the CIFAR-10 binary
 batches: the first 5,000 training images held out for validation, /255, per-pixel mean
 and scalar std of the 45,000 training images applied to all three sets — what our preset
-runs), validation and test accuracy after every epoch. Reported: the test accuracy after
+runs), validation and test accuracy after every epoch. Adam is the original's
+``tf.keras`` update by default (``--adam keras``: epsilon added to the root of the uncorrected
+second moment, :class:`~experiments.peers.torch_nets.KerasAdam`); ``--adam torch`` is
+``torch.optim.Adam`` (epsilon after the bias correction), what this comparison's first runs
+used (findings: ``self_pruning_conv2_controlled.md``). Reported: the test accuracy after
 the last epoch (what cross-check C10 reads) and, as the runs print it too, the test accuracy
 at the best-validation epoch.
 """
@@ -38,6 +42,8 @@ VARIANTS: dict[str, tuple[str, bool, float]] = {
 }
 BATCH = 25
 VALIDATION = 5000
+#: --adam: the original's (TF / Keras) Adam update, or torch.optim.Adam's.
+ADAMS = ("keras", "torch")
 
 
 def unknown_variants(variants: str | None) -> list[str]:
@@ -60,8 +66,22 @@ def cifar_sets(data_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return sets
 
 
+def adam(params, lr: float, kind: str = "keras"):
+    """The run's Adam (beta 0.9 / 0.999, epsilon 1e-7): ``keras`` (the original's update) or
+    ``torch`` (``torch.optim.Adam``)."""
+    import torch
+
+    from experiments.peers.torch_nets import KerasAdam
+
+    if kind not in ADAMS:
+        raise ValueError(f"adam must be one of {ADAMS}, got {kind!r}")
+    return KerasAdam(params, lr=lr) if kind == "keras" else torch.optim.Adam(params, lr=lr,
+                                                                              eps=1e-7)
+
+
 def train_variant(sets: dict[str, tuple[np.ndarray, np.ndarray]], variant: str, epochs: int,
-                  seed: int, echo: Callable[[str], Any] = print) -> dict[str, Any]:
+                  seed: int, echo: Callable[[str], Any] = print,
+                  adam_kind: str = "keras") -> dict[str, Any]:
     """One run: per-epoch val and test accuracy (%), pruned fraction and seconds; the test
     accuracy after the last epoch and at the (first) best-validation epoch."""
     import torch
@@ -73,7 +93,7 @@ def train_variant(sets: dict[str, tuple[np.ndarray, np.ndarray]], variant: str, 
     x, y = sets["train"]
     model = MaskedConv2(masktype, train_weights, input_hw=x.shape[2:], channels=x.shape[1])
     trained = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(trained, lr=lr, eps=1e-7)
+    optimizer = adam(trained, lr, adam_kind)
     order = np.random.RandomState(seed)
     rows = []
     for epoch in range(1, epochs + 1):
@@ -84,27 +104,29 @@ def train_variant(sets: dict[str, tuple[np.ndarray, np.ndarray]], variant: str, 
                "pruned": round(model.pruned_fraction(), 6),
                "seconds": round(time.perf_counter() - start, 1)}
         rows.append(row)
-        echo(f"{variant} seed {seed} epoch {epoch:3d}: val {row['val']:.2f}%  "
+        echo(f"{variant} seed {seed} ({adam_kind} Adam) epoch {epoch:3d}: val {row['val']:.2f}%  "
              f"test {row['test']:.2f}%  pruned {100 * row['pruned']:.2f}%  ({row['seconds']} s)")
     best = max(rows, key=lambda r: r["val"])  # the first best, as the cross-check reads
     return {"variant": variant, "seed": seed, "masktype": masktype, "lr": lr,
-            "train_weights": train_weights, "epochs": rows, "best_val_epoch": best["epoch"],
-            "test_at_best_val": best["test"], "test_last": rows[-1]["test"],
-            "pruned": rows[-1]["pruned"]}
+            "adam": adam_kind, "train_weights": train_weights, "epochs": rows,
+            "best_val_epoch": best["epoch"], "test_at_best_val": best["test"],
+            "test_last": rows[-1]["test"], "pruned": rows[-1]["pruned"]}
 
 
 def run(args, torch_version: str) -> int:
     """``--target C10``: every chosen variant for every seed; the report is rewritten after
     each run, so a stopped job keeps what finished."""
     sets = cifar_sets(args.data_dir)
+    adam_kind = getattr(args, "adam", None) or "keras"
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = []
     for seed in seeds:
         for variant in chosen_variants(args.variants):
-            runs.append(train_variant(sets, variant, args.epochs, seed))
+            runs.append(train_variant(sets, variant, args.epochs, seed, adam_kind=adam_kind))
             if args.out:
                 report = {"target": "C10", "epochs": args.epochs, "batch": BATCH,
-                          "threads": args.threads, "torch": torch_version, "runs": runs}
+                          "adam": adam_kind, "threads": args.threads, "torch": torch_version,
+                          "runs": runs}
                 Path(args.out).mkdir(parents=True, exist_ok=True)
                 atomic_write_json(Path(args.out) / "controlled_C10.json", report)
     for variant in chosen_variants(args.variants):
@@ -113,5 +135,5 @@ def run(args, torch_version: str) -> int:
         best = ", ".join(f"{r['test_at_best_val']:.2f}" for r in done)
         print(f"C10: PyTorch self-pruning Conv2 {variant}, {args.epochs} epochs: test after the "
               f"last epoch {last} % (mean {np.mean([r['test_last'] for r in done]):.2f} %), "
-              f"at best val {best} %, torch {torch_version}")
+              f"at best val {best} %, {adam_kind} Adam, torch {torch_version}")
     return 0

@@ -90,3 +90,18 @@ def test_training_augmentation_pads_crops_with_the_normalised_black():
     black = normalized_black("hidden_networks", "cifar10")
     assert black is not None and pad.fill == pytest.approx(list(black))
     assert any(isinstance(layer, keras.layers.RandomFlip) for layer in pipeline.layers)
+
+
+def test_the_shared_adam_adds_epsilon_where_tf1s_apply_adam_did():
+    """Self-pruning's original (tf.keras Adam of TF 1.14, TF's ApplyAdam kernel) adds epsilon to
+    the root of the *uncorrected* second moment: step 1 moves a gradient g by
+    lr * g / (|g| + eps / sqrt(1 - beta2)), not torch's lr * g / (|g| + eps). Score gradients of
+    FreePruning's big layers lie near 3e-6, where the two differ by a factor of about two."""
+    adam = Runtime().make_optimizer(SimpleNamespace(optimizer="adam", lr=3e-3, momentum=None,
+                                                    weight_decay=0.0), 0)
+    grad = np.array([3e-6, -1e-6, 1e-3], np.float32)
+    variable = keras.Variable(np.zeros(3, np.float32))
+    adam.apply_gradients([(keras.ops.convert_to_tensor(grad), variable)])
+    eps = 1e-7 / np.sqrt(1 - 0.999)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(variable),
+                               -3e-3 * grad / (np.abs(grad) + eps), rtol=1e-4)

@@ -40,5 +40,18 @@ def test_a_short_c10_run_learns_and_reads_the_last_and_best_validation_epochs(va
     best = max(result["epochs"], key=lambda r: r["val"])
     assert result["test_at_best_val"] == best["test"] and result["best_val_epoch"] == best["epoch"]
     assert result["test_last"] == result["epochs"][-1]["test"]  # what C10 reads
+    assert result["adam"] == "keras"  # the original's Adam update unless asked otherwise
     assert result["epochs"][-1]["val"] > 30.0  # chance is 10 %
     assert (result["pruned"] == 0.0) == (variant == "Baseline")  # frozen scores stay positive
+
+
+def test_c10_adam_is_the_originals_unless_torchs_is_asked_for():
+    torch = pytest.importorskip("torch")
+    from experiments.peers.torch_nets import KerasAdam
+
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    assert isinstance(controlled_c10.adam(params, 1e-3), KerasAdam)
+    theirs = controlled_c10.adam(params, 1e-3, "torch")
+    assert type(theirs) is torch.optim.Adam and theirs.defaults["eps"] == 1e-7
+    with pytest.raises(ValueError, match="adam must be one of"):
+        controlled_c10.adam(params, 1e-3, "adamw")

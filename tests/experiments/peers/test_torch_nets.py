@@ -118,3 +118,30 @@ def test_masked_conv2_baseline_is_a_plain_bias_free_net_flattened_as_keras():
         net.dense[2].score[:64] = -1.0  # prune 64 of the output layer's 2,560 connections
     total = sum(layer.score.numel() for layer in [*net.convs, *net.dense])
     assert net.pruned_fraction() == 64 * 10 / total
+
+
+def test_keras_adam_is_the_originals_update_not_torchs():
+    """KerasAdam follows keras.optimizers.Adam step for step (epsilon on the uncorrected root);
+    with gradients near epsilon torch.optim.Adam does not (epsilon after the correction)."""
+    torch = pytest.importorskip("torch")
+    import keras
+    import numpy as np
+
+    from experiments.peers.torch_nets import KerasAdam
+
+    rng = np.random.RandomState(0)
+    start = rng.uniform(0.01, 0.1, 64).astype(np.float32)
+    grads = [(rng.randn(64) * np.logspace(-8, -2, 64)).astype(np.float32) for _ in range(5)]
+    reference = keras.Variable(start)
+    keras_adam = keras.optimizers.Adam(learning_rate=3e-3)  # epsilon 1e-7, as the original's
+    ours, theirs = (torch.nn.Parameter(torch.from_numpy(start.copy())) for _ in range(2))
+    optimizers = (KerasAdam([ours], lr=3e-3), torch.optim.Adam([theirs], lr=3e-3, eps=1e-7))
+    for grad in grads:
+        keras_adam.apply_gradients([(keras.ops.convert_to_tensor(grad), reference)])
+        for param, optimizer in zip((ours, theirs), optimizers):
+            param.grad = torch.from_numpy(grad.copy())
+            optimizer.step()
+    expected = keras.ops.convert_to_numpy(reference)
+    np.testing.assert_allclose(ours.detach().numpy(), expected, rtol=0, atol=1e-6)
+    moved = np.abs(expected - start)
+    assert np.abs(theirs.detach().numpy() - expected).max() > 0.3 * moved.max()

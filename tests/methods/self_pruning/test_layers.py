@@ -81,6 +81,25 @@ def test_only_the_right_variable_changes_during_fit(train_weights, train_scores,
         assert (not np.array_equal(a, b)) == trains, f"variable {i}"
 
 
+@pytest.mark.parametrize("jit", [False, True])
+def test_training_takes_the_cross_entropy_from_the_logits(jit):
+    """TF 1.14's Keras (the original's) read the logits behind a Softmax output: a sample whose
+    true class has probability below Keras' 1e-7 clip still has a gradient. Computed from the
+    clipped probabilities it would have none and the scores would not move."""
+    inputs = keras.Input((2,))
+    layer = MaskedDense(2, activation="softmax", kernel_initializer="identity",
+                        score_initializer="ones")
+    model = keras.Model(inputs, layer(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                  jit_compile=jit)
+    x, y = np.array([[40.0, -40.0]], np.float32), np.array([[0.0, 1.0]], np.float32)
+    assert float(model.predict(x, verbose=0)[0, 1]) < 1e-30
+    model.train_on_batch(x, y)
+    # dL/dlogits = softmax - y = (1, -1); dL/dW_eff = x^T (1, -1); dL/ds = that times the kernel
+    np.testing.assert_allclose(layer.score.numpy(), [[1 - 0.1 * 40, 1.0], [1.0, 1 - 0.1 * 40]],
+                               rtol=1e-5)
+
+
 @pytest.mark.parametrize("masktype", ["mask", "mask_rs", "flip"])
 def test_keras_round_trip_predicts_identically(tmp_path, masktype):
     factory = SelfPruningLayers(initializer="heconstant", masktype=masktype, p1=0.7)
