@@ -15,6 +15,8 @@ CHECKOUT = Path(__file__).resolve().parents[2]
     ("benchmark_laperm_sync", ["--models", "F1,F9"], "unknown model"),
     ("laperm_checkpoints", ["--mode", "variant", "--net", "F2", "--keep", "3/5"], "F1"),
     ("laperm_checkpoints", ["--mode", "variant", "--keep", "5/3"], "--keep"),
+    ("self_pruning_c10_checks", ["--data_dir", "/nonexistent"], "not a folder"),
+    ("self_pruning_c10_checks", ["--data_dir", ".", "--steps", "0"], "--steps must be"),
 ])
 def test_bad_arguments_exit_2(script, args, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", f"experiments.{script}", *args],
