@@ -8,6 +8,7 @@ from experiments import self_pruning_c10_checks as checks
 
 @pytest.fixture
 def small():
+    pytest.importorskip("torch")  # the peer's side
     rng = np.random.RandomState(0)
     x = rng.normal(size=(50, 8, 8, 3)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, 50)]
@@ -16,7 +17,6 @@ def small():
 
 
 def test_gradients_follow_the_straight_through_rule_and_match_the_peer(small):
-    pytest.importorskip("torch")
     model, masked, x, y = small
     for layer in masked:  # a pruned state: the mask_rs factor well above one
         layer.score.assign(np.random.RandomState(1).uniform(-0.07, 0.1, layer.score.shape)
@@ -30,7 +30,6 @@ def test_gradients_follow_the_straight_through_rule_and_match_the_peer(small):
 
 
 def test_the_train_step_is_the_originals_adam_not_torchs(small):
-    pytest.importorskip("torch")
     model, masked, x, y = small
     found = checks.compare_steps(model, masked, x, y, steps=2)
     assert max(found["keras Adam float64"]) < 1e-4 < min(found["moved"])
