@@ -55,6 +55,16 @@ def given_path(value: str | os.PathLike, flag: str = "") -> Path:
     return path
 
 
+def given_paths_problem(paths: dict[str, str | None]) -> str | None:
+    """:func:`given_path`'s one line for the first ``{"--flag": path}`` it refuses, or None."""
+    for flag, value in paths.items():
+        try:
+            None if value is None else given_path(value, flag)
+        except RunStateError as err:
+            return str(err)
+    return None
+
+
 def refuse_link(path: str | os.PathLike) -> None:
     """RunStateError if ``path`` itself is a symbolic link."""
     if Path(path).is_symlink():
