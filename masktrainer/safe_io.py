@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -41,17 +42,38 @@ def _reason(err: OSError) -> str:
     return err.strerror or type(err).__name__
 
 
+def control_character(text: str) -> str | None:
+    """The first control character of ``text`` as a message names it ("a NUL character",
+    "a control character ('\\n')"), or None: a path holding one (a newline would split every
+    message naming it) is refused by :func:`given_path`, :func:`folder_problem` and the
+    string settings' ``Option.check``."""
+    for char in text:
+        if unicodedata.category(char) == "Cc":  # C0 controls, DEL, C1 controls
+            return "a NUL character" if char == "\x00" else f"a control character ({char!r})"
+    return None
+
+
+def shown(text: str | os.PathLike) -> str:
+    """``text`` for a one-line message: control characters written as escapes."""
+    text = os.fsdecode(text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def given_path(value: str | os.PathLike, flag: str = "") -> Path:
-    """A path given by the user, expanded, once ``lstat`` showed it can be looked up: an error
-    other than "missing" (a name over 255 bytes, a folder that cannot be searched) is
-    RunStateError, one line, so the caller's exists()/is_dir() checks cannot raise."""
+    """A path given by the user, expanded, once ``lstat`` showed it can be looked up: a control
+    character in it, or an error other than "missing" (a name over 255 bytes, a folder that
+    cannot be searched) is RunStateError, one line, so the caller's exists()/is_dir() checks
+    cannot raise and no message naming it spans two lines."""
+    found = control_character(os.fsdecode(value))
+    if found:
+        raise RunStateError(f"{flag} {_short(shown(value))}: a path must not contain "
+                            f"{found}".lstrip())
     path = Path(value).expanduser()
     try:
         os.lstat(path)
     except OSError as err:
         if err.errno not in (errno.ENOENT, errno.ENOTDIR):
-            text = str(path) if len(str(path)) <= 80 else f"{str(path)[:77]}..."
-            raise RunStateError(f"{flag} {text}: {_reason(err)}".lstrip()) from None
+            raise RunStateError(f"{flag} {_short(str(path))}: {_reason(err)}".lstrip()) from None
     return path
 
 
@@ -63,6 +85,10 @@ def given_paths_problem(paths: dict[str, str | None]) -> str | None:
         except RunStateError as err:
             return str(err)
     return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def refuse_link(path: str | os.PathLike) -> None:
@@ -343,6 +369,9 @@ def read_json_object(path: str | os.PathLike, limit: int = JSON_LIMIT) -> dict[s
 
 def folder_problem(path: str | os.PathLike) -> str | None:
     """Why a folder cannot be created or written at ``path``, or None if it can."""
+    found = control_character(os.fsdecode(path))
+    if found:
+        return f"a path must not contain {found}"
     probe = Path(path).expanduser().absolute()
     name_max, path_max = _limits(_existing_ancestor(probe))
     too_long = [part for part in probe.parts if len(os.fsencode(part)) > name_max]

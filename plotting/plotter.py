@@ -33,7 +33,7 @@ from masktrainer.errors import (
     sigterm_as_interrupt,
 )
 from masktrainer.layout import CONFIG_FILE, METRICS_FILE
-from masktrainer.safe_io import folder_problem, given_paths_problem
+from masktrainer.safe_io import folder_problem, given_paths_problem, shown
 from masktrainer.text import tolerant_console
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"--dpi must be in 1..{MAX_DPI} (got {args.dpi})")
     problem = None if args.out is None else (folder_problem(args.out) if args.out else "empty")
     if problem:
-        return _error(f"--out {args.out} cannot be created or written: {problem}")
+        return _error(f"--out {shown(args.out)} cannot be created or written: {problem}")
     logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
     try:
         ranges = axis_ranges(args.ylim, args.logy)
