@@ -14,8 +14,8 @@ import math
 from typing import Any, Callable, Iterable
 
 from masktrainer.errors import ConfigError
-from masktrainer.safe_io import control_character
 from masktrainer.text import choice_error
+from masktrainer.user_paths import control_character
 
 # Help sections, in the order ``--help`` prints them.
 GROUPS = {

@@ -33,8 +33,8 @@ from masktrainer.errors import (
     sigterm_as_interrupt,
 )
 from masktrainer.layout import CONFIG_FILE, METRICS_FILE
-from masktrainer.safe_io import folder_problem, given_paths_problem, shown
 from masktrainer.text import tolerant_console
+from masktrainer.user_paths import folder_problem, given_paths_problem, shown
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 

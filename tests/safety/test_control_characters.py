@@ -13,9 +13,6 @@ import pytest
 from experiments.compare.__main__ import main as compare_main
 from experiments.crosscheck.__main__ import main as crosscheck_main
 from masktrainer.cli import main
-from masktrainer.errors import RunStateError
-from masktrainer.options import Option
-from masktrainer.safe_io import control_character, folder_problem, given_path, shown
 from plotting import plotter
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0_runs" / "edgepopup_complete"
@@ -74,16 +71,3 @@ def test_a_newline_from_a_flag_file_or_a_config_file_is_refused(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--outputpath must not contain a control character" in err
     assert sorted(os.listdir(tmp_path)) == before
-
-
-def test_the_shared_check():
-    assert control_character("runs/ok é \udcff") is None  # non-ASCII and non-UTF-8 bytes pass
-    assert control_character("a\x00b") == "a NUL character"
-    assert control_character("a\x7fb") == "a control character ('\\x7f')"
-    assert control_character("a\x85b") == "a control character ('\\x85')"  # C1 NEL
-    assert shown("a\nb\tc") == "a\\nb\\tc"
-    with pytest.raises(RunStateError, match=r"^--out a\\nb: a path must not contain"):
-        given_path("a\nb", "--out")
-    assert "control character" in folder_problem(b"a\rb")
-    with pytest.raises(ValueError, match="--split_dir must not contain a control character"):
-        Option("split_dir", str).check("x\ny")
