@@ -124,6 +124,9 @@ def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
     for name in present:
         if (out / name).is_symlink():
             raise ExportError(f"{out / name} is a link; refusing to replace anything through it")
+        if not (out / name).is_file():  # a folder in its place: refused now, not after the work
+            raise ExportError(f"{out / name} is not a regular file (a folder or a device); "
+                              "remove it or choose another --out")
     if present and not overwrite:
         raise ExportError(f"--out {out} already holds {', '.join(present)}; pass --overwrite "
                           "to replace it")

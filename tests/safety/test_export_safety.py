@@ -109,6 +109,18 @@ def test_a_folder_where_a_run_file_must_be_is_one_line(run, tmp_path, capsys, na
                                                           "FIFO or folder)")
 
 
+def test_a_folder_where_an_export_file_goes_is_refused_before_any_work(run, tmp_path, capsys,
+                                                                       monkeypatch):
+    (tmp_path / "out" / "compact.npz").mkdir(parents=True)
+    before = snapshot(tmp_path)
+    monkeypatch.setattr("masktrainer.export.cli.import_tensorflow", lambda: pytest.fail("work"))
+    code, err = export_cli(capsys, run, "--out", tmp_path / "out", "--overwrite")
+    assert code == 2
+    assert one_line(err).endswith(f"{tmp_path / 'out' / 'compact.npz'} is not a regular file "
+                                  "(a folder or a device); remove it or choose another --out")
+    assert snapshot(tmp_path) == before
+
+
 def test_an_out_path_that_is_a_file_is_refused(run, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     code, err = export_cli(capsys, run, "--out", tmp_path / "file")
