@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments.peers import PEERS  # noqa: E402
 from masktrainer.errors import USAGE_EXIT  # noqa: E402
-from masktrainer.safe_io import folder_problem  # noqa: E402
+from masktrainer.safe_io import folder_problem, given_paths_problem  # noqa: E402
 
 PRECISIONS = ("float32", "bfloat16")
 SMOKE = {"batch": 8, "steps": 2, "repeats": 1, "warmup_steps": 1}
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check(args: argparse.Namespace) -> str | None:
     """Why the arguments cannot run, or None."""
+    if unusable := given_paths_problem({"--out": args.out}):
+        return unusable
     unknown = [n for n in args.nets.split(",") if n not in PEERS]
     if unknown:
         return f"--nets: unknown {unknown[0]!r}; choose from {', '.join(PEERS)}"

@@ -95,13 +95,14 @@ def check_flag_files(fv: flags.FlagValues) -> None:
     """Before absl opens a --flagfile (nested ones too): a regular UTF-8 file within
     FLAGFILE_LIMIT, so a FIFO, /dev/zero or binary file is one line, never a hang."""
     from masktrainer.errors import RunStateError
-    from masktrainer.safe_io import read_regular
+    from masktrainer.safe_io import given_path, read_regular
 
     original = fv._get_flag_file_lines
 
     def checked(filename: str, parsed_file_stack: list[str] | None = None) -> list[str]:
         if filename:
             try:
+                given_path(filename)  # a control character in the name: one line
                 read_regular(filename, FLAGFILE_LIMIT).decode("utf-8")
             except RunStateError as err:
                 raise UsageError(f"--flagfile: {err}") from None

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 
 from masktrainer.errors import ConfigError
 from masktrainer.text import choice_error
+from masktrainer.user_paths import control_character
 
 # Help sections, in the order ``--help`` prints them.
 GROUPS = {
@@ -77,8 +78,9 @@ class Option:
         if self.kind is str:
             if not isinstance(value, str):
                 raise ConfigError(f"{label} must be a string (got {value!r})")
-            if "\x00" in value:  # no file name or choice holds one; os calls would raise
-                raise ConfigError(f"{label} must not contain a NUL character")
+            found = control_character(value)  # no path or choice holds one (a newline
+            if found:  # would split every message naming the value; os calls refuse NUL)
+                raise ConfigError(f"{label} must not contain {found}")
             choices = self.choice_list()
             if choices is not None and value not in choices:
                 raise ConfigError(choice_error(label, value, choices))

@@ -15,6 +15,8 @@ Importing this module also keeps Keras' and matplotlib's files out of ``$HOME``
 from __future__ import annotations
 
 import contextlib
+import gc
+import logging
 import os
 import re
 import sys
@@ -84,3 +86,19 @@ def import_tensorflow() -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+
+
+@contextlib.contextmanager
+def unrestored_values_unsaid() -> Iterator[None]:
+    """Around a checkpoint read that may fail: TensorFlow's restore bookkeeping, dropped with
+    the failure, logs "being deleted with unrestored values" WARNING lines when it is
+    collected; it is collected here, with the ``tensorflow`` logger's warnings off, so the
+    caller's one-line error is all the user sees. Errors are still logged."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        gc.collect()  # the failed restore's objects are freed (their __del__ logs) here
+        logger.setLevel(level)

@@ -25,12 +25,16 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from masktrainer.errors import RunStateError, RunWriteError
+from masktrainer.user_paths import (  # noqa: F401  (re-exported: the library's one I/O module)
+    PATH_MARGIN,
+    control_character,
+    folder_problem,
+    given_path,
+    given_paths_problem,
+)
 
 #: The largest JSON state file read (a run's config, metrics, resume state).
 JSON_LIMIT = 64 * 2**20
-#: Room a run needs below its folder: run-<hex>/checkpoint/ckpt-<step>.data-00000-of-00001
-#: and the temporary names next to the files.
-PATH_MARGIN = 100
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -40,19 +44,6 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 def _reason(err: OSError) -> str:
     return err.strerror or type(err).__name__
 
-
-def given_path(value: str | os.PathLike, flag: str = "") -> Path:
-    """A path given by the user, expanded, once ``lstat`` showed it can be looked up: an error
-    other than "missing" (a name over 255 bytes, a folder that cannot be searched) is
-    RunStateError, one line, so the caller's exists()/is_dir() checks cannot raise."""
-    path = Path(value).expanduser()
-    try:
-        os.lstat(path)
-    except OSError as err:
-        if err.errno not in (errno.ENOENT, errno.ENOTDIR):
-            text = str(path) if len(str(path)) <= 80 else f"{str(path)[:77]}..."
-            raise RunStateError(f"{flag} {text}: {_reason(err)}".lstrip()) from None
-    return path
 
 
 def refuse_link(path: str | os.PathLike) -> None:
@@ -329,47 +320,3 @@ def read_json_object(path: str | os.PathLike, limit: int = JSON_LIMIT) -> dict[s
     if not isinstance(value, dict):
         raise RunStateError(f"{path} must hold a JSON object (got {type(value).__name__})")
     return value
-
-
-def folder_problem(path: str | os.PathLike) -> str | None:
-    """Why a folder cannot be created or written at ``path``, or None if it can."""
-    probe = Path(path).expanduser().absolute()
-    name_max, path_max = _limits(_existing_ancestor(probe))
-    too_long = [part for part in probe.parts if len(os.fsencode(part)) > name_max]
-    if too_long:
-        return f"the name {too_long[0][:40]}... is longer than {name_max} bytes"
-    if len(os.fsencode(str(probe))) + PATH_MARGIN > path_max:
-        return (f"the path is too long (the files of a run need it under "
-                f"{path_max - PATH_MARGIN} bytes)")
-    try:
-        while not probe.exists():
-            if probe.parent == probe:
-                return "no part of it exists"
-            probe = probe.parent
-        if not probe.is_dir():
-            return f"{probe} is a file, not a folder"
-        if not os.access(probe, os.W_OK | os.X_OK):
-            return f"{probe} is not writable"
-    except OSError as err:
-        return _reason(err)
-    return None
-
-
-def _limits(folder: Path) -> tuple[int, int]:
-    limits = []
-    for name, fallback in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
-        try:
-            limits.append(int(os.pathconf(folder, name)))
-        except (OSError, ValueError, AttributeError):
-            limits.append(fallback)
-    return limits[0], limits[1]
-
-
-def _existing_ancestor(path: Path) -> Path:
-    for candidate in (path, *path.parents):
-        try:
-            if candidate.is_dir():
-                return candidate
-        except OSError:
-            continue
-    return Path(path.anchor or "/")

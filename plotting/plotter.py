@@ -7,7 +7,7 @@ Examples::
     python -m plotting.plotter --runs Outputs --out figures --formats png,pdf,svg
     python -m plotting.plotter --runs Outputs --ylim accuracy=96:99 --logy loss
 
-Exit status: 0 on success, 2 on bad arguments (an unusable ``--out``, a
+Exit status: 0 on success, 2 on bad arguments (an unusable ``--out`` or ``--runs`` name, a
 ``--dpi`` outside 1..MAX_DPI) or when no run is found, 1 when writing a figure
 fails (one line naming the file; a link planted where a file goes is refused), 130 when
 interrupted.
@@ -33,8 +33,8 @@ from masktrainer.errors import (
     sigterm_as_interrupt,
 )
 from masktrainer.layout import CONFIG_FILE, METRICS_FILE
-from masktrainer.safe_io import folder_problem
 from masktrainer.text import tolerant_console
+from masktrainer.user_paths import folder_problem, given_paths_problem, shown
 from plotting.api import DEFAULT_DPI, FORMATS, NoRunsError, check_formats, render
 from plotting.ranges import KINDS, AxisRanges, Limits, parse_limits
 
@@ -127,11 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the plotter; returns the process exit status."""
     tolerant_console()
     args = build_parser().parse_args(argv)
+    # --runs is where the figures go without --out: a name the file system cannot look up
+    # (over 255 bytes) is refused before any work, as --out's problems are below.
+    unusable = given_paths_problem({"--runs": args.runs})
+    if unusable:
+        return _error(unusable)
     if not 0 < args.dpi <= MAX_DPI:
         return _error(f"--dpi must be in 1..{MAX_DPI} (got {args.dpi})")
     problem = None if args.out is None else (folder_problem(args.out) if args.out else "empty")
     if problem:
-        return _error(f"--out {args.out} cannot be created or written: {problem}")
+        return _error(f"--out {shown(args.out)} cannot be created or written: {problem}")
     logging.basicConfig(format=f"{PROG}: %(message)s", stream=sys.stderr)
     try:
         ranges = axis_ranges(args.ylim, args.logy)

@@ -179,9 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.crosscheck.checks import MeasureError
     from experiments.crosscheck.runs import CrosscheckError
     from masktrainer.errors import RunInterrupted
-    from masktrainer.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem, given_paths_problem
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    unusable = given_paths_problem({"--outputpath": args.outputpath, "--data_dir": args.data_dir})
+    if unusable:
+        print(f"{PROG}: error: {unusable}", file=sys.stderr)
+        return USAGE_EXIT
     suite = SUITES[args.suite]
     labels = None if args.methods is None else [x.strip() for x in args.methods.split(",")]
     known = [entry.label for entry in suite.entries]

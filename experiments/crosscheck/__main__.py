@@ -88,9 +88,13 @@ def _seeds(text: str) -> list[int]:
 
 def options(argv: list[str]):
     from experiments.crosscheck.driver import Options, output_problem
-    from masktrainer.safe_io import folder_problem
+    from masktrainer.safe_io import folder_problem, given_paths_problem
 
     args = _parser().parse_args(argv)
+    problem = given_paths_problem({f"--{name}": getattr(args, name) for name in
+                                   ("outputpath", "data_dir", "pretrained_dir", "readme")})
+    if problem:
+        raise ArgumentError(problem)
     known = by_id()
     ids = default_ids(args.full) if args.targets is None else [
         t.strip().upper() for t in args.targets.split(",") if t.strip()]

@@ -24,7 +24,7 @@ import numpy as np
 from experiments.peers import controlled_c10
 from masktrainer.data.sources import load_from_files
 from masktrainer.data.splits import slot_machines_split
-from masktrainer.safe_io import atomic_write_json, folder_problem
+from masktrainer.safe_io import atomic_write_json, folder_problem, given_paths_problem
 
 TARGETS = ("C4", "C10")
 C10_VARIANTS = tuple(controlled_c10.VARIANTS)
@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> str | None:
+    if unusable := given_paths_problem({"--data_dir": args.data_dir, "--out": args.out}):
+        return unusable
     if args.target not in TARGETS:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
     if not 2 <= args.slots <= 64 or not 1 <= args.epochs <= 1000 or args.threads < 1:

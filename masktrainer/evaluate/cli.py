@@ -37,6 +37,7 @@ from masktrainer.errors import (
 from masktrainer.evaluate.h5 import CheckpointError, WeightFile, read_weight_file
 from masktrainer.layout import METRICS_FILE
 from masktrainer.methods.checkpoints import ReleasedCheckpoints
+from masktrainer.safe_io import given_path
 
 #: The methods whose authors released checkpoints, and their train types.
 RELEASED = tuple(m for m in methods.METHODS if m.checkpoints is not None)
@@ -137,7 +138,12 @@ def parse_request(argv: Sequence[str]) -> Request:
     data_dir = fv["data_dir"].value
     if data_dir == "":  # before the run's config: the flag is at fault, not the run
         raise EvaluateError("--data_dir must not be empty")
-    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+    if data_dir is not None:
+        try:
+            data_dir = str(given_path(data_dir, "--data_dir"))  # a control character, ...
+        except RunStateError as err:
+            raise EvaluateError(str(err)) from None
+    if data_dir is not None and not Path(data_dir).is_dir():
         raise EvaluateError(f"--data_dir {data_dir} is not a directory")
     try:
         if fv["weights"].present:

@@ -77,8 +77,12 @@ def check_run_dir(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
         raise ExportError(str(err)) from None
     if status != layout.COMPLETE:
         raise ExportError(f"run {path} is incomplete ({layout.METRICS_FILE} status {status!r})")
-    if not (path / layout.MODEL_FILE).is_file():
+    if not os.path.lexists(path / layout.MODEL_FILE):
         raise ExportError(f"run {path} has no {layout.MODEL_FILE}")
+    try:  # a folder (or a device) in the model's place is damage, said as such
+        safe_io.check_regular(path / layout.MODEL_FILE)
+    except RunStateError as err:
+        raise ExportError(str(err)) from None
     seed = config.get("resolved_seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 1:
         raise ExportError(f"{path / layout.CONFIG_FILE} has no valid resolved_seed "
@@ -120,6 +124,9 @@ def check_out_dir(out: Path, formats: Sequence[str], overwrite: bool) -> None:
     for name in present:
         if (out / name).is_symlink():
             raise ExportError(f"{out / name} is a link; refusing to replace anything through it")
+        if not (out / name).is_file():  # a folder in its place: refused now, not after the work
+            raise ExportError(f"{out / name} is not a regular file (a folder or a device); "
+                              "remove it or choose another --out")
     if present and not overwrite:
         raise ExportError(f"--out {out} already holds {', '.join(present)}; pass --overwrite "
                           "to replace it")
@@ -199,10 +206,11 @@ def _preprocessed(path: Path, config: dict[str, Any], plain: Any) -> tuple[Any, 
     from masktrainer.run.rundir import load_arrays
 
     source = path / layout.PREPROCESSING_FILE
-    if not source.is_file():  # a run of an earlier version, or streamed (ImageNet) data
+    if not os.path.lexists(source):  # a run of an earlier version, or streamed (ImageNet) data
         return plain, ("plain.keras takes inputs preprocessed as the run's (no "
                        f"{layout.PREPROCESSING_FILE} in the run)")
-    try:
+    try:  # present but a folder or a device: damaged, never taken for absent
+        safe_io.check_regular(source)
         arrays = load_arrays(source)
         wrapped = with_preprocessing(plain, arrays["mean"], arrays["std"])
     except RunStateError as err:

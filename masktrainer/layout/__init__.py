@@ -31,6 +31,7 @@ from masktrainer.layout.names import (  # noqa: F401  (the format's facts, re-ex
     EXPORT_FOLDER,
     FINAL_WEIGHTS_FILE,
     FORMAT_VERSION,
+    FRACTION_SERIES,
     INITIAL_WEIGHTS_FILE,
     INTERRUPTED,
     KNOWN_SERIES,

@@ -38,6 +38,9 @@ REMAINING_KEY = "remainingWeights"
 PER_LAYER_KEY = "remainingWeightsPerLayer"
 #: [neg_masks, zero_masks, pos_masks, neg_effective, zero_effective, pos_effective]
 PER_LAYER_FIELDS = 6
+#: Per-epoch series recorded as fractions of 1 whose names do not say so (accuracies and
+#: ``*Fraction*`` series are too): the share of weights moved from their initial positions.
+FRACTION_SERIES = frozenset({"changedFromInitial"})
 #: Per-epoch series whose length a reader checks when present.
 KNOWN_SERIES = CORE_SERIES + (REMAINING_KEY, EPOCH_SECONDS)
 #: Lists of the metrics file that are not per-epoch series.

@@ -22,6 +22,7 @@ from masktrainer.layout.names import (
     CONFIG_FILE,
     CORE_SERIES,
     FORMAT_VERSION,
+    FRACTION_SERIES,
     KNOWN_SERIES,
     METADATA_KEYS,
     METRICS_FILE,
@@ -238,8 +239,8 @@ def _read_series(metrics: dict[str, Any], expected: int, path: Path,
 
 
 def _is_share(key: str) -> bool:
-    """Accuracies and ``*Fraction*`` series: recorded as fractions of 1."""
-    return "Accuracy" in key or "Fraction" in key
+    """Accuracies, ``*Fraction*`` and FRACTION_SERIES series: recorded as fractions of 1."""
+    return "Accuracy" in key or "Fraction" in key or key in FRACTION_SERIES
 
 
 def _without_out_of_range(array: np.ndarray, key: str, high: float, path: Path,

@@ -28,6 +28,7 @@ import tensorflow as tf
 from masktrainer import layout, safe_io
 from masktrainer.errors import RunStateError, RunWriteError
 from masktrainer.nn.seeds import EVAL_SAMPLER
+from masktrainer.quiet import unrestored_values_unsaid
 from masktrainer.run.monitors import step_after
 from masktrainer.run.resume import (
     FOLDER,
@@ -204,19 +205,15 @@ class RunCheckpoint:
         if isinstance(point, dict):  # a resume-state entry, as read by callers of the old API
             point = ResumePoint(point["epoch"], point["checkpoint"], point.get("partial"))
         prefix = self.folder / str(point.checkpoint)
-        try:
+        failure = None
+        with unrestored_values_unsaid():  # a damaged file: our one line, not TF's warnings
             try:
-                self.checkpoint.restore(str(prefix)).assert_existing_objects_matched()
-            except AssertionError:
-                if self.without_eval_rng is None:
-                    raise
-                # Written before evaluation sampled from a stream of its own: training
-                # resumes exactly, evaluation samples from its stream's start.
-                self.without_eval_rng.restore(str(prefix)).assert_existing_objects_matched()
-        except Exception as err:  # TF raises many types for a damaged file (IndexError, ...)
-            raise RunStateError(
-                f"checkpoint {prefix} cannot be restored ({type(err).__name__}); "
-                f"{fallback_hint(self.run_path, point)}") from None
+                self._restore(prefix)
+            except Exception as err:  # TF raises many types for a damaged file (IndexError, ...)
+                failure = type(err).__name__
+        if failure is not None:
+            raise RunStateError(f"checkpoint {prefix} cannot be restored ({failure}); "
+                                f"{fallback_hint(self.run_path, point)}")
         for weight in self.checkpoint.model.weights:  # training on from them means nothing
             values = np.asarray(weight)
             if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
@@ -224,6 +221,20 @@ class RunCheckpoint:
                 raise RunStateError(f"checkpoint {prefix}: {weight.path} holds {bad} NaN or "
                                     f"infinite value(s); {fallback_hint(self.run_path, point)}")
         self.last, self.previous = point, point.previous
+
+    def _restore(self, prefix: Path) -> None:
+        for checkpoint in filter(None, (self.checkpoint, self.without_eval_rng)):
+            # Created now, not deferred by the restore: a deferred value would keep a failed
+            # restore's bookkeeping (and its warnings) alive as long as the checkpoint object.
+            checkpoint.save_counter  # noqa: B018
+        try:
+            self.checkpoint.restore(str(prefix)).assert_existing_objects_matched()
+        except AssertionError:
+            if self.without_eval_rng is None:
+                raise
+            # Written before evaluation sampled from a stream of its own: training
+            # resumes exactly, evaluation samples from its stream's start.
+            self.without_eval_rng.restore(str(prefix)).assert_existing_objects_matched()
 
     def restored_step(self) -> int:
         return int(self.checkpoint.optimizer.iterations.numpy())

@@ -94,6 +94,19 @@ def test_out_of_range_shares_and_counts_are_reported_then_gaps(tmp_path):
     assert any("'slotChangedFraction' has values outside [0, 1]" in w for w in warnings)
 
 
+def test_the_share_of_weights_moved_from_initial_is_range_checked(tmp_path):
+    """changedFromInitial (the share of weights away from their initial positions) is a
+    fraction of 1 though its name does not say so: 7.0 or -0.2 is reported and left out."""
+    metrics = _metrics(3, changedFromInitial=[0.0, 7.0, -0.2, 1.0])
+    run, warnings = _read(_write(tmp_path, {}, metrics))
+    moved = run.series["changedFromInitial"]
+    assert np.isnan(moved[1:3]).all() and moved[[0, 3]].tolist() == [0.0, 1.0]
+    assert len(warnings) == 1, warnings
+    assert ("'changedFromInitial' has values outside [0, 1] (7 at epoch 1, -0.2 at epoch 2)"
+            in warnings[0])
+    assert "changedFromInitial" in names.FRACTION_SERIES  # the plotter's percent, the same set
+
+
 def test_series_of_the_wrong_length_or_type_are_reported_and_left_out(tmp_path):
     metrics = _metrics(2, valLoss=[1.0, 2.0], testLoss="high", extra=[1, 2], notes=["a"] * 3)
     del metrics["trainAccuracy"]

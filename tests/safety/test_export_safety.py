@@ -91,6 +91,36 @@ def test_a_broken_run_directory_is_one_line(run, tmp_path, capsys, setup, messag
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("name", ["preprocessing.npz", "model.keras", "config.json",
+                                  "metrics.json"])
+def test_a_folder_where_a_run_file_must_be_is_one_line(run, tmp_path, capsys, name):
+    """A folder in a run file's place is damage, never an absent file (the preprocessing
+    used to be skipped: the export went on without the run's normalisation)."""
+    (run / name).unlink()
+    (run / name).mkdir()
+    code, err = export_cli(capsys, run, "--out", tmp_path / "out")
+    assert code == 2, err
+    assert one_line(err).endswith(f"{run / name} is not a regular file (a device, FIFO or "
+                                  "folder)"), err
+    assert not (tmp_path / "out").exists()
+    if name != "preprocessing.npz":  # evaluate reads the others, before any data
+        assert main(["masktrainer", "evaluate", "--run", str(run)]) == 2
+        assert one_line(capsys.readouterr().err).endswith("is not a regular file (a device, "
+                                                          "FIFO or folder)")
+
+
+def test_a_folder_where_an_export_file_goes_is_refused_before_any_work(run, tmp_path, capsys,
+                                                                       monkeypatch):
+    (tmp_path / "out" / "compact.npz").mkdir(parents=True)
+    before = snapshot(tmp_path)
+    monkeypatch.setattr("masktrainer.export.cli.import_tensorflow", lambda: pytest.fail("work"))
+    code, err = export_cli(capsys, run, "--out", tmp_path / "out", "--overwrite")
+    assert code == 2
+    assert one_line(err).endswith(f"{tmp_path / 'out' / 'compact.npz'} is not a regular file "
+                                  "(a folder or a device); remove it or choose another --out")
+    assert snapshot(tmp_path) == before
+
+
 def test_an_out_path_that_is_a_file_is_refused(run, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     code, err = export_cli(capsys, run, "--out", tmp_path / "file")

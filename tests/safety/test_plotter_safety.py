@@ -94,6 +94,17 @@ def test_an_unusable_out_folder_is_one_line(runs, tmp_path, capsys, layout, mess
     assert line.startswith(f"plotter: error: --out {out} cannot be created") and message in line
 
 
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_runs_folder_name_too_long_is_refused_up_front(tmp_path, capsys, below):
+    """Without --out the figures go into --runs: a name over the file system's limit there is
+    one line and exit 2 before any work, not a failed write (exit 1)."""
+    runs = tmp_path / ("r" * 300) / below
+    assert plotter.main(["--runs", str(runs)]) == 2
+    line = one_line(capsys.readouterr().err, prefix="plotter: error: --runs ")
+    assert line.endswith("File name too long"), line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_figure_that_cannot_be_written_is_one_line(runs, tmp_path, capsys):
     (tmp_path / "figures" / "accuracy_loss.png").mkdir(parents=True)  # a folder in its place
     assert plotter.main(["--runs", str(runs), "--out", str(tmp_path / "figures")]) == 1

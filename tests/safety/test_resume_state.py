@@ -11,7 +11,14 @@ import subprocess
 import sys
 
 import pytest
-from safety_support import PACKAGE_ROOT, assert_same_run, metrics_of, one_line, snapshot
+from safety_support import (
+    PACKAGE_ROOT,
+    TF_NOISE,
+    assert_same_run,
+    metrics_of,
+    one_line,
+    snapshot,
+)
 
 from masktrainer.cli import main
 from masktrainer.run.lock import RunLock
@@ -212,6 +219,24 @@ def test_corrupt_last_checkpoint_names_the_previous_one_which_then_resumes_exact
     assert f"--resume {stopped} --resume_checkpoint {previous}" in line
     assert main(["prog", "--resume", str(stopped), "--resume_checkpoint", previous]) == 0
     assert_same_run(reference_run, stopped)
+
+
+def test_a_checkpoint_damaged_inside_is_exactly_one_line_in_a_real_process(stopped):
+    """Zeros inside the data file fail TensorFlow's checksum (DataLossError) part-way through
+    the restore; the warnings TensorFlow logs when that restore's bookkeeping is collected
+    ("being deleted with unrestored values") used to follow the one line."""
+    data_file = next((stopped / "checkpoint").glob(f"{_state(stopped)['checkpoint']}.data-*"))
+    data = bytearray(data_file.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = bytes(64)
+    data_file.write_bytes(bytes(data))
+    before = snapshot(stopped.parent.parent)
+    result = subprocess.run([sys.executable, "-m", "masktrainer", "--resume", str(stopped)],
+                            env={**os.environ, "PYTHONPATH": PACKAGE_ROOT}, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "cannot be restored (DataLossError)" in one_line(result.stderr)
+    assert "WARNING" not in result.stderr.replace(TF_NOISE[0], ""), result.stderr
+    assert snapshot(stopped.parent.parent) == before
 
 
 def test_stopped_run_resumes_bit_for_bit(stopped, reference_run, capsys):
