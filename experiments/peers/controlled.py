@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--objective", choices=("sum", "mean"), default="sum",
                         help="C1/C2: the notebook's batch-sum objective, or it divided by the "
                         "batch size (Keras' fit; only Adam's epsilon sees the difference)")
+    parser.add_argument("--init_from", help="C1/C2: start from the initial kernels of this "
+                        "masktrainer run directory (its masks; the seeds then only shuffle)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", default="1", help="comma list of seeds")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -58,8 +60,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
     if not 2 <= args.slots <= 64 or not 1 <= args.epochs <= 1000 or args.threads < 1:
         return "--slots must be in 2..64, --epochs in 1..1000, --threads >= 1"
-    if args.objective != "sum" and args.target not in ("C1", "C2"):
-        return "--objective: only with --target C1 or C2"
+    if (args.objective != "sum" or args.init_from) and args.target not in ("C1", "C2"):
+        return "--objective, --init_from: only with --target C1 or C2"
     if args.variants and args.target != "C10":
         return "--variants: only with --target C10"
     if bad := controlled_c10.unknown_variants(args.variants):

@@ -22,11 +22,14 @@ Two readings of the test accuracy, both on permuted (synchronised) weights:
 notebook's ``best_weights`` and published protocol), and ``best_epoch``, the best of the
 evaluations before training and after every epoch on the reconnected current weights (what the
 library's ``laperm_f1``/``laperm_f2`` presets and cross-checks C1/C2 report).
+``--init_from RUN_DIR`` starts from a masktrainer run's initial kernels instead of the seed's
+own draw, to tell the masks' share of the seed spread from the training's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -162,23 +165,42 @@ class LaPerm:
                    for p, pool in zip(self.params, self.pool))
 
 
-def make(net: str, seed: int, k: int = SYNC_PERIOD
+def library_kernels(run_dir: str | Path) -> list[np.ndarray]:
+    """A masktrainer run's initial kernels, Keras layout (fan_in, units), in layer order."""
+    from masktrainer import layout
+    from masktrainer.npz import load_npz
+
+    return list(load_npz(Path(run_dir) / layout.INITIAL_WEIGHTS_FILE).values())
+
+
+def make(net: str, seed: int, k: int = SYNC_PERIOD, kernels: list[np.ndarray] | None = None
          ) -> tuple[AgnosticMLP, LaPerm, np.random.Generator]:
-    """The seed's agnostic net, its LaPerm(Adam) and the generator that then shuffles."""
+    """The seed's agnostic net, its LaPerm(Adam) and the generator that then shuffles.
+    ``kernels`` (Keras layout) replace the seed's initial kernels; the shuffling stays the
+    seed's."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = AgnosticMLP(net, rng)
+    if kernels is not None:
+        shapes = [tuple(layer.weight.shape[::-1]) for layer in model.layers]
+        if [np.shape(kernel) for kernel in kernels] != shapes:
+            raise ValueError(f"{net} needs kernels of shapes {shapes}, got "
+                             f"{[np.shape(kernel) for kernel in kernels]}")
+        with torch.no_grad():
+            for layer, kernel in zip(model.layers, kernels):
+                layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T, np.float32)))
     inner = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     return model, LaPerm(model.parameters(), inner, k), rng
 
 
 def train_seed(sets: dict[str, tuple[np.ndarray, np.ndarray]], net: str, epochs: int,
                seed: int, k: int = SYNC_PERIOD, eval_every: int = EVAL_EVERY,
-               objective: str = "sum", echo: Callable[[str], Any] = print) -> dict[str, Any]:
+               objective: str = "sum", kernels: list[np.ndarray] | None = None,
+               echo: Callable[[str], Any] = print) -> dict[str, Any]:
     """One run of the notebook's loop; both readings (module docstring) and the trace.
     ``objective="mean"`` divides the notebook's objective by the batch size (Keras' ``fit``:
-    the same direction, only Adam's epsilon weighs differently)."""
-    model, laperm, rng = make(net, seed, k)
+    the same direction, only Adam's epsilon weighs differently); ``kernels``: see :func:`make`."""
+    model, laperm, rng = make(net, seed, k, kernels)
     x, y = sets["train"]
     x_test, y_test = sets["test"]
     steps_trace: list[tuple[int, float]] = []
@@ -229,15 +251,26 @@ def run(args, torch_version: str) -> int:
     """``--target C1|C2``: every seed; the report is rewritten after each seed."""
     net = TARGET_NETS[args.target]
     sets = mnist_sets(args.data_dir)
+    kernels = None
+    if args.init_from:
+        try:
+            kernels = library_kernels(args.init_from)
+            make(net, 0, kernels=kernels)  # the shapes fit the net
+        except (OSError, ValueError) as err:
+            print(f"--init_from {args.init_from}: {err}", file=sys.stderr)
+            return 2
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        runs.append(train_seed(sets, net, args.epochs, seed, objective=args.objective))
+        runs.append(train_seed(sets, net, args.epochs, seed, objective=args.objective,
+                               kernels=kernels))
         if args.out:
             report = {"target": args.target, "net": net, "epochs": args.epochs, "batch": BATCH,
-                      "k": SYNC_PERIOD, "objective": args.objective, "threads": args.threads,
+                      "k": SYNC_PERIOD, "objective": args.objective,
+                      "init_from": args.init_from, "threads": args.threads,
                       "torch": torch_version, "runs": runs}
             Path(args.out).mkdir(parents=True, exist_ok=True)
-            name = "" if args.objective == "sum" else f"_{args.objective}"
+            name = ("" if args.objective == "sum" else f"_{args.objective}") + (
+                "_init_from" if args.init_from else "")
             atomic_write_json(Path(args.out) / f"controlled_{args.target}{name}.json", report)
     for key, label in (("best_notebook", "best of the evaluations every 250 steps (notebook)"),
                        ("best_epoch", "best of the per-epoch evaluations (our presets)")):

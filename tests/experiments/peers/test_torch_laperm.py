@@ -78,3 +78,19 @@ def test_a_short_run_learns_and_reads_both_accuracies(shared_data_dir):
     assert result["best_notebook"] == result["steps"][0][1]
     assert result["best_epoch"] == max(r["test"] for r in result["epochs"])
     assert result["best_notebook"] > 50.0  # chance is 10 %
+
+
+def test_a_library_runs_initial_kernels_replace_the_seeds_own(tmp_path):
+    torch = pytest.importorskip("torch")
+    from experiments.peers import torch_laperm
+    from masktrainer import layout
+
+    rng = np.random.default_rng(5)
+    kernel = np.where(rng.random((784, 10)) < 0.5, 0.08, 0.0).astype(np.float32)
+    np.savez(tmp_path / layout.INITIAL_WEIGHTS_FILE, **{"dense.kernel": kernel})
+    kernels = torch_laperm.library_kernels(tmp_path)
+    model, laperm, _ = torch_laperm.make("F1", 1, kernels=kernels)
+    assert torch.equal(model.layers[0].weight, torch.from_numpy(kernel.T.copy()))
+    assert torch.equal(laperm.pool[0], torch.from_numpy(np.sort(kernel.T, axis=1)))
+    with pytest.raises(ValueError, match="shapes"):
+        torch_laperm.make("F2", 1, kernels=kernels)
