@@ -1,5 +1,8 @@
 """Controlled comparisons for cross-check fails: the original's method in PyTorch, same data.
 
+``--target C1`` / ``C2`` (LaPerm F1 / F2 on MNIST) run :mod:`experiments.peers.torch_laperm`,
+``--target C10`` runs :mod:`experiments.peers.controlled_c10`; ``--target C4`` is below.
+
 ``python -m experiments.peers.controlled --target C4 --epochs 10 --seeds 1,2 --data_dir DIR``
 trains the PyTorch re-implementation of Slot Machines' LeNet-300-100 (K candidates per
 connection, greedy selection; :mod:`experiments.peers.torch_nets`, written from the
@@ -26,7 +29,7 @@ from masktrainer.data.sources import load_from_files
 from masktrainer.data.splits import slot_machines_split
 from masktrainer.safe_io import atomic_write_json, folder_problem, given_paths_problem
 
-TARGETS = ("C4", "C10")
+TARGETS = ("C1", "C2", "C4", "C10")
 C10_VARIANTS = tuple(controlled_c10.VARIANTS)
 
 
@@ -39,10 +42,16 @@ def _parser() -> argparse.ArgumentParser:
                         f"{', '.join(C10_VARIANTS)} (default: all)")
     parser.add_argument("--adam", help="C10: keras (default; the original's tf.keras Adam "
                         "update) or torch (torch.optim.Adam: epsilon after the bias correction)")
+    parser.add_argument("--objective", choices=("sum", "mean"), default="sum",
+                        help="C1/C2: the notebook's batch-sum objective, or it divided by the "
+                        "batch size (Keras' fit; only Adam's epsilon sees the difference)")
+    parser.add_argument("--init_from", help="C1/C2: start from the initial kernels of this "
+                        "masktrainer run directory (its masks; the seeds then only shuffle)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", default="1", help="comma list of seeds")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--data_dir", required=True, help="folder with the MNIST IDX files (C4) "
+    parser.add_argument("--data_dir", required=True, help="folder with the MNIST IDX files "
+                        "(C1, C2, C4) "
                         "or the CIFAR-10 binary batches (C10)")
     parser.add_argument("--out", help="write controlled_<target>.json into this folder")
     return parser
@@ -55,6 +64,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
     if not 2 <= args.slots <= 64 or not 1 <= args.epochs <= 1000 or args.threads < 1:
         return "--slots must be in 2..64, --epochs in 1..1000, --threads >= 1"
+    if (args.objective != "sum" or args.init_from) and args.target not in ("C1", "C2"):
+        return "--objective, --init_from: only with --target C1 or C2"
     if args.variants and args.target != "C10":
         return "--variants: only with --target C10"
     if args.adam is not None and args.target != "C10":
@@ -136,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     if args.target == "C10":
         return controlled_c10.run(args, torch.__version__)
+    if args.target in ("C1", "C2"):
+        from experiments.peers import torch_laperm
+
+        return torch_laperm.run(args, torch.__version__)
     sets = mnist_slot_split(args.data_dir)
     runs = [train_seed(sets, args.slots, args.epochs, int(s)) for s in args.seeds.split(",")]
     mean = float(np.mean([r["test_at_best_val"] for r in runs]))

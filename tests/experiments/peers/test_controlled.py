@@ -44,6 +44,8 @@ def test_a_short_run_learns_and_reads_test_at_the_best_validation_epoch(shared_d
     (["--target", "C10", "--variants", "FreePruning,Pruned"], "unknown Pruned"),
     (["--target", "C4", "--adam", "torch"], "--adam: only with --target C10"),
     (["--target", "C10", "--adam", "adamw"], "--adam: unknown 'adamw'"),
+    (["--target", "C4", "--objective", "mean"], "only with --target C1 or C2"),
+    (["--target", "C10", "--init_from", "/tmp"], "only with --target C1 or C2"),
 ])
 def test_bad_c10_arguments_exit_2_before_any_work(args, message, capsys):
     with pytest.raises(SystemExit) as stop:
