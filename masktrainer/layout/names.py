@@ -93,7 +93,8 @@ RUN_FILES = (
      "with Keras' tags (`epoch_loss`, `epoch_accuracy`, ...), so one metric's curves overlay; the "
      "method's per-epoch statistics, learning rate and score histograms under `train/`; at its "
      "root the run's HParams session (its configuration, then `reported/test_accuracy`, "
-     "`reported/validation_accuracy`, `reported/epoch`)"),
+     "`reported/validation_accuracy`, `reported/epoch`); an extended run's own in "
+     "`extended-N/`"),
     (f"{CHECKPOINT_FOLDER}/", "the model and optimizer variables of the last two checkpointed "
      f"points, and `{RESUME_FILE}`: the point they belong to (what `--resume` continues from)"),
     (LOG_FILE, "the console lines"),

@@ -192,3 +192,16 @@ def heartbeat_for(cfg: RunConfig, echo: Callable[[str], None] | None, epoch: int
     if progress_verbosity(cfg):
         return None
     return Heartbeat(cfg.heartbeat_minutes, echo, epoch, cfg.maxepochs, steps, done)
+
+
+def run_line(cfg: RunConfig, recipe: str, source: str, seed: int, replicas: int,
+             sizes: dict[str, int]) -> str:
+    """The run's header line: what trains on what, with which recipe, seed and precision
+    (``recipe``: the method's own description of its options)."""
+    optimizer = cfg.optimizer + (
+        f" (momentum {cfg.momentum}, L2 {cfg.weight_decay})" if cfg.optimizer == "sgd" else "")
+    return (f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({source}); {recipe}, activation "
+            f"{cfg.activation}, {optimizer}, lr {cfg.lr} {cfg.lr_schedule}, batch {cfg.batchsize}, "
+            f"epochs {cfg.maxepochs}, seed {seed}, precision {cfg.precision}, distribute "
+            f"{cfg.distribute} ({replicas} replica(s)); train/val/test "
+            f"{'/'.join(str(n) for n in sizes.values())}")

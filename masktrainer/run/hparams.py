@@ -30,6 +30,14 @@ METRICS = (*((tag, "") for tag, _ in REPORTED),
            ("epoch_accuracy", "train"), ("epoch_loss", "train"), ("epoch_loss", "validation"))
 
 
+def session_folder(maxepochs: int, extended: bool) -> str:
+    """The subfolder of the run's TensorBoard folder that holds its session: the folder itself
+    for a run as first configured; ``extended-N`` once its schedule was extended to N epochs (a
+    session of its own, with the new columns and group, nested so the first session keeps the
+    numbers it reported: TensorBoard keeps a run's first session record)."""
+    return f"extended-{maxepochs}" if extended else ""
+
+
 def hparam_values(config: dict[str, Any]) -> dict[str, bool | int | float | str]:
     """The run's configuration fields as HParams values: numbers, booleans and text stay as
     they are; None, lists and non-finite numbers become their JSON text."""

@@ -92,8 +92,9 @@ class TensorBoardLog:
     sizes); an epoch that evaluated nothing writes nothing for those sets."""
 
     def __init__(self, folder: Path, series: Sequence[str],
-                 layer_fields: dict[str, list[str]] | None = None) -> None:
+                 layer_fields: dict[str, list[str]] | None = None, session: str = "") -> None:
         self.folder = folder
+        self.session = session  # the HParams session's subfolder (hparams.session_folder)
         self.series = tuple(series)
         self.layer_fields = layer_fields or {}
         self.writers: dict[str, Any] = {}
@@ -109,11 +110,11 @@ class TensorBoardLog:
 
     def start_session(self, config: dict[str, Any]) -> None:
         """Make the run a session of TensorBoard's HParams dashboard (:mod:`.hparams`)."""
-        self._guarded(hparams.write_session_start, self._writer(""), config)
+        self._guarded(hparams.write_session_start, self._writer(self.session), config)
 
     def report(self, best: dict[str, Any] | None) -> None:
         """The numbers the finished run reports, as the dashboard's metric columns."""
-        self._guarded(hparams.write_reported, self._writer(""), best)
+        self._guarded(hparams.write_reported, self._writer(self.session), best)
 
     def _guarded(self, write: Callable[..., None], *args: Any) -> None:
         try:
@@ -158,5 +159,4 @@ class TensorBoardLog:
             writer.flush()
 
     def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
+        self._guarded(lambda: [writer.close() for writer in self.writers.values()])

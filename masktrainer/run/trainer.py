@@ -47,6 +47,7 @@ from masktrainer.run.console import (
     final_lines,
     heartbeat_for,
     progress_verbosity,
+    run_line,
     short_line,
 )
 from masktrainer.run.evaluation import (
@@ -54,7 +55,8 @@ from masktrainer.run.evaluation import (
     best_epoch,
     evaluation_compile_args,
 )
-from masktrainer.run.extend import record_extension
+from masktrainer.run.extend import EXTENDED_KEY, record_extension
+from masktrainer.run.hparams import session_folder
 from masktrainer.run.loading import load_data
 from masktrainer.run.lock import RunLock
 from masktrainer.run.monitors import (
@@ -152,13 +154,6 @@ class Trainer:
     def _write(self, run: RunDirectory, metrics: dict[str, Any]) -> None:
         run.write_metrics(metrics, self._flat_keys, self.recorder.per_layer_fields())
 
-    def _describe_run(self) -> str:
-        cfg = self.cfg
-        optimizer = cfg.optimizer + (
-            f" (momentum {cfg.momentum}, L2 {cfg.weight_decay})" if cfg.optimizer == "sgd" else "")
-        return (f"{self.method.recipe.describe(cfg)}, activation {cfg.activation}, {optimizer}, "
-                f"lr {cfg.lr} {cfg.lr_schedule}")
-
     # -- the run ---------------------------------------------------------------
     def _start(self, model: keras.Model) -> tuple[RunDirectory, dict[str, Any]]:
         """A fresh run directory with its config, initial arrays and the epoch-0 evaluation."""
@@ -185,13 +180,9 @@ class Trainer:
             run.save_arrays(layout.PREPROCESSING_FILE,
                             {"mean": data.raw_mean, "std": data.raw_std})
         run.log(f"run directory: {run.path}")
-        run.log(
-            f"{cfg.traintype} {cfg.nettype} on {cfg.dataset} ({data.source}); "
-            f"{self._describe_run()}, batch {cfg.batchsize}, epochs {cfg.maxepochs}, "
-            f"seed {self.run_seed}, precision {cfg.precision}, distribute {cfg.distribute} "
-            f"({self.strategy.num_replicas_in_sync} replica(s)); "
-            f"train/val/test {'/'.join(str(n) for n in data.sizes().values())}"
-        )
+        self._session, self._session_new = "", True  # the HParams session (run.hparams)
+        run.log(run_line(cfg, self.method.recipe.describe(cfg), data.source, self.run_seed,
+                         self.strategy.num_replicas_in_sync, data.sizes()))
         run.log(describe_protocol(cfg, data.sizes()))
         series = (*self._flat_keys, *self.recorder.per_layer_fields(), layout.EPOCH_SECONDS)
         metrics = layout.new_metrics(series, self.recorder.layer_names,
@@ -255,8 +246,12 @@ class Trainer:
             self.evaluator.split(model, "val", limit=self.cfg.batchsize)
             check_metric_state(model, point)
         run.log(f"resuming {source} {point.describe()}")
-        if is_chief() and self.cfg.maxepochs > found.config["maxepochs"]:
+        extending = is_chief() and self.cfg.maxepochs > found.config["maxepochs"]
+        if extending:
             run.log(record_extension(source, found.config, metrics, self.cfg, point.epoch))
+        self._session = session_folder(self.cfg.maxepochs,
+                                       extending or EXTENDED_KEY in found.config)
+        self._session_new = extending
         return run, metrics, point
 
     def _steps_per_epoch(self) -> int:
@@ -301,9 +296,10 @@ class Trainer:
         fields = self.recorder.per_layer_fields()
         board = None if not cfg.tensorboard else TensorBoardLog(
             run.path / layout.TENSORBOARD_FOLDER,
-            (*self._flat_keys, *fields, layout.EPOCH_SECONDS), fields)
-        if board is not None and first == 1:
+            (*self._flat_keys, *fields, layout.EPOCH_SECONDS), fields, self._session)
+        if board is not None and self._session_new:
             board.start_session(cfg.to_dict())
+        if board is not None and first == 1:
             board.write(0, metrics, model, None, self.recorder.layer_names)
         batches = data.train_batches(cfg.batchsize, self.run_seed)
         for epoch in range(first, cfg.maxepochs + 1):
@@ -388,8 +384,10 @@ class Trainer:
         metrics["trained"] = self.cfg.maxepochs > 0  # --maxepochs 0: an evaluation only
         metrics["best"] = best = best_epoch(metrics, selection_set(self.cfg), self.cfg.protocol)
         if board is not None:  # before the run is complete: a failed write leaves it resumable
-            board.report(best)
-            board.close()
+            try:
+                board.report(best)
+            finally:
+                board.close()
         self._write(run, metrics)
         for line in final_lines(metrics, best, self.recorder.summary(metrics), run.path):
             run.log(line)

@@ -113,3 +113,28 @@ def test_the_reported_numbers_follow_the_reported_epoch(tmp_path):
             for value in event.summary.value:
                 found[value.tag] = (event.step, float(tf.make_ndarray(value.tensor)))
     assert found == {"reported/test_accuracy": (3, 0.5), "reported/epoch": (3, 3.0)}
+
+
+def test_an_extended_run_is_a_session_of_its_own(tmp_path):
+    """The first session keeps its columns and the numbers it reported; the extension's
+    session (nested in extended-N) has the new schedule's columns, group and numbers."""
+    from masktrainer.cli import parse_commands
+    from masktrainer.run.trainer import Trainer
+
+    first = train(RunConfig(traintype="FreePruning", maxepochs=1, batchsize=50, seed=3,
+                            outputpath=str(tmp_path / "runs"), progress="none"),
+                  data=random_splits(), echo=None)
+    run_dir = first.run_dir
+    [command] = parse_commands(["masktrainer", f"--resume={run_dir}", "--maxepochs=2"]).commands
+    Trainer(command.cfg, data=random_splits(), echo=None, resume_dir=run_dir,
+            resolved_seed=command.resolved_seed).run()
+    assert (run_dir / layout.TENSORBOARD_FOLDER / hparams.session_folder(2, True)).is_dir()
+    assert hparams.session_folder(2, False) == ""
+    _, groups = _dashboard(tmp_path / "runs")
+    by_epochs = {g.hparams["maxepochs"].number_value: g for g in groups}
+    assert sorted(by_epochs) == [1, 2] and all(len(g.sessions) == 1 for g in groups)
+    reported = {epochs: {m.name.tag: m.value for m in g.metric_values if not m.name.group}
+                for epochs, g in by_epochs.items()}
+    assert reported[1]["reported/test_accuracy"] == pytest.approx(
+        first.metrics["best"]["testAccuracy"], abs=1e-6)
+    assert reported[2]["reported/epoch"] >= 1
