@@ -42,7 +42,8 @@ def test_a_short_run_learns_and_reads_test_at_the_best_validation_epoch(shared_d
 @pytest.mark.parametrize("args,message", [
     (["--target", "C4", "--variants", "Baseline"], "only with --target C10"),
     (["--target", "C10", "--variants", "FreePruning,Pruned"], "unknown Pruned"),
-    (["--target", "C4", "--adam", "torch"], "--adam: only with --target C10"),
+    (["--target", "C4", "--adam", "torch"], "--adam: only with --target C1, C2 or C10"),
+    (["--target", "C1", "--adam", "adamw"], "--adam: unknown 'adamw'"),
     (["--target", "C10", "--adam", "adamw"], "--adam: unknown 'adamw'"),
     (["--target", "C4", "--objective", "mean"], "only with --target C1 or C2"),
     (["--target", "C10", "--init_from", "/tmp"], "only with --target C1 or C2"),
@@ -53,3 +54,10 @@ def test_bad_c10_arguments_exit_2_before_any_work(args, message, capsys):
     assert stop.value.code == 2
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
 
+
+
+@pytest.mark.parametrize("target", ["C1", "C2", "C10"])
+def test_adam_is_accepted_for_the_adam_targets(target):
+    args = controlled._parser().parse_args(["--data_dir", "/tmp", "--target", target,
+                                           "--adam", "torch"])
+    assert controlled._check(args) is None

@@ -94,3 +94,16 @@ def test_a_library_runs_initial_kernels_replace_the_seeds_own(tmp_path):
     assert torch.equal(laperm.pool[0], torch.from_numpy(np.sort(kernel.T, axis=1)))
     with pytest.raises(ValueError, match="shapes"):
         torch_laperm.make("F2", 1, kernels=kernels)
+
+
+def test_laperms_adam_is_the_originals_keras_update_unless_torchs_is_asked_for():
+    torch = pytest.importorskip("torch")
+    from experiments.peers import torch_laperm
+    from experiments.peers.torch_nets import KerasAdam
+
+    _, laperm, _ = torch_laperm.make("F1", 1)
+    assert isinstance(laperm.inner, KerasAdam) and laperm.inner.defaults["eps"] == 1e-7
+    _, laperm, _ = torch_laperm.make("F1", 1, adam_kind="torch")
+    assert type(laperm.inner) is torch.optim.Adam
+    with pytest.raises(ValueError, match="adam"):
+        torch_laperm.make("F1", 1, adam_kind="sgd")
