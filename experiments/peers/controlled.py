@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> str | None:
-    if unusable := given_paths_problem({"--data_dir": args.data_dir, "--out": args.out}):
+    if unusable := given_paths_problem({"--data_dir": args.data_dir, "--out": args.out,
+                                        "--init_from": args.init_from}):
         return unusable
     if args.target not in TARGETS:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
@@ -83,6 +84,23 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--seeds: integers in 0..2^31-1"
     if args.out and (problem := folder_problem(args.out)):
         return f"--out {args.out}: {problem}"
+    if args.init_from:
+        return _init_from_problem(args)
+    return None
+
+
+def _init_from_problem(args: argparse.Namespace) -> str | None:
+    """Loads and shape-checks ``--init_from``'s kernels (kept as ``args.init_kernels``) before
+    any data is read; why they cannot be used, one line, or None."""
+    try:
+        from experiments.peers import torch_laperm
+    except ImportError:
+        return "--init_from: PyTorch is not installed (pip install .[bench])"
+    try:
+        args.init_kernels = torch_laperm.init_from_kernels(torch_laperm.TARGET_NETS[args.target],
+                                                           args.init_from)
+    except ValueError as err:
+        return str(err)
     return None
 
 

@@ -26,13 +26,14 @@ notebook's ``best_weights`` and published protocol), and ``best_epoch``, the bes
 evaluations before training and after every epoch on the reconnected current weights (what the
 library's ``laperm_f1``/``laperm_f2`` presets and cross-checks C1/C2 report).
 ``--init_from RUN_DIR`` starts from a masktrainer run's initial kernels instead of the seed's
-own draw, to tell the masks' share of the seed spread from the training's.
+own draw, to tell the masks' share of the seed spread from the training's; the report's file
+name and JSON carry the source run's folder name, so runs from different sources do not
+overwrite each other.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -177,6 +178,42 @@ def library_kernels(run_dir: str | Path) -> list[np.ndarray]:
     return list(load_npz(Path(run_dir) / layout.INITIAL_WEIGHTS_FILE).values())
 
 
+def kernel_shapes(net: str) -> list[tuple[int, int]]:
+    """The net's kernel shapes in Keras' layout (fan_in, units), in layer order."""
+    sizes = NETS[net][0]
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def check_kernels(net: str, kernels: list[np.ndarray]) -> None:
+    """ValueError unless ``kernels`` have the net's shapes (Keras layout)."""
+    if [np.shape(kernel) for kernel in kernels] != kernel_shapes(net):
+        raise ValueError(f"{net} needs kernels of shapes {kernel_shapes(net)}, got "
+                         f"{[np.shape(kernel) for kernel in kernels]}")
+
+
+def init_from_kernels(net: str, run_dir: str) -> list[np.ndarray]:
+    """``--init_from``: the run's initial kernels, shape-checked; any reason they cannot be
+    used (a missing or unreadable file, a damaged archive, other shapes) is ValueError with
+    one line."""
+    import zipfile
+
+    from masktrainer.errors import RunStateError
+    from masktrainer.user_paths import shown
+
+    try:
+        kernels = library_kernels(run_dir)
+        check_kernels(net, kernels)
+    except (OSError, ValueError, RunStateError, zipfile.BadZipFile) as err:
+        reason = " ".join(shown(str(err) or type(err).__name__).split())
+        raise ValueError(f"--init_from {shown(run_dir)}: {reason}") from None
+    return kernels
+
+
+def init_from_name(run_dir: str) -> str:
+    """The source run's folder name (for the report's file name and JSON)."""
+    return Path(run_dir).expanduser().absolute().resolve().name
+
+
 def make(net: str, seed: int, k: int = SYNC_PERIOD, kernels: list[np.ndarray] | None = None,
          adam_kind: str = "keras") -> tuple[AgnosticMLP, LaPerm, np.random.Generator]:
     """The seed's agnostic net, its LaPerm(Adam) and the generator that then shuffles.
@@ -186,10 +223,7 @@ def make(net: str, seed: int, k: int = SYNC_PERIOD, kernels: list[np.ndarray] | 
     rng = np.random.default_rng(seed)
     model = AgnosticMLP(net, rng)
     if kernels is not None:
-        shapes = [tuple(layer.weight.shape[::-1]) for layer in model.layers]
-        if [np.shape(kernel) for kernel in kernels] != shapes:
-            raise ValueError(f"{net} needs kernels of shapes {shapes}, got "
-                             f"{[np.shape(kernel) for kernel in kernels]}")
+        check_kernels(net, kernels)
         with torch.no_grad():
             for layer, kernel in zip(model.layers, kernels):
                 layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T, np.float32)))
@@ -255,15 +289,12 @@ def run(args, torch_version: str) -> int:
     """``--target C1|C2``: every seed; the report is rewritten after each seed."""
     net = TARGET_NETS[args.target]
     adam_kind = args.adam or "keras"
+    # --init_from: loaded and shape-checked by the command's argument check, before the data.
+    kernels = getattr(args, "init_kernels", None)
+    if args.init_from and kernels is None:
+        kernels = init_from_kernels(net, args.init_from)
+    source = init_from_name(args.init_from) if args.init_from else None
     sets = mnist_sets(args.data_dir)
-    kernels = None
-    if args.init_from:
-        try:
-            kernels = library_kernels(args.init_from)
-            make(net, 0, kernels=kernels)  # the shapes fit the net
-        except (OSError, ValueError) as err:
-            print(f"--init_from {args.init_from}: {err}", file=sys.stderr)
-            return 2
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         runs.append(train_seed(sets, net, args.epochs, seed, objective=args.objective,
@@ -271,11 +302,12 @@ def run(args, torch_version: str) -> int:
         if args.out:
             report = {"target": args.target, "net": net, "epochs": args.epochs, "batch": BATCH,
                       "k": SYNC_PERIOD, "objective": args.objective, "adam": adam_kind,
-                      "init_from": args.init_from, "threads": args.threads,
+                      "init_from": args.init_from, "init_from_run": source,
+                      "threads": args.threads,
                       "torch": torch_version, "runs": runs}
             Path(args.out).mkdir(parents=True, exist_ok=True)
             name = ("" if args.objective == "sum" else f"_{args.objective}") + (
-                "_init_from" if args.init_from else "") + (
+                f"_init_from_{source}" if args.init_from else "") + (
                 "" if adam_kind == "keras" else f"_{adam_kind}_adam")
             atomic_write_json(Path(args.out) / f"controlled_{args.target}{name}.json", report)
     for key, label in (("best_notebook", "best of the evaluations every 250 steps (notebook)"),
