@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from masktrainer.safe_io import given_paths_problem
+
 LAYERS = ("conv_1", "conv_2", "dense_1", "dense_2", "output")
 
 
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="training steps compared")
     parser.add_argument("--trajectory", type=int, default=0, help="peer steps per Adam (0: none)")
     args = parser.parse_args(argv)
+    if unusable := given_paths_problem({"--data_dir": args.data_dir}):
+        parser.error(unusable)
     if not Path(args.data_dir).is_dir():
         parser.error(f"--data_dir {args.data_dir}: not a folder")
     if not 1 <= args.steps <= 1000 or not 0 <= args.trajectory <= 10_000:
