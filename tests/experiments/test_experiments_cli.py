@@ -22,6 +22,7 @@ CHECKOUT = Path(__file__).resolve().parents[2]
     ("device_check", ["--out", "/tmp/a\x1bb"], "must not contain"),
     ("device_check", ["--out", "/tmp/dc", "--data_dir", "/tmp/a\tb"], "must not contain"),
     ("benchmark_trainer", ["--json", "/tmp/out\n.json"], "must not contain"),
+    ("precision_parity", ["--outputpath", "/tmp/a\nb"], "must not contain"),
 ])
 def test_bad_arguments_exit_2(script, args, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", f"experiments.{script}", *args],
