@@ -36,7 +36,7 @@ from masktrainer.data.preprocessing import Splits  # noqa: E402
 from masktrainer.run.hardware import describe_cpu  # noqa: E402
 from masktrainer.run.loading import load_data  # noqa: E402
 from masktrainer.run.trainer import Trainer  # noqa: E402
-from masktrainer.safe_io import atomic_write_json  # noqa: E402
+from masktrainer.safe_io import atomic_write_json, given_paths_problem  # noqa: E402
 
 #: case -> (settings, training images used). LeNet: self-pruning's net, batch and data;
 #: Conv4: edge-popup (hidden-networks' Conv4, batch 128) on a CIFAR-10 slice.
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="CIFAR-10 .bin folder (conv4)")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
-    if problem := json_output_problem(args.json):
+    if problem := json_output_problem(args.json) or given_paths_problem(
+            {"--data_dir": args.data_dir}):
         parser.error(problem)
     cases = [c for c in args.cases.split(",") if c]
     unknown = sorted(set(cases) - set(CASES))

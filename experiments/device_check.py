@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from masktrainer import methods
+from masktrainer.safe_io import given_paths_problem
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -53,6 +54,8 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", default="G4", help="the cross-check target to start")
     parser.add_argument("--methods", default=",".join(METHOD_SETTINGS))
     args = parser.parse_args(argv)
+    if unusable := given_paths_problem({"--out": args.out, "--data_dir": args.data_dir}):
+        parser.error(unusable)
     if not 0 < args.minutes <= 600:
         parser.error("--minutes must be in (0, 600]")
     unknown = sorted(set(args.methods.split(",")) - set(METHOD_SETTINGS))

@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputpath", default="Outputs/parity")
     parser.add_argument("--data_dir", default=None)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    from masktrainer.safe_io import given_paths_problem
+
+    if unusable := given_paths_problem({"--outputpath": args.outputpath,
+                                        "--data_dir": args.data_dir}):
+        parser.error(unusable)
     if args.epochs < 1 or args.seeds < 1:
         parser.error("--epochs and --seeds must be >= 1")
     if args.train_images is not None and not 0 < args.train_images < 50_000:

@@ -1,6 +1,7 @@
 """Cross-check C10: does this library's FreePruning Conv2 compute what the PyTorch peer does?
 
-``PYTHONPATH=$PWD:TORCH python -m experiments.self_pruning_c10_checks --data_dir DIR/cifar10``
+``python -m experiments.self_pruning_c10_checks --data_dir DIR/cifar10`` (needs PyTorch:
+``pip install ".[bench]"``)
 builds the library's FreePruning Conv2 (the preset ``self_pruning_conv2``: ``mask_rs``, He
 truncated normal, Adam 3e-3) and the peer :class:`experiments.peers.torch_nets.MaskedConv2`
 with the *same* kernels and scores, and compares on the same CIFAR-10 images (our preset's
@@ -16,7 +17,7 @@ sets, the first training images of a seeded permutation):
 4. with ``--trajectory N``: the peer's pruned fraction per layer over its first N steps with
    either Adam (about 0.07 CPU-s a step and side on an EPYC core).
 
-Findings: ``experiments/findings/self_pruning_conv2_controlled.md``. Needs PyTorch.
+Findings: ``experiments/findings/self_pruning_conv2_controlled.md``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from masktrainer.safe_io import given_paths_problem
 
 LAYERS = ("conv_1", "conv_2", "dense_1", "dense_2", "output")
 
@@ -199,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="training steps compared")
     parser.add_argument("--trajectory", type=int, default=0, help="peer steps per Adam (0: none)")
     args = parser.parse_args(argv)
+    if unusable := given_paths_problem({"--data_dir": args.data_dir}):
+        parser.error(unusable)
     if not Path(args.data_dir).is_dir():
         parser.error(f"--data_dir {args.data_dir}: not a folder")
     if not 1 <= args.steps <= 1000 or not 0 <= args.trajectory <= 10_000:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from masktrainer.safe_io import folder_problem
+from masktrainer.safe_io import folder_problem, given_paths_problem
 
 
 def seconds_per_step(model: keras.Model, dataset, steps: int) -> float:
@@ -34,6 +34,8 @@ def json_output_problem(path: str | None) -> str | None:
     """Why ``--json PATH`` cannot be written (checked before any timing), or None."""
     if not path:
         return None
+    if unusable := given_paths_problem({"--json": path}):  # a control character, a long name
+        return unusable
     target = Path(path)
     if target.is_symlink():
         return f"--json {path}: is a link (results are never written through a link)"

@@ -25,21 +25,30 @@ def _reason(err: OSError) -> str:
     return err.strerror or type(err).__name__
 
 
+#: Categories refused in paths and settings: C0 controls, DEL and C1 controls (Cc), and the
+#: line and paragraph separators U+2028 / U+2029 (Zl, Zp), where ``str.splitlines`` also
+#: breaks lines.
+_REFUSED = ("Cc", "Zl", "Zp")
+
+
 def control_character(text: str) -> str | None:
     """The first control character of ``text`` as a message names it ("a NUL character",
-    "a control character ('\\n')"), or None: a path holding one (a newline would split every
-    message naming it) is refused by :func:`given_path`, :func:`folder_problem` and the
-    string settings' ``Option.check``."""
+    "a control character ('\\n')", "a line separator ('\\u2028')"), or None: a path holding
+    one (a newline would split every message naming it) is refused by :func:`given_path`,
+    :func:`folder_problem` and the string settings' ``Option.check``."""
     for char in text:
-        if unicodedata.category(char) == "Cc":  # C0 controls, DEL, C1 controls
+        category = unicodedata.category(char)
+        if category == "Cc":
             return "a NUL character" if char == "\x00" else f"a control character ({char!r})"
+        if category in _REFUSED:
+            return f"a line separator ({char!r})"
     return None
 
 
 def shown(text: str | os.PathLike) -> str:
     """``text`` for a one-line message: control characters written as escapes."""
     text = os.fsdecode(text)
-    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in _REFUSED else c for c in text)
 
 
 def given_path(value: str | os.PathLike, flag: str = "") -> Path:

@@ -20,6 +20,14 @@ def test_control_characters_are_found_and_shown_escaped():
     assert control_character("a\x00b") == "a NUL character"
     assert control_character("a\x7fb") == "a control character ('\\x7f')"
     assert control_character("a\x85b") == "a control character ('\\x85')"  # C1 NEL
+    # str.splitlines breaks at the line and paragraph separators too.
+    assert control_character("a\u2028b") == "a line separator ('\\u2028')"
+    assert control_character("a\u2029b") == "a line separator ('\\u2029')"
+    assert control_character("a\u200bb") is None  # a zero-width space breaks no line
+    assert shown("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
+    with pytest.raises(RunStateError, match="a path must not contain a line separator"):
+        given_path("runs\u2028x", "--out")
+    assert "line separator" in folder_problem("a\u2029b")
     assert shown("a\nb\tc") == "a\\nb\\tc"
     with pytest.raises(RunStateError, match=r"^--out a\\nb: a path must not contain"):
         given_path("a\nb", "--out")

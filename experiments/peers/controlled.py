@@ -40,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slots", type=int, default=2, help="C4: K candidates per connection")
     parser.add_argument("--variants", help="C10: comma list of "
                         f"{', '.join(C10_VARIANTS)} (default: all)")
-    parser.add_argument("--adam", help="C10: keras (default; the original's tf.keras Adam "
-                        "update) or torch (torch.optim.Adam: epsilon after the bias correction)")
+    parser.add_argument("--adam", help="C1, C2, C10: keras (default; the original's tf.keras "
+                        "Adam update) or torch (torch.optim.Adam: epsilon after the bias "
+                        "correction)")
     parser.add_argument("--objective", choices=("sum", "mean"), default="sum",
                         help="C1/C2: the notebook's batch-sum objective, or it divided by the "
                         "batch size (Keras' fit; only Adam's epsilon sees the difference)")
@@ -58,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> str | None:
-    if unusable := given_paths_problem({"--data_dir": args.data_dir, "--out": args.out}):
+    if unusable := given_paths_problem({"--data_dir": args.data_dir, "--out": args.out,
+                                        "--init_from": args.init_from}):
         return unusable
     if args.target not in TARGETS:
         return f"--target: unknown {args.target!r}; choose from {', '.join(TARGETS)}"
@@ -68,8 +70,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--objective, --init_from: only with --target C1 or C2"
     if args.variants and args.target != "C10":
         return "--variants: only with --target C10"
-    if args.adam is not None and args.target != "C10":
-        return "--adam: only with --target C10"
+    if args.adam is not None and args.target not in ("C1", "C2", "C10"):
+        return "--adam: only with --target C1, C2 or C10"
     if args.adam not in (None, *controlled_c10.ADAMS):
         return f"--adam: unknown {args.adam!r}; choose from {', '.join(controlled_c10.ADAMS)}"
     if bad := controlled_c10.unknown_variants(args.variants):
@@ -82,6 +84,23 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--seeds: integers in 0..2^31-1"
     if args.out and (problem := folder_problem(args.out)):
         return f"--out {args.out}: {problem}"
+    if args.init_from:
+        return _init_from_problem(args)
+    return None
+
+
+def _init_from_problem(args: argparse.Namespace) -> str | None:
+    """Loads and shape-checks ``--init_from``'s kernels (kept as ``args.init_kernels``) before
+    any data is read; why they cannot be used, one line, or None."""
+    try:
+        from experiments.peers import torch_laperm
+    except ImportError:
+        return "--init_from: PyTorch is not installed (pip install .[bench])"
+    try:
+        args.init_kernels = torch_laperm.init_from_kernels(torch_laperm.TARGET_NETS[args.target],
+                                                           args.init_from)
+    except ValueError as err:
+        return str(err)
     return None
 
 

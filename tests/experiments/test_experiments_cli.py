@@ -17,6 +17,12 @@ CHECKOUT = Path(__file__).resolve().parents[2]
     ("laperm_checkpoints", ["--mode", "variant", "--keep", "5/3"], "--keep"),
     ("self_pruning_c10_checks", ["--data_dir", "/nonexistent"], "not a folder"),
     ("self_pruning_c10_checks", ["--data_dir", ".", "--steps", "0"], "--steps must be"),
+    # A control character in any path given: one line, before any work.
+    ("self_pruning_c10_checks", ["--data_dir", "/tmp/a\nb"], "must not contain"),
+    ("device_check", ["--out", "/tmp/a\x1bb"], "must not contain"),
+    ("device_check", ["--out", "/tmp/dc", "--data_dir", "/tmp/a\tb"], "must not contain"),
+    ("benchmark_trainer", ["--json", "/tmp/out\n.json"], "must not contain"),
+    ("precision_parity", ["--outputpath", "/tmp/a\nb"], "must not contain"),
 ])
 def test_bad_arguments_exit_2(script, args, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", f"experiments.{script}", *args],
