@@ -120,6 +120,8 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
         lines.append(text)
     final = [f"{name} accuracy {pct(value)}" for name in ("test", "val")
              if (value := (metrics.get(f"{name}Accuracy") or [None])[-1]) is not None]
+    if final and lines:  # the line above reports another epoch: say these are the last one's
+        final[0] = f"last epoch's {final[0]}"
     if metrics.get("trained") is False:
         final.insert(0, "evaluated only, untrained (--maxepochs 0)")
     seconds = sum(s for s in metrics.get("epochSeconds") or [] if s is not None)

@@ -73,6 +73,18 @@ def test_the_done_line_gives_the_total_time():
         "done: test accuracy 90.00%; total 2m05s; results in RUN"
 
 
+def test_the_done_line_names_the_last_epoch_when_another_epoch_is_reported():
+    # The reported figure is the test accuracy at the best-validation epoch; the done line's
+    # numbers are the last epoch's and must not read as the reported ones.
+    metrics = {"testAccuracy": [0.1, 0.7107, 0.7126], "valAccuracy": [0.1, 0.7128, 0.711],
+               "epochSeconds": [1.0, 2.0, 3.0]}
+    best = {"epoch": 1, "selected_on": "val", "valAccuracy": 0.7128, "testAccuracy": 0.7107,
+            "protocol": "held_out"}
+    report, done = final_lines(metrics, best, "", "RUN")
+    assert "test there 71.07%" in report and "[held_out protocol" in report
+    assert done.startswith("done: last epoch's test accuracy 71.26%, val accuracy 71.10%;")
+
+
 def test_free_runs_keep_one_loss_and_print_remaining_and_an_eta(tmp_path):
     metrics, lines = _run(tmp_path, traintype="FreePruning")
     assert "penalty" not in metrics and "testCrossEntropy" not in metrics

@@ -120,7 +120,7 @@ def test_cli_run_end_to_end_never_overwrites(tmp_path):
                "--seed=7", f"--outputpath={tmp_path}", "--progress=none"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "epoch   1/1" in first.stdout and "done: test accuracy" in first.stdout
+    assert "epoch   1/1" in first.stdout and "done: last epoch's test accuracy" in first.stdout
     second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert second.returncode == 0
     runs = sorted((tmp_path / "FreePruning" / "LeNet").rglob("metrics.json"))
