@@ -3,10 +3,10 @@ trusted on its word: the sha256 of each finished run's files (``runs.json``) and
 checkpoint score (inside ``evaluations.json``). A run or a score whose files or fields no
 longer match the record is retrained or re-evaluated, and the report says so.
 
-An unfinished run is recorded too, when its training stops with an exception (Ctrl-C, SIGTERM,
-an error), with its checkpoint folder's files: it is resumed only if it still matches that
-record; one killed without a record (SIGKILL) or changed since is set aside (left where it is,
-never deleted) and the experiment is trained again.
+An unfinished run is recorded too, with its checkpoint folder's files, as each of its epochs
+begins and when its training stops with an exception (Ctrl-C, SIGTERM, an error): it is resumed
+only if it still matches the latest record; one changed since (or killed before its first
+record) is set aside (left where it is, never deleted) and the experiment is trained again.
 
 The digests catch a relabelled run config, swapped or edited metrics, a run copied from
 elsewhere and a cache entry typed in by hand; they are not a signature (whoever rewrites the

@@ -3,10 +3,12 @@ by the library's own CLI and trained in this process. A finished run of the same
 under the output folder is reused (never retrained) when it still matches the record this
 cross-check wrote when it finished (records.py), else retrained and the report says why. An
 unfinished one is resumed from its last checkpoint when it still matches the record written
-when its training stopped (its settings, files and checkpoint); one that does not (changed
-since, or killed without a record) is set aside, never deleted, and the experiment trained
-again, the report saying so. Anything else starts a new run. So a killed cross-check continues
-where it stopped when it is started again.
+when its training stopped (its settings, files and checkpoint) or, for a run killed outright
+(SIGKILL, a machine taken away), the record written as its current epoch began, just after the
+last epoch's checkpoint; one that does not (changed since, or killed before any record) is set
+aside, never deleted, and the experiment trained again, the report saying so. Anything else
+starts a new run. So a killed cross-check continues where it stopped when it is started again,
+losing at most the epoch in progress.
 """
 
 from __future__ import annotations
@@ -184,17 +186,21 @@ class RunStore:
 
     def _train(self, cfg: RunConfig, argv: list[str], resume: Path | None) -> Path:
         start = time.perf_counter()
+        recorder = _epoch_recorder(self, cfg)
         epochs = lambda line: self.echo(f"      {line}")  # noqa: E731 (the runs' own lines)
         if resume is not None:
             self.echo(f"   resuming {resume}")
             config, _ = _load(resume)
             own = RunConfig.from_dict({**config_values(config), "progress": "none"})
             trainer = self.trainer(own, echo=epochs, resume_dir=resume,
-                                   resolved_seed=int(config["resolved_seed"]))
+                                   resolved_seed=int(config["resolved_seed"]),
+                                   callbacks=(recorder,))
         else:
             self.echo(f"   {command_text(argv)}")
             trainer = self.trainer(cfg, echo=epochs, invocation={
-                "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"})
+                "preset": _preset_of(argv), "command": list(argv), "by": "experiments.crosscheck"},
+                callbacks=(recorder,))
+        recorder.trainer = trainer
         try:
             run_dir = Path(trainer.run().run_dir)
         except BaseException:
@@ -211,6 +217,16 @@ class RunStore:
         return run_dir
 
 
+    def record_unfinished(self, path: Path, key: str) -> None:
+        """Record an unfinished run's files as they are now, if it is unfinished; a failure
+        leaves it unrecorded (set aside next time, never resumed)."""
+        if _status(path) not in (layout.RUNNING, layout.INTERRUPTED):
+            return
+        try:
+            self.records.record(path, key, unfinished=True)
+        except (OSError, RunStateError):
+            pass
+
     def _record_stopped(self, cfg: RunConfig, trainer: Any, resume: Path | None) -> None:
         """Record the run whose training just stopped with an exception as it is now, so that
         the next cross-check resumes it only if nothing changed it meanwhile."""
@@ -222,13 +238,29 @@ class RunStore:
         for path in found:
             if _status(path) not in (layout.RUNNING, layout.INTERRUPTED):
                 continue
-            try:
-                self.records.record(path, key, unfinished=True)
-            except (OSError, RunStateError):
-                pass  # unrecorded: set aside, never resumed (the exception in flight goes on)
+            self.record_unfinished(path, key)  # the exception in flight goes on
             self._index.setdefault(key, [])
             if path not in self._index[key]:
                 self._index[key].append(path)
+
+
+def _epoch_recorder(store: RunStore, cfg: RunConfig) -> Any:
+    """A Keras callback that records the run as unfinished whenever one of its epochs starts
+    training (the trainer fits epoch by epoch, after the last epoch's checkpoint), so that a
+    run killed outright resumes from that checkpoint. ``trainer`` is set once it exists."""
+    import keras
+
+    key = experiment_key(cfg)
+
+    class RecordEachEpoch(keras.callbacks.Callback):
+        trainer: Any = None
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            path = getattr(self.trainer, "run_path", None)
+            if path is not None:
+                store.record_unfinished(Path(path), key)
+
+    return RecordEachEpoch()
 
 
 def _preset_of(argv: list[str]) -> str | None:

@@ -25,7 +25,8 @@ class HonestTrainer:
 
     calls: list = []
 
-    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None):
+    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None,
+                 callbacks=()):
         self.cfg, self.resume_dir = cfg, resume_dir
 
     def run(self):

@@ -31,7 +31,8 @@ class FakeTrainer:
     calls: list = []
     die_on: int | None = None
 
-    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None):
+    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None,
+                 callbacks=()):
         self.cfg, self.resume_dir, self.invocation = cfg, resume_dir, invocation
 
     def run(self):

@@ -31,7 +31,8 @@ class Trainer:
     calls: list = []
     finish = True
 
-    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None):
+    def __init__(self, cfg, echo=None, invocation=None, resume_dir=None, resolved_seed=None,
+                 callbacks=()):
         self.cfg, self.resume_dir, self.invocation = cfg, resume_dir, invocation
         self.resolved_seed = resolved_seed
 
@@ -177,3 +178,55 @@ def test_a_bad_command_line_is_a_one_line_error(tmp_path, store):
     with pytest.raises(CrosscheckError, match=r"^python -m masktrainer --slots=0 .*: ") as error:
         store.parse(["--slots=0", "--traintype=SlotMachine"])
     assert "\n" not in str(error.value)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing of the cross-check's own runs after it."""
+
+
+def test_a_run_killed_outright_resumes_from_its_last_epoch(tmp_path, mnist_splits,
+                                                           monkeypatch):
+    """The real trainer, killed as its second epoch begins, with no exception handling left
+    to record it (SIGKILL): the record written as that epoch began lets the next cross-check
+    resume it in its own folder from the first epoch's checkpoint."""
+    import keras
+
+    from masktrainer.data.preprocessing import Splits
+    from masktrainer.run.trainer import Trainer as RealTrainer
+
+    small = Splits(mnist_splits.x_train[:600], mnist_splits.y_train[:600],
+                   mnist_splits.x_val[:200], mnist_splits.y_val[:200],
+                   mnist_splits.x_test[:200], mnist_splits.y_test[:200],
+                   mnist_splits.num_classes, mnist_splits.source)
+    made: list = []
+
+    class KillAtEpoch2(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise Killed
+
+    def trainer(cfg, kill=False, **kwargs):
+        kwargs["callbacks"] = (*kwargs.get("callbacks", ()), *((KillAtEpoch2(),) if kill else ()))
+        made.append(kwargs.get("resume_dir"))
+        return RealTrainer(cfg, data=small, **kwargs)
+
+    flags = ["--traintype=FreePruning", "--nettype=LeNet", "--maxepochs=3", "--batchsize=100",
+             "--seed=4", "--protocol=held_out", "--progress=none", "--notensorboard",
+             f"--outputpath={tmp_path / 'x'}"]
+    dying = RunStore(tmp_path, echo=lambda line: None,
+                     trainer=lambda cfg, **kw: trainer(cfg, kill=True, **kw))
+    monkeypatch.setattr(dying, "_record_stopped", lambda *args: None)  # no handler runs
+    with pytest.raises(Killed):
+        dying.run("a", 1, flags)
+    (killed,) = [path for paths in find_runs(tmp_path).values() for path in paths]
+    assert layout.read_status(killed) == layout.RUNNING
+
+    later = RunStore(tmp_path, echo=lambda line: None, trainer=trainer)
+    assert later.lookup(later.parse(flags)) == (killed, "resume")
+    record = later.run("a", 1, flags)
+    assert record.run_dir == killed and made[-1] == killed and not record.retrained
+    assert record.metrics["status"] == layout.COMPLETE
+    assert record.metrics["epochs_completed"] == 3
+    # finished now: recorded as such and reused, never trained again
+    again = RunStore(tmp_path, echo=lambda line: None, trainer=trainer).run("a", 1, flags)
+    assert again.reused and len(made) == 2
