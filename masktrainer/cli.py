@@ -37,6 +37,7 @@ from masktrainer.methods.upgrade import config_values
 from masktrainer.options import Option
 from masktrainer.presets import Preset, expand
 from masktrainer.run.extend import extended_config
+from masktrainer.run.provenance import process_git_state
 from masktrainer.run.resume import open_for_resume
 from masktrainer.safe_io import folder_problem, given_path, read_json_object
 from masktrainer.text import tolerant_console
@@ -341,6 +342,7 @@ def train_main(argv: Sequence[str]) -> int:
         settings = [command.cfg.to_dict() for command in plan.commands]
         print(json.dumps(settings if plan.sweep else settings[0], indent=2, sort_keys=True))
         return 0
+    process_git_state()  # the commit this process's code comes from, before any run starts
     if not plan.sweep:
         return run_command(plan.commands[0])
     return run_sweep(plan.commands, _decided_again)

@@ -20,6 +20,7 @@ from typing import Any
 from experiments.compare.suites import SUITES, Suite  # noqa: E402
 from masktrainer.config import COUNT_WHY, OPTIONS, PRECISIONS  # noqa: E402
 from masktrainer.errors import FAILED_EXIT, STOPPED_EXIT, USAGE_EXIT  # noqa: E402
+from masktrainer.run.provenance import process_git_state  # noqa: E402
 
 PROG = "python -m experiments.compare"
 COLUMNS = ("method", "accuracy", "accuracy_std", "seeds", "changed", "compact_bytes",
@@ -187,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {unusable}", file=sys.stderr)
         return USAGE_EXIT
     suite = SUITES[args.suite]
+    process_git_state()  # the commit this process's code comes from, for every run it trains
     labels = None if args.methods is None else [x.strip() for x in args.methods.split(",")]
     known = [entry.label for entry in suite.entries]
     problems = [

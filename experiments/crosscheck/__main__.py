@@ -24,6 +24,7 @@ from pathlib import Path
 from experiments.crosscheck.catalogue import by_id, default_ids  # noqa: E402
 from masktrainer.config import OPTIONS  # noqa: E402
 from masktrainer.errors import FAILED_EXIT, STOPPED_EXIT, USAGE_EXIT  # noqa: E402
+from masktrainer.run.provenance import process_git_state  # noqa: E402
 
 PROG = "python -m experiments.crosscheck"
 # The released LaPerm checkpoints, where the project's checkout keeps them.
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     lock = _lock(opts.outputpath)
+    process_git_state()  # the commit this process's code comes from, for every run it trains
     if isinstance(lock, str):
         print(f"{PROG}: error: {lock}", file=sys.stderr)
         return USAGE_EXIT

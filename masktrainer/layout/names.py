@@ -73,7 +73,9 @@ def _codes(names: tuple[str, ...]) -> str:
 RUN_FILES = (
     (CONFIG_FILE, "every setting, the resolved seed, data source and split sizes, library versions "
      "(`versions`: Python, TensorFlow, Keras, NumPy, masktrainer) and `git` (`{\"commit\", "
-     "\"dirty\"}` of the checkout the library runs from; `null` for an installed package)"),
+     "\"dirty\"}` of the checkout the library runs from, as the process found it when it "
+     "started: a sweep or comparison that runs for hours records the code it read, not a later "
+     "commit; `null` for an installed package)"),
     (METRICS_FILE, "per epoch (index 0 = before training), with the original's keys: "
      f"{_codes(CORE_SERIES)} (fractions), `{REMAINING_KEY}`, `{PER_LAYER_KEY}` (per layer "
      "`[neg_masks, zero_masks, pos_masks, neg_effective, zero_effective, pos_effective]`), plus "

@@ -2,11 +2,15 @@
 
 A run's config records ``versions`` (Python, TensorFlow, Keras, NumPy and masktrainer) and
 ``git``: ``{"commit": SHA, "dirty": bool}`` when the library runs from a git checkout, or
-``null`` when it is installed without one. Nothing here imports TensorFlow itself.
+``null`` when it is installed without one. ``git`` is the checkout as the process found it
+when it started (``process_git_state``): a long process (a sweep, a comparison, a
+cross-check) runs the code it read then, whatever the checkout's HEAD is by the time a later
+run of it starts. Nothing here imports TensorFlow itself.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -16,6 +20,7 @@ from typing import Any
 from masktrainer.version import __version__
 
 GIT_SECONDS = 10
+_AT_START: list[dict[str, Any] | None] = []  # the library checkout's state, read once
 
 
 def library_root() -> Path:
@@ -54,3 +59,11 @@ def git_state(root: Path | None = None) -> dict[str, Any] | None:
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
     return {"commit": commit.strip() if commit else None,
             "dirty": None if status is None else bool(status.strip())}
+
+
+def process_git_state() -> dict[str, Any] | None:
+    """:func:`git_state` of the library's checkout as this process first read it; entry points
+    call it as they start, so every run of the process records the commit its code came from."""
+    if not _AT_START:
+        _AT_START.append(git_state())
+    return copy.deepcopy(_AT_START[0])

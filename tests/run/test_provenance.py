@@ -46,3 +46,25 @@ def test_versions_name_the_library_and_the_fields_are_bookkeeping():
     saved = {**cfg.to_dict(), "versions": provenance.versions(),
              "git": {"commit": "0" * 40, "dirty": True}}
     assert RunConfig.from_dict(config_values(saved)) == cfg  # resume reads it back
+
+
+def test_a_process_records_the_commit_it_started_from(monkeypatch):
+    """A long process (a sweep, a comparison) runs the code it read when it started: a later
+    commit in its checkout must not be recorded as the code of its later runs."""
+    states = iter([{"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": False}])
+    monkeypatch.setattr(provenance, "git_state", lambda root=None: next(states))
+    monkeypatch.setattr(provenance, "_AT_START", [])
+    first = provenance.process_git_state()
+    first["commit"] = "edited by a caller"
+    assert provenance.process_git_state() == {"commit": "a" * 40, "dirty": False}
+
+
+def test_the_trainer_records_the_process_state(monkeypatch, tmp_path, mnist_splits):
+    from masktrainer.layout import read_config
+    from masktrainer.run.trainer import train
+
+    monkeypatch.setattr(provenance, "_AT_START", [{"commit": "c" * 40, "dirty": True}])
+    cfg = RunConfig(traintype="FreePruning", maxepochs=0, progress="none", tensorboard=False,
+                    outputpath=str(tmp_path))
+    result = train(cfg, data=mnist_splits, echo=None)
+    assert read_config(result.run_dir)["git"] == {"commit": "c" * 40, "dirty": True}
