@@ -8,8 +8,8 @@ and the released checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv``
 
 Run the same command again after a kill or a ``--stop_after`` stop: finished runs are reused,
 an interrupted or killed one resumes from its checkpoint if it still matches the record written
-when it stopped or as its last epoch began (else it is set aside and trained again). Exit status: 0 all pass, 1 something failed or
-did not reproduce, 2 bad arguments or another cross-check using --outputpath, 3 stopped before
+when it stopped or as its last epoch began (else it is set aside and trained again). Exit
+status: 0 all pass, 1 something failed or did not reproduce, 2 bad arguments or another cross-check using --outputpath, 3 stopped before
 the end (run it again).
 """
 
@@ -176,10 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     lock = _lock(opts.outputpath)
-    process_git_state()  # the commit this process's code comes from, for every run it trains
     if isinstance(lock, str):
         print(f"{PROG}: error: {lock}", file=sys.stderr)
         return USAGE_EXIT
+    process_git_state()  # the commit this process's code comes from, for every run it trains
     try:
         return _run(opts, stop_after)
     finally:

@@ -8,7 +8,9 @@ when its training stopped (its settings, files and checkpoint) or, for a run kil
 last epoch's checkpoint; one that does not (changed since, or killed before any record) is set
 aside, never deleted, and the experiment trained again, the report saying so. Anything else
 starts a new run. So a killed cross-check continues where it stopped when it is started again,
-losing at most the epoch in progress.
+in general losing only the epoch in progress; a run killed while an epoch's results or its
+final files were being written, or after a ``--checkpoint_every`` step checkpoint (no target
+sets it), no longer matches its record and is set aside.
 """
 
 from __future__ import annotations

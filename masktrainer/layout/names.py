@@ -74,8 +74,8 @@ RUN_FILES = (
     (CONFIG_FILE, "every setting, the resolved seed, data source and split sizes, library versions "
      "(`versions`: Python, TensorFlow, Keras, NumPy, masktrainer) and `git` (`{\"commit\", "
      "\"dirty\"}` of the checkout the library runs from, as the process found it when it "
-     "started: a sweep or comparison that runs for hours records the code it read, not a later "
-     "commit; `null` for an installed package)"),
+     "started, plus `checkout_at_run_start` if the checkout changed before this run began "
+     "(a sweep or comparison runs for hours); `null` for an installed package)"),
     (METRICS_FILE, "per epoch (index 0 = before training), with the original's keys: "
      f"{_codes(CORE_SERIES)} (fractions), `{REMAINING_KEY}`, `{PER_LAYER_KEY}` (per layer "
      "`[neg_masks, zero_masks, pos_masks, neg_effective, zero_effective, pos_effective]`), plus "

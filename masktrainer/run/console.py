@@ -120,7 +120,7 @@ def final_lines(metrics: dict[str, Any], best: dict[str, Any] | None, summary: s
         lines.append(text)
     final = [f"{name} accuracy {pct(value)}" for name in ("test", "val")
              if (value := (metrics.get(f"{name}Accuracy") or [None])[-1]) is not None]
-    if final and lines:  # the line above reports another epoch: say these are the last one's
+    if final and lines:  # the line above reports the selected epoch: these are the last one's
         final[0] = f"last epoch's {final[0]}"
     if metrics.get("trained") is False:
         final.insert(0, "evaluated only, untrained (--maxepochs 0)")

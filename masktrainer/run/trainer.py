@@ -64,7 +64,7 @@ from masktrainer.run.monitors import (
     TensorBoardLog,
     TrainingDiverged,
 )
-from masktrainer.run.provenance import process_git_state, versions
+from masktrainer.run.provenance import run_git_state, versions
 from masktrainer.run.resume import ResumePoint, open_for_resume, resume_command
 from masktrainer.run.rundir import RunDirectory
 from masktrainer.run.runtime import (
@@ -171,7 +171,7 @@ class Trainer:
             "created": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": {"source": data.source, **data.sizes()},
             "versions": versions(),
-            "git": process_git_state(),
+            "git": run_git_state(),
             **({"invocation": self.invocation} if self.invocation else {}),
         })
         for name, arrays in self.recorder.initial_arrays(model).items():

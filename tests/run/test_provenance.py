@@ -59,11 +59,24 @@ def test_a_process_records_the_commit_it_started_from(monkeypatch):
     assert provenance.process_git_state() == {"commit": "a" * 40, "dirty": False}
 
 
+def test_a_run_names_a_checkout_that_changed_since_the_process_started(monkeypatch):
+    start = {"commit": "a" * 40, "dirty": False}
+    monkeypatch.setattr(provenance, "_AT_START", [start])
+    monkeypatch.setattr(provenance, "git_state", lambda root=None: dict(start))
+    assert provenance.run_git_state() == start  # unchanged: nothing added
+    later = {"commit": "b" * 40, "dirty": True}
+    monkeypatch.setattr(provenance, "git_state", lambda root=None: dict(later))
+    assert provenance.run_git_state() == {**start, "checkout_at_run_start": later}
+    assert provenance.process_git_state() == start  # the process's own record is untouched
+
+
 def test_the_trainer_records_the_process_state(monkeypatch, tmp_path, mnist_splits):
     from masktrainer.layout import read_config
     from masktrainer.run.trainer import train
 
-    monkeypatch.setattr(provenance, "_AT_START", [{"commit": "c" * 40, "dirty": True}])
+    start = {"commit": "c" * 40, "dirty": True}
+    monkeypatch.setattr(provenance, "_AT_START", [start])
+    monkeypatch.setattr(provenance, "git_state", lambda root=None: dict(start))
     cfg = RunConfig(traintype="FreePruning", maxepochs=0, progress="none", tensorboard=False,
                     outputpath=str(tmp_path))
     result = train(cfg, data=mnist_splits, echo=None)

@@ -16,4 +16,5 @@ def test_every_entry_of_every_suite_is_a_valid_command(suite, tmp_path):
         assert cfg.protocol == "held_out" and cfg.split == "head"  # the same images for all
     assert len(nets) == 1  # one data set per suite
     labels = [entry.label for entry in SUITES[suite].entries]
-    assert len(labels) == len(set(labels)) == {"lenet": 11, "conv4": 13}[suite]  # conv4: biprop, LaPerm at 3e-4
+    # conv4 adds biprop and LaPerm at lr 3e-4
+    assert len(labels) == len(set(labels)) == {"lenet": 11, "conv4": 13}[suite]

@@ -220,6 +220,8 @@ def test_a_run_killed_outright_resumes_from_its_last_epoch(tmp_path, mnist_split
         dying.run("a", 1, flags)
     (killed,) = [path for paths in find_runs(tmp_path).values() for path in paths]
     assert layout.read_status(killed) == layout.RUNNING
+    first_epoch = layout.read_metrics(killed)
+    assert first_epoch["epochs_completed"] == 1
 
     later = RunStore(tmp_path, echo=lambda line: None, trainer=trainer)
     assert later.lookup(later.parse(flags)) == (killed, "resume")
@@ -227,6 +229,8 @@ def test_a_run_killed_outright_resumes_from_its_last_epoch(tmp_path, mnist_split
     assert record.run_dir == killed and made[-1] == killed and not record.retrained
     assert record.metrics["status"] == layout.COMPLETE
     assert record.metrics["epochs_completed"] == 3
+    # resumed after epoch 1, not from the start: epoch 1 was not trained again
+    assert record.metrics["epochSeconds"][1] == first_epoch["epochSeconds"][1]
     # finished now: recorded as such and reused, never trained again
     again = RunStore(tmp_path, echo=lambda line: None, trainer=trainer).run("a", 1, flags)
     assert again.reused and len(made) == 2
