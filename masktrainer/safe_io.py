@@ -31,6 +31,7 @@ from masktrainer.user_paths import (  # noqa: F401  (re-exported: the library's 
     folder_problem,
     given_path,
     given_paths_problem,
+    os_reason,
 )
 
 #: The largest JSON state file read (a run's config, metrics, resume state).
@@ -39,11 +40,6 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-
-
-def _reason(err: OSError) -> str:
-    return err.strerror or type(err).__name__
-
 
 
 def refuse_link(path: str | os.PathLike) -> None:
@@ -58,7 +54,7 @@ def refuse_links_in(folder: str | os.PathLike, depth: int = 2) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as err:
-        raise RunStateError(f"cannot read the folder {folder}: {_reason(err)}") from None
+        raise RunStateError(f"cannot read the folder {folder}: {os_reason(err)}") from None
     for entry in entries:
         if entry.is_symlink():
             raise RunStateError(f"{entry.path} is a link; a run directory must hold only its "
@@ -120,7 +116,7 @@ def _replace(target: str | os.PathLike, suffix: str, fill: Callable[[int, Path],
             _unlink_quietly(tmp)
             raise
     except OSError as err:
-        raise RunWriteError(f"cannot write {target}: {_reason(err)}") from None
+        raise RunWriteError(f"cannot write {target}: {os_reason(err)}") from None
     return target
 
 
@@ -170,7 +166,7 @@ def atomic_write_texts(texts: dict[Path, str]) -> None:
                 _finish(*staged[0])
                 staged.pop(0)
         except OSError as err:
-            raise RunWriteError(f"cannot write {current}: {_reason(err)}") from None
+            raise RunWriteError(f"cannot write {current}: {os_reason(err)}") from None
     finally:
         for tmp, _ in staged:
             _unlink_quietly(tmp)
@@ -225,7 +221,7 @@ def make_folders(path: str | os.PathLike, root: str | os.PathLike) -> Path:
             if not stat.S_ISDIR(info.st_mode):
                 raise RunStateError(f"{current} is a file, not a folder")
     except OSError as err:
-        raise RunWriteError(f"cannot create {current}: {_reason(err)}") from None
+        raise RunWriteError(f"cannot create {current}: {os_reason(err)}") from None
     return path
 
 
@@ -248,7 +244,7 @@ def open_folder(path: str | os.PathLike, dir_fd: int | None = None,
                                     "run files through links (replace it with the real "
                                     "folder)") from None
             raise RunStateError(f"{shown} is not a folder") from None
-        raise RunWriteError(f"cannot open the folder {shown}: {_reason(err)}") from None
+        raise RunWriteError(f"cannot open the folder {shown}: {os_reason(err)}") from None
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:
@@ -260,7 +256,7 @@ def append_line(path: str | os.PathLike, line: str) -> None:
     except OSError as err:
         if path.is_symlink():
             refuse_link(path)
-        raise RunWriteError(f"cannot write {path}: {_reason(err)}") from None
+        raise RunWriteError(f"cannot write {path}: {os_reason(err)}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
@@ -270,7 +266,7 @@ def append_line(path: str | os.PathLike, line: str) -> None:
         while view:
             view = view[os.write(fd, view):]
     except OSError as err:
-        raise RunWriteError(f"cannot write {path}: {_reason(err)}") from None
+        raise RunWriteError(f"cannot write {path}: {os_reason(err)}") from None
     finally:
         os.close(fd)
 
@@ -280,7 +276,7 @@ def read_regular(path: str | os.PathLike, limit: int = JSON_LIMIT) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC)  # a FIFO never blocks the open
     except OSError as err:
-        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+        raise RunStateError(f"cannot read {path}: {os_reason(err)}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -290,7 +286,7 @@ def read_regular(path: str | os.PathLike, limit: int = JSON_LIMIT) -> bytes:
         with io.FileIO(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     except OSError as err:
-        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+        raise RunStateError(f"cannot read {path}: {os_reason(err)}") from None
     finally:
         os.close(fd)
     if len(data) > limit:
@@ -303,7 +299,7 @@ def check_regular(path: str | os.PathLike) -> Path:
     try:
         info = os.stat(path)
     except OSError as err:
-        raise RunStateError(f"cannot read {path}: {_reason(err)}") from None
+        raise RunStateError(f"cannot read {path}: {os_reason(err)}") from None
     if not stat.S_ISREG(info.st_mode):
         raise RunStateError(f"{path} is not a regular file (a device, FIFO or folder)")
     return Path(path)

@@ -21,7 +21,8 @@ from masktrainer.errors import RunStateError
 PATH_MARGIN = 100
 
 
-def _reason(err: OSError) -> str:
+def os_reason(err: OSError) -> str:
+    """An OSError's reason for a one-line message ("Permission denied", ...)."""
     return err.strerror or type(err).__name__
 
 
@@ -65,7 +66,7 @@ def given_path(value: str | os.PathLike, flag: str = "") -> Path:
         os.lstat(path)
     except OSError as err:
         if err.errno not in (errno.ENOENT, errno.ENOTDIR):
-            raise RunStateError(f"{flag} {_short(str(path))}: {_reason(err)}".lstrip()) from None
+            raise RunStateError(f"{flag} {_short(str(path))}: {os_reason(err)}".lstrip()) from None
     return path
 
 
@@ -106,7 +107,7 @@ def folder_problem(path: str | os.PathLike) -> str | None:
         if not os.access(probe, os.W_OK | os.X_OK):
             return f"{probe} is not writable"
     except OSError as err:
-        return _reason(err)
+        return os_reason(err)
     return None
 
 

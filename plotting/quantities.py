@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+# Series recorded as fractions of 1 besides accuracies and ``*Fraction*`` keys (the run format's
+# fact); every share is plotted in percent so that no axis mixes the two.
 from masktrainer.layout import FRACTION_SERIES
 from masktrainer.methods import figures_of
 from plotting.runs import Run
@@ -50,9 +52,6 @@ DEDICATED_SERIES = frozenset(
 UNPLOTTED_SERIES = frozenset({"epochSeconds"})
 #: Series that are 1 for yes and 0 for no.
 YES_NO_SERIES = frozenset({"permutationIntact"})
-# Series recorded as fractions of 1 besides accuracies and ``*Fraction*`` keys: the run-directory
-# format's FRACTION_SERIES (imported above); every share is plotted in percent so that no axis
-# mixes the two.
 
 Quantity = Callable[[Run], np.ndarray | None]
 

@@ -9,8 +9,8 @@ and the released checkpoints, and write ``crosscheck.md`` and ``crosscheck.csv``
 Run the same command again after a kill or a ``--stop_after`` stop: finished runs are reused,
 an interrupted or killed one resumes from its checkpoint if it still matches the record written
 when it stopped or as its last epoch began (else it is set aside and trained again). Exit
-status: 0 all pass, 1 something failed or did not reproduce, 2 bad arguments or another cross-check using --outputpath, 3 stopped before
-the end (run it again).
+status: 0 all pass, 1 something failed or did not reproduce, 2 bad arguments or another
+cross-check using --outputpath, 3 stopped before the end (run it again).
 """
 
 from __future__ import annotations

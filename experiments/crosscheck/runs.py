@@ -218,16 +218,16 @@ class RunStore:
         self.echo(f"   done in {time.perf_counter() - start:.0f} s")
         return run_dir
 
-
-    def record_unfinished(self, path: Path, key: str) -> None:
-        """Record an unfinished run's files as they are now, if it is unfinished; a failure
-        leaves it unrecorded (set aside next time, never resumed)."""
+    def record_unfinished(self, path: Path, key: str) -> bool:
+        """Record an unfinished run's files as they are now; False if it is not unfinished. A
+        failed write leaves it unrecorded (set aside next time, never resumed)."""
         if _status(path) not in (layout.RUNNING, layout.INTERRUPTED):
-            return
+            return False
         try:
             self.records.record(path, key, unfinished=True)
         except (OSError, RunStateError):
             pass
+        return True
 
     def _record_stopped(self, cfg: RunConfig, trainer: Any, resume: Path | None) -> None:
         """Record the run whose training just stopped with an exception as it is now, so that
@@ -238,9 +238,8 @@ class RunStore:
             path for path in find_runs(self.root).get(key, [])
             if path not in self._index.get(key, [])]  # a new run of a trainer that hides it
         for path in found:
-            if _status(path) not in (layout.RUNNING, layout.INTERRUPTED):
+            if not self.record_unfinished(path, key):  # the exception in flight goes on
                 continue
-            self.record_unfinished(path, key)  # the exception in flight goes on
             self._index.setdefault(key, [])
             if path not in self._index[key]:
                 self._index[key].append(path)

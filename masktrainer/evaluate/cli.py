@@ -143,8 +143,8 @@ def parse_request(argv: Sequence[str]) -> Request:
             data_dir = str(given_path(data_dir, "--data_dir"))  # a control character, ...
         except RunStateError as err:
             raise EvaluateError(str(err)) from None
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise EvaluateError(f"--data_dir {data_dir} is not a directory")
+        if not Path(data_dir).is_dir():
+            raise EvaluateError(f"--data_dir {data_dir} is not a directory")
     try:
         if fv["weights"].present:
             return _checkpoint_request(fv)

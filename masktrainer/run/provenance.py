@@ -5,7 +5,8 @@ A run's config records ``versions`` (Python, TensorFlow, Keras, NumPy and masktr
 ``null`` when it is installed without one. ``git`` is the checkout as the process found it
 when it started (``process_git_state``): a long process (a sweep, a comparison, a
 cross-check) runs the code it read then; if the checkout has changed by the time a later run
-starts, the run adds ``checkout_at_run_start``, since modules imported late may be newer. Nothing here imports TensorFlow itself.
+starts, the run adds ``checkout_at_run_start``, since modules imported late may be newer.
+Nothing here imports TensorFlow itself.
 """
 
 from __future__ import annotations
@@ -74,8 +75,6 @@ def run_git_state() -> dict[str, Any] | None:
     (the checkout's state now) when the checkout changed since the process read it: modules
     the process imports later (a method's, when it first trains) may come from the newer one."""
     start = process_git_state()
-    if start is not None:
-        now = git_state()
-        if now != {key: start[key] for key in ("commit", "dirty")}:
-            start["checkout_at_run_start"] = now
+    if start is not None and (now := git_state()) != start:
+        start["checkout_at_run_start"] = now
     return start
